@@ -1,0 +1,69 @@
+"""The data the formulation reads: the contract between `optimizer` and `models`.
+
+Everything is positional (numpy arrays) so the builders can group and index without
+dictionaries of names. Names stay in the optimizer's tables; position i here is row i
+there.
+
+Notation (SPEC §2): periods t = 0..T-1 (the spec counts from 1); stock points
+p = the (site, material) pairs of SM; deliveries i = the (offer, site, period)
+triples for which a delivery variable x exists; offers o.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Arrays of one scenario's LP. Shapes: P points, T periods, N deliveries, O offers."""
+
+    periods: int
+    # stock points (P,)
+    initial_t: np.ndarray
+    min_t: np.ndarray
+    max_t: np.ndarray
+    """inf where no storage limit"""
+    target_end_t: np.ndarray
+    holding_cost_per_t: np.ndarray
+    shortage_penalty_per_t: np.ndarray
+    safety_penalty_per_t: np.ndarray
+    # per point and period (P, T)
+    demand_t: np.ndarray
+    pipeline_t: np.ndarray
+    # deliveries (N,)
+    offer: np.ndarray
+    point: np.ndarray
+    period: np.ndarray
+    landed_cost_per_t: np.ndarray
+    """c[o,s] = unit_cost·cf·(1+τ) + f"""
+    risk_cost_per_t: np.ndarray
+    """r[o,s] = λ·(1−p)·disruption_cost"""
+    denial_share: np.ndarray
+    """1 − p[o,s] on licensed pairs, 0 elsewhere: the licence-cover coefficient"""
+    # offers (O,)
+    capacity_t: np.ndarray
+    # periods (T,)
+    budget: np.ndarray
+    """NaN where the period has no budget"""
+    # country-share caps (K,) and their members
+    share_limit: np.ndarray
+    share_material: np.ndarray
+    """material position of each cap; deliveries are tied to materials by `material`"""
+    share_cap: np.ndarray
+    share_delivery: np.ndarray
+    """pairs (cap k, delivery i): delivery i's chain touches cap k's country"""
+    material: np.ndarray
+    """material position of each delivery (N,)"""
+
+    @property
+    def points(self) -> int:
+        """Number of stock points P."""
+        return len(self.initial_t)
+
+    @property
+    def deliveries(self) -> int:
+        """Number of delivery variables N."""
+        return len(self.offer)

@@ -1,0 +1,29 @@
+"""Deliveries x[o,s,t] and the supplier capacity family (SPEC §2, constraint 2)."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from models.data import ModelData
+from models.grouping import group_positions
+
+
+def add_deliveries(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """x[i] ≥ 0 for every delivery i = (o, s, t) in the sparse set built from the data.
+
+    The set already encodes lead time (t > L[o,s]), the availability window, approval
+    p > 0, cap[o] > 0, Lanes `allowed`, and the defense exclusion of covered chains.
+    """
+    model.DELIVERIES = pyo.Set(initialize=range(data.deliveries), ordered=True)
+    model.buy = pyo.Var(model.DELIVERIES, domain=pyo.NonNegativeReals)
+
+
+def add_capacity(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Σ_s x[o,s,t] ≤ cap[o]  for every offer o and period t with a delivery."""
+    groups = group_positions(data.offer * data.periods + data.period)
+    model.CAPACITY_ROWS = pyo.Set(initialize=sorted(groups), ordered=True)
+
+    def rule(m: pyo.ConcreteModel, key: int) -> object:
+        return sum(m.buy[i] for i in groups[key].tolist()) <= data.capacity_t[key // data.periods]
+
+    model.con_capacity = pyo.Constraint(model.CAPACITY_ROWS, rule=rule)

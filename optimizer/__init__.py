@@ -1,0 +1,1 @@
+"""reopt: the application around the model (read, validate, scenario, solve, report, CLI)."""

@@ -1,0 +1,145 @@
+"""Typed reading of single cells, following SPEC §1 "Cell values".
+
+Each function takes the raw value calamine gives (str, float, bool, date, time, a
+`Hazard`) and returns the typed value, None for a blank cell, or raises `CellError`
+whose message completes "<value> ..." in a located problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+
+from optimizer.problems import Hazard
+
+ODD_SPACES = re.compile("[\u00a0\u2007\u202f]")
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+YES = {"yes", "y", "true", "1"}
+NO = {"no", "n", "false", "0"}
+DAY_FORMAT = "%Y-%m-%d"
+MONTH_FORMAT = "%Y-%m"
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as the expected type."""
+
+
+def _check_hazard(value: object) -> None:
+    if isinstance(value, Hazard):
+        raise CellError(value.reason)
+
+
+def _as_date(value: object) -> dt.date | None:
+    """The calendar date of a date cell, or None when the cell is not a date."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0, 0):
+            raise CellError("is a date with a time of day; expected a text label or a plain date")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, dt.time | dt.timedelta):
+        raise CellError("is a time of day; expected a text label")
+    return None
+
+
+def is_first_of_month(value: object) -> bool:
+    """True for a date cell on the first day of a month (a month label)."""
+    try:
+        day = _as_date(value)
+    except CellError:
+        return False
+    return day is not None and day.day == 1
+
+
+def clean_text(text: str) -> str:
+    """Trim, turn non-breaking spaces into plain ones, drop zero-width marks."""
+    return ODD_SPACES.sub(" ", ZERO_WIDTH.sub("", text)).strip()
+
+
+def label(value: object, date_format: str = DAY_FORMAT) -> str | None:
+    """An identifier: trimmed text; a whole number as `12`; a date as `YYYY-MM-DD`."""
+    _check_hazard(value)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise CellError("is a TRUE/FALSE value; expected a text label")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise CellError("is not a finite number; expected a text label")
+        return str(int(value)) if value == int(value) else repr(float(value))
+    day = _as_date(value)
+    if day is not None:
+        return day.strftime(date_format)
+    text = clean_text(str(value))
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise CellError("contains a line break, tab or other control character; remove it")
+    return text or None
+
+
+def free_text(value: object) -> str | None:
+    """A description: any text, trimmed; other cell types written as in `label`."""
+    _check_hazard(value)
+    if isinstance(value, str):
+        return clean_text(value) or None
+    return label(value)
+
+
+def number(value: object) -> float | None:
+    """A numeric cell, or text that float() accepts after trimming; NaN/inf refused."""
+    _check_hazard(value)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise CellError("is a TRUE/FALSE value; expected a number")
+    if isinstance(value, int | float):
+        result = float(value)
+    elif isinstance(value, str):
+        text = clean_text(value)
+        if not text:
+            return None
+        try:
+            result = float(text)
+        except ValueError:
+            hint = ""
+            if text.endswith("%"):
+                hint = " (write 25 % as 0.25)"
+            elif "," in text:
+                hint = " (remove the thousands separators)"
+            raise CellError(f"is not a number{hint}") from None
+    elif isinstance(value, dt.date | dt.time | dt.timedelta):
+        raise CellError("is a date or time; expected a number (format the cell as Number)")
+    else:
+        raise CellError("is not a number")
+    if not math.isfinite(result):
+        raise CellError("is not a finite number")
+    return result
+
+
+def yes_no(value: object) -> bool | None:
+    """yes/no/y/n/true/false/1/0 in any case, or an Excel boolean."""
+    _check_hazard(value)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = clean_text(value).casefold()
+        if not word:
+            return None
+        if word in YES:
+            return True
+        if word in NO:
+            return False
+    raise CellError("is not yes or no (use yes/no, y/n, true/false or 1/0)")
+
+
+def items(value: object) -> list[str] | None:
+    """A comma-separated list of labels (`Nd, Pr`)."""
+    text = label(value)
+    if text is None:
+        return None
+    return [part for part in (clean_text(piece) for piece in text.split(",")) if part]

@@ -1,0 +1,104 @@
+"""The whole flow in one place: read → validate → scenario → build → solve → report.
+
+`solve`, `whatif` and `replan` all go through `solve_scenario`; nothing else builds or
+solves a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.build import build_model
+from optimizer.checks import check_plan
+from optimizer.derive import Instance, derive
+from optimizer.explain import explain_conflict
+from optimizer.inputs import Inputs
+from optimizer.output import check_target, default_output
+from optimizer.problems import NoPlanError, ReoptError
+from optimizer.report import write_plan_workbook
+from optimizer.results import PlanTables, plan_tables
+from optimizer.scenarios import Scenario, find_scenario, resolve_scenario
+from optimizer.solve import NotSolved, Solution, SolveOptions, solve
+from optimizer.validate import load_inputs
+
+
+class PlanCheckError(ReoptError):
+    """A solved plan failed its independent check: a bug, never written."""
+
+    def __init__(self, violations: list[str]) -> None:
+        self.violations = violations
+        super().__init__("the plan failed its independent check")
+
+    def lines(self) -> list[str]:
+        """The first violations found."""
+        head = "Internal error: the plan failed its independent check and was not written:"
+        return [head] + ["  - " + text for text in self.violations[:20]]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One solved scenario with everything the outputs need."""
+
+    instance: Instance
+    solution: Solution
+    tables: PlanTables
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Record the wall time of a stage."""
+    started = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - started
+
+
+def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> NoPlanError:
+    if failure.status.startswith("time limit"):
+        hint = f"HiGHS stopped after the time limit of {options.time_limit:g} s"
+        return NoPlanError(failure.status, [hint + "; raise --time-limit or simplify the model"])
+    if failure.status.startswith("infeasible"):
+        return NoPlanError(failure.status, explain_conflict(instance, failure.conflict))
+    return NoPlanError(failure.status, ["HiGHS ended without an optimal plan"])
+
+
+def solve_scenario(inputs: Inputs, scenario: Scenario, options: SolveOptions) -> ScenarioRun:
+    """Derive, build, solve, extract and check one scenario; raise if there is no plan."""
+    timings: dict[str, float] = {}
+    with timed(timings, "derive"):
+        instance = derive(inputs, scenario)
+    with timed(timings, "build"):
+        model = build_model(instance.data)
+    try:
+        solution = solve(model, options)
+    except NotSolved as failure:
+        raise _no_plan(instance, failure, options) from None
+    timings.update(solution.timings)
+    with timed(timings, "extract"):
+        tables = plan_tables(instance, solution)
+    with timed(timings, "check"):
+        violations = check_plan(inputs, scenario, tables)
+    if violations:
+        raise PlanCheckError(violations)
+    return ScenarioRun(instance, solution, tables, timings)
+
+
+def solve_workbook(
+    path: Path, scenario: str | None, output: Path | None, options: SolveOptions
+) -> tuple[ScenarioRun, Path]:
+    """`reopt solve`: one scenario of one workbook to one plan workbook."""
+    timings: dict[str, float] = {}
+    with timed(timings, "read"):
+        inputs = load_inputs(path)
+    name = find_scenario(inputs, scenario or inputs.settings.scenario)
+    target = output or default_output(path, name)
+    check_target(target, [path], create_folder=output is None)
+    run = solve_scenario(inputs, resolve_scenario(inputs, name), options)
+    with timed(timings, "write"):
+        write_plan_workbook(run.tables, target)
+    run.timings.update(timings)
+    return run, target

@@ -1,0 +1,201 @@
+"""Plan tables → the plan workbook of SPEC §4 (xlsxwriter, written atomically).
+
+Every string taken from the input is written as text, never as a formula: the workbook
+is opened with `strings_to_formulas` off, and text that Excel would treat as a formula
+when edited (leading `=`, `+`, `-`, `@`, tab or CR; OWASP "CSV injection") gets the
+quote-prefix style. Control characters are replaced and text is cut at Excel's
+32,767-character cell limit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from optimizer.output import atomic_file
+from optimizer.problems import Problem, show_value
+from optimizer.results import PlanTables
+
+EXCEL_TEXT_LIMIT = 32_767
+TRUNCATED = "… [truncated]"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": False,
+}
+NUMBER_FORMATS = {
+    "t": "#,##0.000",
+    "money": "#,##0.00",
+    "share": "0.0%",
+    "int": "0",
+    "number": "#,##0.00",
+    "seconds": "0.00",
+}
+
+
+def safe_text(value: object) -> tuple[str, bool]:
+    """(text fit for a cell, whether it needs the quote prefix to stay text when edited)."""
+    text = CONTROL.sub("\ufffd", str(value))
+    if len(text) > EXCEL_TEXT_LIMIT:
+        text = text[: EXCEL_TEXT_LIMIT - len(TRUNCATED)] + TRUNCATED
+    return text, text.startswith(FORMULA_START)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an output sheet: header and kind (text or a number format key)."""
+
+    name: str
+    kind: str = "text"
+
+
+class Writer:
+    """Writes tables as sheets with a frozen header, filters, widths and number formats."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.book = book
+        self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.text = book.add_format({})
+        self.quoted = book.add_format({"quote_prefix": True})
+        self.numbers = {
+            kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()
+        }
+
+    def cell(self, sheet: Worksheet, row: int, col: int, value: object, kind: str) -> None:
+        """Write one value with the format of its kind; blanks for None and NaN."""
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return
+        if (
+            kind != "text"
+            and isinstance(value, int | float | np.number)
+            and not isinstance(value, bool)
+        ):
+            sheet.write_number(row, col, float(value), self.numbers[kind])
+            return
+        text, quoted = safe_text(value)
+        sheet.write_string(row, col, text, self.quoted if quoted else self.text)
+
+    def table(
+        self, name: str, columns: Sequence[Column], rows: Sequence[Sequence[object]]
+    ) -> Worksheet:
+        """A sheet holding one table: header row frozen, autofilter, widths from content."""
+        sheet = self.book.add_worksheet(name)
+        widths = [len(column.name) + 2 for column in columns]
+        for values in rows[:500]:
+            for index, value in enumerate(values):
+                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
+        for index, width in enumerate(widths):
+            sheet.set_column(index, index, max(width, 8))
+        for index, column in enumerate(columns):
+            sheet.write_string(0, index, column.name, self.header)
+        for row_index, values in enumerate(rows, start=1):
+            for col_index, (value, column) in enumerate(zip(values, columns, strict=True)):
+                self.cell(sheet, row_index, col_index, value, column.kind)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+        return sheet
+
+    def frame(self, name: str, frame: pd.DataFrame, kinds: dict[str, str]) -> Worksheet:
+        """A DataFrame as a sheet; `kinds` gives each column's number format key."""
+        columns = [Column(str(c), kinds.get(str(c), "text")) for c in frame.columns]
+        rows = list(frame.itertuples(index=False, name=None))
+        return self.table(name, columns, rows)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if math.isfinite(value) else ""
+    return str(value)
+
+
+SUMMARY_KINDS = {
+    "objective": "money",
+    "purchase": "money",
+    "tariff": "money",
+    "freight": "money",
+    "risk": "money",
+    "holding": "money",
+    "shortage": "money",
+    "safety": "money",
+    "shortfall_t": "t",
+    "purchased_t": "t",
+    "licensed_share": "share",
+    "solve_seconds": "seconds",
+    "demand_factor": "number",
+    "delivery_variables": "int",
+}
+PLAN_KINDS = {
+    "quantity": "t",
+    "landed_cost": "money",
+    "total_cost": "money",
+    "risk_cost": "money",
+    "approval": "share",
+}
+STOCK_KINDS = dict.fromkeys(
+    ["opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min", "max",
+     "cover_needed", "floor_gap", "cover_gap"],
+    "t",
+)  # fmt: skip
+MIX_KINDS = {"touching_t": "t", "share": "share", "max_share": "share", "shipped_from_t": "t"}
+CAPACITY_KINDS = {
+    "used": "t",
+    "capacity": "t",
+    "utilisation": "share",
+    "saving_per_extra_t": "money",
+}
+WARNING_COLUMNS = [
+    Column(name) for name in ("severity", "sheet", "cell", "column", "value", "message")
+]
+
+
+def warning_rows(warnings: Sequence[Problem]) -> list[list[object]]:
+    """One row per warning: severity, where, what."""
+    return [
+        [
+            "warning" if problem.warning else "error",
+            problem.sheet,
+            problem.cell or None,
+            problem.column,
+            show_value(problem.value) or None,
+            problem.message,
+        ]
+        for problem in warnings
+    ]
+
+
+def write_summary(writer: Writer, summary: dict[str, object]) -> None:
+    """The Summary sheet, each value in the format of its metric."""
+    sheet = writer.book.add_worksheet("Summary")
+    sheet.set_column(0, 0, 22)
+    sheet.set_column(1, 1, 70)
+    sheet.write_string(0, 0, "metric", writer.header)
+    sheet.write_string(0, 1, "value", writer.header)
+    for row, (metric, value) in enumerate(summary.items(), start=1):
+        sheet.write_string(row, 0, metric)
+        writer.cell(sheet, row, 1, value, SUMMARY_KINDS.get(metric, "text"))
+    sheet.freeze_panes(1, 0)
+
+
+def write_plan_workbook(tables: PlanTables, target: Path) -> None:
+    """Write the plan workbook of SPEC §4 atomically to `target`."""
+    with atomic_file(target) as temporary:
+        book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        writer = Writer(book)
+        write_summary(writer, tables.summary)
+        writer.frame("Plan", tables.plan, PLAN_KINDS)
+        writer.frame("Stock", tables.stock, STOCK_KINDS)
+        writer.frame("Mix", tables.mix, MIX_KINDS)
+        writer.frame("Capacity", tables.capacity, CAPACITY_KINDS)
+        writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
+        book.close()
