@@ -17,6 +17,12 @@ QUANTITY_TOLERANCE = 1e-7
 COST_TERMS = ("purchase", "tariff", "freight", "risk", "holding", "shortage", "safety")
 
 
+def as_stored(value: float) -> float:
+    """A number as the plan workbook stores it (16 significant digits, like xlsxwriter),
+    so the Summary sheet and `--json` report the very same value."""
+    return float(f"{value:.16g}")
+
+
 @dataclass(frozen=True)
 class PlanTables:
     """Everything the plan workbook and the command-line summary show."""
@@ -230,19 +236,22 @@ def plan_tables(instance: Instance, solution: Solution) -> PlanTables:
     purchased = float(values.buy.sum())
     licensed = float(values.buy[instance.deliveries["licensed"].to_numpy(bool)].sum())
     scenario = instance.scenario
-    summary: dict[str, object] = {
-        "scenario": scenario.name,
-        "status": "optimal",
+    measures = {
         "objective": solution.objective,
         **terms,
         "shortfall_t": float(values.shortfall.sum()),
         "purchased_t": purchased,
         "licensed_share": licensed / purchased if purchased else 0.0,
         "solve_seconds": solution.seconds,
+    }
+    summary: dict[str, object] = {
+        "scenario": scenario.name,
+        "status": "optimal",
+        **{name: as_stored(value) for name, value in measures.items()},
         "input_sha256": instance.inputs.sha256,
         "input_file": instance.inputs.file,
         "currency": instance.inputs.settings.currency,
-        "demand_factor": scenario.demand_factor,
+        "demand_factor": as_stored(scenario.demand_factor),
         "scenario_chain": " → ".join(scenario.chain),
         "periods": f"{instance.inputs.periods[0]} … {instance.inputs.periods[-1]}",
         "delivery_variables": instance.data.deliveries,

@@ -52,8 +52,8 @@ def find_scenario(inputs: Inputs, name: str) -> str:
 def chain(inputs: Inputs, name: str) -> tuple[str, ...]:
     """base → … → name, following `parent` (validation guarantees no cycles)."""
     lineage = []
-    current: str | None = name
-    while current is not None:
+    current: object = name
+    while isinstance(current, str):
         lineage.append(current)
         current = inputs.scenarios.at[current, "parent"]
     return tuple(reversed(lineage))

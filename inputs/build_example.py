@@ -1,0 +1,309 @@
+"""Build inputs/example.xlsx: a US manufacturer's rare-earth sourcing plan for 2027-2028.
+
+Figures come from ../shared/data/ree_facts.md (USGS MCS 2025/2026, trade measures,
+company reports, prices); each is cited on the workbook's Sources sheet, and figures
+that are modelling assumptions say so. Run: python inputs/build_example.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xlsxwriter
+
+HERE = Path(__file__).resolve().parent
+MONTHS = [f"{year}-{month:02d}" for year in (2027, 2028) for month in range(1, 13)]
+
+SETTINGS = [
+    ["key", "value"],
+    ["currency", "USD"],
+    ["period_days", 30.4],
+    ["risk_weight", 1],
+    ["max_country_share", 1],
+    ["scenario", "base"],
+]
+
+MATERIALS = [
+    ["material", "elements", "holding_cost", "shortage_penalty", "safety_penalty",
+     "disruption_cost"],
+    ["NdPr oxide", "Nd, Pr", 350, None, None, 40_000],
+    ["Dy oxide", "Dy", 1_200, None, None, 600_000],
+    ["Tb oxide", "Tb", 5_000, None, None, 2_000_000],
+    ["Sm oxide", "Sm", 15, None, None, 5_000],
+    ["Y oxide", "Y", 45, None, None, 340_000],
+    ["NdFeB magnet block", "Nd, Pr, Dy, Tb", 250, None, None, 30_000],
+]  # fmt: skip
+
+COUNTRIES = [
+    ["country", "tariff", "covered", "max_share"],
+    ["China", 0.20, "yes", 0.85],
+    ["Burma", 0, "no", None],
+    ["Madagascar", 0, "no", None],
+    ["Vietnam", 0, "no", None],
+    ["United States", 0, "no", None],
+    ["Malaysia", 0, "no", None],
+    ["Australia", 0, "no", None],
+    ["France", 0, "no", None],
+    ["Brazil", 0, "no", None],
+    ["Estonia", 0, "no", None],
+    ["Russia", 0, "yes", None],
+]
+
+SITES = [
+    ["site", "end_use"],
+    ["EV motor plant (Michigan)", "ev"],
+    ["Wind generator plant (Colorado)", "wind"],
+    ["Defense program (Arizona)", "defense"],
+    ["Semiconductor fab (Oregon)", "semiconductor"],
+]
+
+# supplier, material, country, refined_in, mined_in, capacity t/month, unit_cost $/t,
+# freight $/t, lead_time months, available_from, available_to
+SUPPLIERS = [
+    ["supplier", "material", "country", "refined_in", "mined_in", "capacity", "unit_cost",
+     "freight", "lead_time", "available_from", "available_to"],
+    ["China Northern Rare Earth", "NdPr oxide", "China", None, None, 200, 69_000, 1_500, 2, None, None],
+    ["China Rare Earth Group", "Dy oxide", "China", None, None, 5, 239_000, 2_000, 2, None, None],
+    ["China Rare Earth Group", "Tb oxide", "China", None, None, 1.5, 1_010_000, 2_000, 2, None, None],
+    ["China Rare Earth Group", "Sm oxide", "China", None, None, 5, 2_820, 1_500, 2, None, None],
+    ["China Rare Earth Group", "Y oxide", "China", None, None, 10, 9_000, 1_500, 2, None, None],
+    ["JL Mag", "NdFeB magnet block", "China", None, None, 120, 50_000, 2_000, 2, None, None],
+    ["Ganzhou separator (Burma feed)", "Dy oxide", "China", "China", "Burma", 4, 230_000, 2_000, 2, None, None],
+    ["Ganzhou separator (Burma feed)", "Tb oxide", "China", "China", "Burma", 1, 990_000, 2_000, 2, None, None],
+    ["Madagascar feed via China", "NdPr oxide", "China", "China", "Madagascar", 20, 68_000, 1_500, 3, None, None],
+    ["Vietnam feed via China", "NdPr oxide", "China", "China", "Vietnam", 10, 68_500, 1_500, 3, None, None],
+    ["MP Materials (Mountain Pass)", "NdPr oxide", "United States", None, None, 40, 110_000, 300, 1, None, None],
+    ["MP Materials (Independence)", "NdFeB magnet block", "United States", None, None, 25, 80_000, 300, 1, None, None],
+    ["Energy Fuels (White Mesa)", "NdPr oxide", "United States", None, None, 15, 95_000, 300, 1, None, None],
+    ["Energy Fuels (White Mesa)", "Dy oxide", "United States", None, None, 0.3, 700_000, 300, 1, "2027-06", None],
+    ["Lynas Malaysia", "NdPr oxide", "Malaysia", "Malaysia", "Australia", 60, 85_000, 2_000, 2, None, None],
+    ["Lynas Malaysia", "Dy oxide", "Malaysia", "Malaysia", "Australia", 1.0, 700_000, 2_000, 2, None, None],
+    ["Lynas Malaysia", "Tb oxide", "Malaysia", "Malaysia", "Australia", 0.2, 2_000_000, 2_000, 2, None, None],
+    ["Lynas Malaysia", "Sm oxide", "Malaysia", "Malaysia", "Australia", 2, 8_000, 2_000, 2, None, None],
+    ["Lynas Malaysia", "Y oxide", "Malaysia", "Malaysia", "Australia", 1, 350_000, 2_000, 2, "2027-07", None],
+    ["Solvay La Rochelle", "NdPr oxide", "France", None, None, 10, 100_000, 1_000, 2, None, None],
+    ["Serra Verde via Solvay", "Dy oxide", "France", "France", "Brazil", 0.5, 800_000, 1_000, 3, "2027-06", None],
+    ["Serra Verde via Solvay", "Tb oxide", "France", "France", "Brazil", 0.1, 2_500_000, 1_000, 3, "2027-06", None],
+    ["Neo Magnequench (Narva)", "NdFeB magnet block", "Estonia", "Estonia", "United States", 30, 75_000, 2_500, 2, None, None],
+    ["Iluka Eneabba", "NdPr oxide", "Australia", None, None, 30, 90_000, 2_000, 2, "2027-10", None],
+    ["Iluka Eneabba", "Dy oxide", "Australia", None, None, 0.8, 650_000, 2_000, 2, "2027-10", None],
+    ["Iluka Eneabba", "Tb oxide", "Australia", None, None, 0.15, 1_900_000, 2_000, 2, "2027-10", None],
+]  # fmt: skip
+
+LANES = [
+    ["supplier", "material", "site", "freight", "allowed"],
+    ["MP Materials (Independence)", "NdFeB magnet block", "EV motor plant (Michigan)", 150, None],
+    ["MP Materials (Independence)", "NdFeB magnet block", "Defense program (Arizona)", 100, None],
+    ["Lynas Malaysia", "Y oxide", "Semiconductor fab (Oregon)", 6_000, None],
+    ["Neo Magnequench (Narva)", None, "Defense program (Arizona)", None, "no"],
+]
+
+
+def _ramp(start: float, end: float) -> list[float]:
+    steps = len(MONTHS) - 1
+    return [round(start + (end - start) * i / steps, 3) for i in range(len(MONTHS))]
+
+
+# site, material → monthly demand (t), ramping linearly over the two years
+DEMAND_PROFILES = {
+    ("EV motor plant (Michigan)", "NdFeB magnet block"): _ramp(50, 70),
+    ("Wind generator plant (Colorado)", "NdFeB magnet block"): _ramp(30, 36),
+    ("Wind generator plant (Colorado)", "NdPr oxide"): _ramp(12, 15),
+    ("Wind generator plant (Colorado)", "Dy oxide"): _ramp(1.0, 1.2),
+    ("Wind generator plant (Colorado)", "Tb oxide"): _ramp(0.15, 0.18),
+    ("Defense program (Arizona)", "NdFeB magnet block"): _ramp(4, 5),
+    ("Defense program (Arizona)", "Sm oxide"): _ramp(1.5, 1.5),
+    ("Defense program (Arizona)", "Tb oxide"): _ramp(0.1, 0.1),
+    ("Semiconductor fab (Oregon)", "Y oxide"): _ramp(2.5, 3.0),
+}
+
+STOCK = [
+    ["site", "material", "initial", "min", "max", "target_end"],
+    ["EV motor plant (Michigan)", "NdFeB magnet block", 60, 30, 400, 60],
+    ["Wind generator plant (Colorado)", "NdFeB magnet block", 40, 20, None, 40],
+    ["Wind generator plant (Colorado)", "NdPr oxide", 20, 10, None, 20],
+    ["Wind generator plant (Colorado)", "Dy oxide", 2, 1, None, 2],
+    ["Wind generator plant (Colorado)", "Tb oxide", 0.3, 0.15, None, 0.3],
+    ["Defense program (Arizona)", "NdFeB magnet block", 12, 12, None, 12],
+    ["Defense program (Arizona)", "Sm oxide", 4, 4.5, None, 4.5],
+    ["Defense program (Arizona)", "Tb oxide", 0.3, 0.3, None, 0.3],
+    ["Semiconductor fab (Oregon)", "Y oxide", 6, 5, 30, 6],
+]
+
+# open orders placed in 2026 (site, material) → t arriving per month from 2027-01
+OPEN_ORDERS = {
+    ("EV motor plant (Michigan)", "NdFeB magnet block"): [50, 50, 50, 50, 40],
+    ("Wind generator plant (Colorado)", "NdFeB magnet block"): [30, 30, 30, 25],
+    ("Wind generator plant (Colorado)", "NdPr oxide"): [12, 12],
+    ("Wind generator plant (Colorado)", "Dy oxide"): [1.0, 1.0, 1.0, 0.8],
+    ("Wind generator plant (Colorado)", "Tb oxide"): [0.15, 0.15, 0.15, 0.1],
+    ("Defense program (Arizona)", "NdFeB magnet block"): [4],
+    ("Defense program (Arizona)", "Tb oxide"): [0.1],
+    ("Defense program (Arizona)", "Sm oxide"): [1.5, 1.5],
+    ("Semiconductor fab (Oregon)", "Y oxide"): [2.5, 2.5, 2.5, 2.5, 2.0],
+}
+
+
+def pipeline_rows() -> list[list[object]]:
+    rows: list[list[object]] = [["site", "material", "period", "quantity"]]
+    for (site, material), arrivals in OPEN_ORDERS.items():
+        rows += [[site, material, MONTHS[i], qty] for i, qty in enumerate(arrivals)]
+    return rows
+
+
+SCENARIOS = [
+    ["scenario", "parent", "demand_factor", "description"],
+    ["base", None, 1, "April 2025 licences in force (Ann. 18), October 2025 measures "
+     "suspended, IEEPA and Section 301 tariffs, DFARS covered-nation rule"],
+    ["oct-2025-reinstated", "base", None, "The suspended October 2025 measures (Ann. 57, 61, "
+     "62) come back: every rare earth licensed, longer reviews, 0.1 % rule"],
+    ["heavy-ban", "oct-2025-reinstated", None, "China stops Dy and Tb exports altogether"],
+    ["burma-disruption", "base", None, "Kachin ionic-clay belt cut off (KIA seizure, "
+     "Oct 2024): no Burma-mined feed"],
+    ["truce", "base", None, "General licences amount to effective removal of the April "
+     "2025 controls for US users (White House fact sheet, 1 Nov 2025)"],
+    ["demand-surge", "base", 1.2, "EV and wind demand 20 % above plan"],
+]  # fmt: skip
+
+APRIL_2025 = ["Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"]
+CONTROLS = [
+    ["scenario", "country", "item", "end_use", "approval", "delay_days", "capacity_factor",
+     "cost_factor", "extra_tariff"],
+    *[["base", "China", element, "*", 0.5, 63, None, None, None] for element in APRIL_2025],
+    ["base", "China", "*", "defense", 0, None, None, None, None],
+    ["base", "China", "NdFeB magnet block", "*", None, None, None, None, 0.271],
+    ["oct-2025-reinstated", "China", "*", "*", 0.4, 90, None, None, None],
+    ["heavy-ban", "China", "Dy", "*", 0, None, None, None, None],
+    ["heavy-ban", "China", "Tb", "*", 0, None, None, None, None],
+    ["burma-disruption", "Burma", "*", "*", None, None, 0, None, None],
+    *[["truce", "China", element, "*", 1, 0, None, None, None] for element in APRIL_2025],
+]  # fmt: skip
+
+SOURCES = [
+    ["sheet", "figure", "value used", "source (see ../shared/data/ree_facts.md)", "flag"],
+    ["Periods", "horizon", "2027-01 … 2028-12, monthly", "planning choice", "assumption"],
+    ["Settings", "period_days", "30.4", "365 / 12 days per monthly period", "derived"],
+    ["Countries", "China tariff", "0.20", "IEEPA: fentanyl 10 % from 10 Nov 2025 + reciprocal 10 % "
+     "(EOs of 4 Nov 2025; mondaq, strtrade); oxides are MFN-free (HTS 2846.90.20, MCS 2026)", "S"],
+    ["Controls", "NdFeB extra_tariff", "0.271", "Section 301 on Chinese permanent magnets 25 % "
+     "from 1 Jan 2026 (USTR review, May 2024; fastmarkets) + MFN 2.1 % (adamsmagnetic)", "S/D"],
+    ["Countries", "covered", "China, Russia", "10 USC 4872 / DFARS 225.7018: covered nations "
+     "North Korea, China, Russia, Iran; from 1 Jan 2027 no mining or refining there "
+     "(final rule 30 May 2024; crowell.com)", "S"],
+    ["Countries", "China max_share", "0.85", "Company diversification policy (example); "
+     "China held 92 % of refining in 2023 (IEA GCMO 2024)", "assumption"],
+    ["Controls", "April 2025 licence elements", ", ".join(APRIL_2025),
+     "MOFCOM/GAC Ann. No. 18 [2025], 4 Apr 2025 (MCS 2026)", "V"],
+    ["Controls", "delay_days", "63", "45 working days statutory review ≈ 63 calendar days "
+     "(Reuters via en.ckhq.net)", "S/D"],
+    ["Controls", "approval", "0.5", "EU Chamber: < 25 % of applications approved by Sept 2025; "
+     "general licences to selected exporters from Dec 2025 (MCS 2026): 50 % assumed for a US "
+     "buyer", "assumption"],
+    ["Controls", "defense approval", "0", "Denial in principle for military end users "
+     "(Ann. 61; jonesday.com)", "S"],
+    ["Controls", "oct-2025-reinstated", "approval 0.4, 90 days", "Ann. 57/61/62 of 9 Oct 2025 "
+     "suspended by Ann. 70 until 10 Nov 2026 (chemradar, pillsburylaw); values assumed",
+     "assumption"],
+    ["Controls", "burma-disruption", "capacity_factor 0", "KIA seized the Kachin belt in Oct "
+     "2024; China's imports from Myanmar −89 % y/y in Feb 2025 (CSIS, Reuters)", "S"],
+    ["Suppliers", "China prices", "NdPr 69, Dy 239, Tb 1,010, Sm 2.82, Y 9 $/kg",
+     "USGS MCS 2026, 2025 annual averages FOB China (Argus, Asian Metal)", "V"],
+    ["Suppliers", "MP NdPr price", "110 $/kg", "DoD–MP 10-year NdPr price floor, 10 Jul 2025", "S"],
+    ["Suppliers", "Lynas Dy / Tb", "700 / 2,000 $/kg", "Argus Europe May 2025: Dy 700–1,000, "
+     "Tb 2,000–4,000 $/kg (gmteight.com); low ends used", "S"],
+    ["Suppliers", "Y outside China", "350 $/kg", "Rotterdam asks above $350/kg, Dec 2025 "
+     "(adamasintel.com)", "S"],
+    ["Suppliers", "NdFeB block China price", "50 $/kg", "≈ 31 % NdPr at 69 $/kg + 1 % Dy at "
+     "239 $/kg = 24 $/kg of rare earths (ree_facts §5) plus processing; assumed", "assumption"],
+    ["Suppliers", "NdFeB outside China", "75–80 $/kg", "premium over China; IEA Oct 2025 says "
+     "European magnet prices up to 6× Chinese domestic; 1.5–1.6× assumed", "assumption"],
+    ["Suppliers", "MP Mountain Pass capacity", "40 t/month", "1,294 t NdPr oxide in 2024 "
+     "(MP FY2024) ≈ 108 t/month; share available to this buyer assumed", "S/assumption"],
+    ["Suppliers", "MP Independence", "25 t/month", "≈ 1,000 t/yr magnets, ramp from late 2025, "
+     "GM the main customer (MP 10-K)", "S/assumption"],
+    ["Suppliers", "Lynas NdPr / Dy / Tb", "60 / 1.0 / 0.2 t/month", "NdPr 10.5–12 kt/yr; "
+     "HRE feed 1.5 kt/yr, first Dy May 2025, Tb June 2025 (magneticsmag.com)", "S/assumption"],
+    ["Suppliers", "Lynas Sm / Y", "Sm from 2026, Y from 2027-07", "Sm from about April 2026; "
+     "full HRE suite within two years of Oct 2025 (MCS 2026 Heavy)", "S"],
+    ["Suppliers", "Energy Fuels", "15 t/month NdPr; Dy from 2027-06", "Phase 1 up to 1,000 t/yr "
+     "NdPr; commercial HREE possible from Q4 2026 (metalnomist.com)", "S/assumption"],
+    ["Suppliers", "Solvay La Rochelle", "10 t/month", "'several hundred tonnes' in 2025, "
+     "scalable to 2–5 kt/yr (automotiveworld.com)", "S"],
+    ["Suppliers", "Serra Verde via Solvay", "from 2027-06", "~5 kt/yr REO mixed concentrate by "
+     "2026, needs separation outside China (MCS 2026 Heavy; DFC loan Nov 2025)", "S/assumption"],
+    ["Suppliers", "Neo Magnequench Narva", "30 t/month", "Phase 1 2,000 t/yr, commercial "
+     "ramp-up 2026; feed includes Energy Fuels carbonate (argusmedia)", "S/assumption"],
+    ["Suppliers", "Iluka Eneabba", "from 2027-10", "commissioning 2027; 12–18 kt/yr REO "
+     "quoted (miningmagazine.com.au)", "S/U"],
+    ["Suppliers", "Burma, Madagascar, Vietnam feed", "refined in China", "USGS estimates "
+     "their output from China's import data: the concentrate is refined in China "
+     "(MCS footnote 12)", "V"],
+    ["Suppliers", "lead times", "1–3 months", "sea freight and customs; assumed", "assumption"],
+    ["Suppliers", "freight", "300–2,500 $/t", "assumed logistics costs", "assumption"],
+    ["Demand", "EV plant magnets", "50 → 70 t/month", "≈ 1.4 kg NdFeB per EV motor (MP: "
+     "1,000 t for 700,000 motors) × 430k–600k motors/yr", "D"],
+    ["Demand", "wind plant magnets", "30 → 36 t/month", "0.625–0.85 t NdFeB per MW of "
+     "direct-drive PMG (Heim & Vander Wal 2023) × ≈ 0.5–0.6 GW/yr", "D"],
+    ["Demand", "wind plant Dy, Tb, NdPr", "1.0, 0.15, 12 t/month", "in-house magnet line; "
+     "Dy ≈ 4 % of magnet mass, ≥ 3 % Dy or Tb for H grades (ree_facts §5)", "D/assumption"],
+    ["Demand", "defense program", "4–5 t magnets, 1.5 t Sm, 0.1 t Tb per month",
+     "F-35 ≈ 417 kg rare earths per aircraft (metaltechnews.com); program size assumed",
+     "S/assumption"],
+    ["Demand", "semiconductor fab Y oxide", "2.5 → 3 t/month", "US apparent consumption "
+     "≈ 300 t Y2O3 in 2025 (MCS 2026 Yttrium); fab share assumed", "assumption"],
+    ["Materials", "disruption_cost", "Dy 600k, Tb 2,000k $/t", "spot premium outside China "
+     "over FOB China (Argus May 2025; MCS 2026)", "D"],
+    ["Materials", "holding_cost", "0.5 % of value per month", "warehousing and capital; "
+     "assumed", "assumption"],
+    ["Stock", "initial, min, max, target_end", "see sheet", "example inventory policy: "
+     "1–3 months of cover", "assumption"],
+    ["Pipeline", "orders in transit", "see sheet", "example open orders", "assumption"],
+]  # fmt: skip
+
+
+def demand_rows() -> list[list[object]]:
+    rows: list[list[object]] = [["site", "material", "period", "quantity"]]
+    for (site, material), profile in DEMAND_PROFILES.items():
+        rows += [[site, material, month, qty] for month, qty in zip(MONTHS, profile, strict=True)]
+    return rows
+
+
+def write(path: Path) -> None:
+    """Write every sheet with a bold, frozen header and readable widths."""
+    sheets = {
+        "Settings": SETTINGS,
+        "Periods": [["period", "budget"], *[[month, 15_000_000] for month in MONTHS]],
+        "Materials": MATERIALS,
+        "Countries": COUNTRIES,
+        "Sites": SITES,
+        "Suppliers": SUPPLIERS,
+        "Lanes": LANES,
+        "Demand": demand_rows(),
+        "Stock": STOCK,
+        "Pipeline": pipeline_rows(),
+        "Scenarios": SCENARIOS,
+        "Controls": CONTROLS,
+        "Sources": SOURCES,
+    }
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for c in range(len(rows[0])):
+            width = max(len(str(row[c])) for row in rows if c < len(row) and row[c] is not None)
+            sheet.set_column(c, c, min(max(width + 2, 10), 70))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(r, c, value, bold if r == 0 else None)
+                else:
+                    sheet.write_number(r, c, value)
+        sheet.freeze_panes(1, 0)
+    book.close()
+
+
+if __name__ == "__main__":
+    write(HERE / "example.xlsx")
+    print(f"wrote {HERE / 'example.xlsx'}")

@@ -1,0 +1,92 @@
+"""Random small, valid workbooks for property and fuzz tests (hypothesis strategies)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from tests.workbooks import Sheets
+
+ELEMENTS = ("Nd", "Dy", "Tb", "Y")
+COUNTRIES = ("China", "Malaysia", "US", "Burma")
+
+
+@st.composite
+def workbooks(draw: st.DrawFn, storage: bool = False) -> Sheets:
+    """A valid workbook: 1-3 periods, 1-2 materials, 1-2 sites, 1-4 offers, rules, stock."""
+    periods = [f"2027-{month:02d}" for month in range(1, draw(st.integers(1, 3)) + 1)]
+    materials = [f"mat{i}" for i in range(draw(st.integers(1, 2)))]
+    countries = list(COUNTRIES[: draw(st.integers(2, 4))])
+    sites = [f"site{i}" for i in range(draw(st.integers(1, 2)))]
+    money = st.integers(1, 100).map(float)
+    tonnes = st.integers(0, 12).map(float)
+
+    def pick(options):
+        return draw(st.sampled_from(options))
+
+    sheets: Sheets = {
+        "Periods": [["period", "budget"]]
+        + [[p, draw(st.one_of(st.none(), st.integers(50, 2000).map(float)))] for p in periods],
+        "Materials": [["material", "elements", "shortage_penalty", "safety_penalty",
+                       "disruption_cost"]]
+        + [[m, pick(ELEMENTS), 1000.0, draw(st.sampled_from([0.0, 5.0, None])), draw(money)]
+           for m in materials],
+        "Countries": [["country", "tariff", "covered", "max_share"]]
+        + [
+            [c, draw(st.sampled_from([0.0, 0.1, 0.25])), pick(["no", "no", "yes"]),
+             draw(st.sampled_from([None, None, 0.6]))]
+            for c in countries
+        ],
+        "Sites": [["site", "end_use"]] + [[s, pick(["commercial", "defense"])] for s in sites],
+    }  # fmt: skip
+    offers = [["supplier", "material", "country", "refined_in", "mined_in", "capacity",
+               "unit_cost", "freight", "lead_time"]]  # fmt: skip
+    for i in range(draw(st.integers(1, 4))):
+        offers.append(
+            [f"sup{i}", pick(materials), pick(countries), pick(countries), pick(countries),
+             draw(tonnes), draw(money), draw(st.integers(0, 5).map(float)),
+             float(draw(st.integers(0, len(periods) - 1)))]
+        )  # fmt: skip
+    sheets["Suppliers"] = offers
+    demand = [["site", "material", "period", "quantity"]]
+    for s in sites:
+        for m in materials:
+            for p in periods:
+                if draw(st.booleans()):
+                    demand.append([s, m, p, draw(tonnes)])
+    if len(demand) == 1:
+        demand.append([sites[0], materials[0], periods[0], 1.0])
+    sheets["Demand"] = demand
+    stock = [["site", "material", "initial", "min", "max", "target_end"]]
+    for s in sites:
+        for m in materials:
+            if draw(st.booleans()):
+                initial = draw(tonnes)
+                limit = initial + draw(st.integers(5, 30)) if storage else None
+                stock.append([s, m, initial, draw(tonnes), limit, draw(tonnes)])
+    sheets["Stock"] = [stock[0]] + [row for row in stock[1:] if row[4] is None or row[3] <= row[4]]
+    controls = [["country", "item", "approval", "delay_days"]]
+    for c in countries:
+        if draw(st.booleans()):
+            controls.append([c, pick(["*", *ELEMENTS]), draw(st.sampled_from([0.0, 0.5, 0.9, 1.0])),
+                             draw(st.sampled_from([0.0, 30.0, 45.0]))])  # fmt: skip
+    sheets["Controls"] = controls
+    return sheets
+
+
+def with_tighter_rule(
+    sheets: Sheets, country: str, material: str, column: str, value: float
+) -> Sheets:
+    """The same workbook plus a scenario `tight` adding one rule that can only tighten.
+
+    The rule's key (country, material, *) differs from every generated base rule (those
+    name `*` or an element), so it multiplies approval or capacity; delay stays as is.
+    """
+    header = ["scenario", "country", "item", "approval", "delay_days", "capacity_factor"]
+    base = [["base", *row[:4], None] for row in sheets["Controls"][1:]]
+    rule = {"approval": None, "capacity_factor": None, column: value}
+    tight = ["tight", country, material, rule["approval"], None, rule["capacity_factor"]]
+    return {
+        **sheets,
+        "Scenarios": [["scenario", "parent"], ["tight", "base"]],
+        "Controls": [header, *base, tight],
+    }
