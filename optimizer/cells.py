@@ -35,12 +35,12 @@ def _as_date(value: object) -> dt.date | None:
     """The calendar date of a date cell, or None when the cell is not a date."""
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0, 0):
-            raise CellError("is a date with a time of day; expected a text label or a plain date")
+            raise CellError("is a date with a time of day")
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, dt.time | dt.timedelta):
-        raise CellError("is a time of day; expected a text label")
+        raise CellError("is a time of day")
     return None
 
 
@@ -64,10 +64,10 @@ def label(value: object, date_format: str = DAY_FORMAT) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise CellError("is a TRUE/FALSE value; expected a text label")
+        raise CellError("is a TRUE/FALSE value")
     if isinstance(value, int | float):
         if not math.isfinite(value):
-            raise CellError("is not a finite number; expected a text label")
+            raise CellError("is not a finite number")
         return str(int(value)) if value == int(value) else repr(float(value))
     day = _as_date(value)
     if day is not None:
@@ -92,7 +92,7 @@ def number(value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise CellError("is a TRUE/FALSE value; expected a number")
+        raise CellError("is a TRUE/FALSE value")
     if isinstance(value, int | float):
         result = float(value)
     elif isinstance(value, str):
@@ -102,19 +102,31 @@ def number(value: object) -> float | None:
         try:
             result = float(text)
         except ValueError:
-            hint = ""
-            if text.endswith("%"):
-                hint = " (write 25 % as 0.25)"
-            elif "," in text:
-                hint = " (remove the thousands separators)"
-            raise CellError(f"is not a number{hint}") from None
+            raise CellError(f"is not a number{_number_hint(text)}") from None
     elif isinstance(value, dt.date | dt.time | dt.timedelta):
-        raise CellError("is a date or time; expected a number (format the cell as Number)")
+        raise CellError("is a date or time (format the cell as Number)")
     else:
         raise CellError("is not a number")
     if not math.isfinite(result):
         raise CellError("is not a finite number")
     return result
+
+
+def _number_hint(text: str) -> str:
+    """Why a text that looks almost like a number is not one."""
+    if text.endswith("%") and _parses(text[:-1]):
+        return " (write 25 % as 0.25)"
+    if "," in text and _parses(text.replace(",", "")):
+        return " (remove the thousands separators)"
+    return ""
+
+
+def _parses(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def yes_no(value: object) -> bool | None:
@@ -134,7 +146,7 @@ def yes_no(value: object) -> bool | None:
             return True
         if word in NO:
             return False
-    raise CellError("is not yes or no (use yes/no, y/n, true/false or 1/0)")
+    raise CellError("is not one of yes/no, y/n, true/false, 1/0")
 
 
 def items(value: object) -> list[str] | None:

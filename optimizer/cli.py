@@ -1,7 +1,9 @@
 """The `reopt` command line (click): validate | solve.
 
 A user mistake prints one clear block of text and exits 2; no plan exits 3; a bug
-exits 1 with a hint to rerun with `--debug`, which shows the traceback.
+exits 1 with a hint to rerun with `--debug`, which shows the traceback. The pipeline is
+imported inside each command's guarded body, so even a missing dependency (reopt
+refuses to run without defusedxml) ends in a message, not a traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from optimizer.problems import ExitCode, InputError, NoPlanError, Problem, ReoptError
-from optimizer.results import COST_TERMS, PlanTables
 from optimizer.solve import METHODS, SolveOptions
+
+if TYPE_CHECKING:
+    from optimizer.results import PlanTables
 
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks for every error.")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -68,6 +73,8 @@ def _warning_lines(warnings: list[Problem], file: str) -> list[str]:
 
 def summary_text(tables: PlanTables, target: Path) -> str:
     """The short human summary printed after a solve."""
+    from optimizer.results import COST_TERMS
+
     s = tables.summary
     currency = s["currency"]
     lines = [
@@ -107,11 +114,12 @@ def cli() -> None:
 @DEBUG
 def validate(input_path: Path, as_json: bool, debug: bool) -> None:
     """Check INPUT and list every problem, without solving."""
-    from optimizer.derive import derive
-    from optimizer.scenarios import resolve_scenario, scenario_names
-    from optimizer.validate import load_inputs
 
     def body() -> int:
+        from optimizer.derive import derive
+        from optimizer.scenarios import resolve_scenario, scenario_names
+        from optimizer.validate import load_inputs
+
         inputs = load_inputs(input_path)
         sizes = {
             name: derive(inputs, resolve_scenario(inputs, name)).data.deliveries
@@ -156,15 +164,19 @@ def solve_command(
     debug: bool,
 ) -> None:
     """Solve one scenario of INPUT and write the plan workbook."""
-    from optimizer.pipeline import solve_workbook
 
     def body() -> int:
+        from optimizer.pipeline import solve_workbook
+
         options = SolveOptions(time_limit=time_limit, threads=threads, method=method)
         run, target = solve_workbook(input_path, scenario, output, options)
         if as_json:
             click.echo(json.dumps(summary_json(run.tables, target)))
-        else:
-            click.echo(summary_text(run.tables, target))
+            return 0
+        about_input = [problem for problem in run.tables.warnings if problem.sheet]
+        if about_input:
+            click.echo("\n".join(_warning_lines(about_input, str(input_path))), err=True)
+        click.echo(summary_text(run.tables, target))
         return 0
 
     run_guarded(body, debug, as_json)

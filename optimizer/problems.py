@@ -91,10 +91,10 @@ class Problem:
     def render(self, file: str | None = None) -> str:
         """One line: `file: Sheet!F7 column: "value" message`."""
         parts = []
-        if self.cell:
-            parts.append(self.cell)
-        if self.column:
-            parts.append(self.column + ":")
+        if self.cell and self.column:
+            parts += [self.cell, self.column + ":"]
+        elif self.cell:
+            parts.append(self.cell + ":")
         shown = show_value(self.value)
         if shown:
             parts.append(shown)

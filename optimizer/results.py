@@ -253,6 +253,7 @@ def plan_tables(instance: Instance, solution: Solution) -> PlanTables:
         "currency": instance.inputs.settings.currency,
         "demand_factor": as_stored(scenario.demand_factor),
         "scenario_chain": " → ".join(scenario.chain),
+        "scenario_description": scenario.description,
         "periods": f"{instance.inputs.periods[0]} … {instance.inputs.periods[-1]}",
         "delivery_variables": instance.data.deliveries,
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),

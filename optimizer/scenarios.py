@@ -13,7 +13,6 @@ import pandas as pd
 
 from optimizer.inputs import Inputs
 from optimizer.problems import InputError, Problem
-from optimizer.schema import BASE
 from optimizer.validate import hint
 from optimizer.workbook import canonical
 
@@ -71,5 +70,7 @@ def resolve_scenario(inputs: Inputs, name: str) -> Scenario:
     factor = 1.0
     for member in lineage:
         factor *= float(inputs.scenarios.at[member, "demand_factor"])
-    description = inputs.scenarios.at[name, "description"] if name != BASE else None
-    return Scenario(name, lineage, rules, factor, description)
+    description = inputs.scenarios.at[name, "description"]
+    return Scenario(
+        name, lineage, rules, factor, description if isinstance(description, str) else None
+    )

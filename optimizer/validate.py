@@ -191,8 +191,8 @@ class _Validator:
             ):
                 labels.append(str(label))
                 budget.append(row.get("budget"))  # type: ignore[arg-type]
-        if table.rows and not labels:
-            self.problems.add("has no periods", sheet=table.sheet)
+        if not labels and table.columns:
+            self.problems.add("has no periods: list at least one", sheet=table.sheet)
         self.period_position = {label: index for index, label in enumerate(labels)}
         return labels, budget
 
@@ -207,13 +207,14 @@ class _Validator:
             ):
                 continue
             elements = []
-            for item in row.get("elements") or []:  # type: ignore[union-attr]
+            listed = row.get("elements") or []
+            for item in listed:  # type: ignore[union-attr]
                 symbol = symbols.get(item.casefold())
                 if symbol is None:
                     self.problems.add(
-                        f"{item!r} is not a rare-earth element symbol "
+                        f"lists {item!r}, which is not a rare-earth element symbol "
                         f"(one of {' '.join(ELEMENTS)})",
-                        value=row.get("elements"),
+                        value=", ".join(listed),  # type: ignore[arg-type]
                         **table.where(row, "elements"),
                     )
                 elif symbol not in elements:

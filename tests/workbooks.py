@@ -10,7 +10,9 @@ stay blank. `write_book` writes the sheets with xlsxwriter.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
@@ -18,6 +20,62 @@ import xlsxwriter
 Cell = object
 Sheets = dict[str, list[list[Cell]]]
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+# A valid workbook that uses every sheet, for error-path and fuzz tests.
+RICH = """
+[Settings]
+key         | value
+risk_weight | 1
+scenario    | base
+[Periods]
+period  | budget
+2027-01 | 5000
+2027-02 |
+[Materials]
+material   | elements | shortage_penalty | safety_penalty | disruption_cost
+Dy oxide   | Dy       | 1000             | 10             | 50
+NdPr oxide | Nd, Pr   |                  |                |
+[Countries]
+country  | tariff | covered | max_share
+China    | 0.2    | yes     | 0.8
+Malaysia |        | no      |
+US       |        |         |
+[Sites]
+site  | end_use
+Plant | commercial
+Base  | defense
+[Suppliers]
+supplier | material   | country  | refined_in | capacity | unit_cost | lead_time | available_from
+CN       | Dy oxide   | China    |            | 20       | 100       | 0         |
+CN       | NdPr oxide | China    |            | 50       | 30        | 1         |
+MY       | Dy oxide   | Malaysia | China      | 5        | 150       | 0         | 2027-02
+US1      | NdPr oxide | US       |            | 10       | 60        | 0         |
+[Lanes]
+supplier | material | site | freight | allowed
+CN       |          | Base |         | no
+US1      |          | Base | 5       | yes
+[Demand]
+site  | material   | period  | quantity
+Plant | Dy oxide   | 2027-01 | 4
+Plant | Dy oxide   | 2027-02 | 4
+Base  | NdPr oxide | 2027-02 | 3
+Plant | NdPr oxide | 2027-01 | 8
+[Stock]
+site  | material | initial | min | max | target_end
+Plant | Dy oxide | 2       | 1   | 50  | 1
+[Pipeline]
+site  | material   | period  | quantity
+Base  | NdPr oxide | 2027-01 | 1
+[Scenarios]
+scenario | parent | demand_factor | description
+ban      | base   | 1.1           | Dy ban
+[Controls]
+scenario | country | item | end_use | approval | delay_days | capacity_factor
+base     | China   | Dy   | *       | 0.5      | 45         |
+ban      | China   | Dy   | *       | 0        |            |
+base     | China   | *    | defense | 0        |            |
+"""
 
 
 def _cell(text: str) -> Cell:
@@ -47,9 +105,22 @@ def parse_sheets(text: str) -> Sheets:
     return sheets
 
 
-def write_book(path: Path, sheets: Sheets) -> Path:
-    """Write sheets (first row = header) as an .xlsx file; return the path."""
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+@dataclass(frozen=True)
+class Formula:
+    """An Excel formula cell; `cached` is its saved result ('' = none, '#REF!' = error)."""
+
+    text: str
+    cached: object = ""
+
+
+def write_book(path: Path, sheets: Sheets, date_1904: bool = False) -> Path:
+    """Write sheets (first row = header) as an .xlsx file; return the path.
+
+    Strings are always text, dates and times get a date format, `Formula` cells are
+    real formulas with the given saved result; `date_1904` uses the Mac date system.
+    """
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "date_1904": date_1904})
+    date_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     for name, rows in sheets.items():
         sheet = book.add_worksheet(name)
         for r, row in enumerate(rows):
@@ -58,8 +129,14 @@ def write_book(path: Path, sheets: Sheets) -> Path:
                     continue
                 if isinstance(value, str):
                     sheet.write_string(r, c, value)
+                elif isinstance(value, bool):
+                    sheet.write_boolean(r, c, value)
+                elif isinstance(value, dt.date | dt.time):
+                    sheet.write_datetime(r, c, value, date_format)
+                elif isinstance(value, Formula):
+                    sheet.write_formula(r, c, value.text, None, value.cached)
                 else:
-                    sheet.write(r, c, value)
+                    sheet.write_number(r, c, value)
     book.close()
     return path
 
