@@ -182,6 +182,123 @@ def solve_command(
     run_guarded(body, debug, as_json)
 
 
+STRESS_FLAGS = ("approval", "delay", "capacity", "tariff", "ban")
+"""Order the stress flags are applied in: a ban comes last so no other flag undoes it."""
+
+
+def comparison_text(table: object, target: Path) -> str:
+    """The scenarios compared, one line each."""
+    lines = [f"Comparison written to {target}"]
+    width = max((len(name) for name in table["scenario"]), default=8)  # type: ignore[index]
+    for row in table.itertuples(index=False):  # type: ignore[attr-defined]
+        name = f"{row.scenario:<{width}}"
+        if row.status != "optimal":
+            lines.append(f"  {name}  {row.status}")
+            continue
+        change = row.change_vs_base_pct
+        change_text = f"{change:+.1%}" if change == change else ""
+        lines.append(
+            f"  {name}  {row.objective:>18,.2f} {change_text:>8}  "
+            f"shortfall {row.shortfall_t:,.3f} t"
+        )
+    return "\n".join(lines)
+
+
+def sweep_text(risk: object, target: Path, samples: int) -> str:
+    """Percentiles of a licence sweep."""
+    lines = [f"Licence sweep of {samples} samples written to {target}"]
+    for row in risk.itertuples(index=False):  # type: ignore[attr-defined]
+        lines.append(
+            f"  {row.measure:<12} P10 {row.P10:,.2f}  P50 {row.P50:,.2f}  P90 {row.P90:,.2f}  "
+            f"P99 {row.P99:,.2f}  ({row.solved_samples} solved, {row.failed_samples} without plan)"
+        )
+    return "\n".join(lines)
+
+
+@cli.command(name="whatif")
+@INPUT
+@click.option(
+    "--scenario", "scenarios", multiple=True, help="Scenario to compare (repeat; default all)."
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Workbook to write.")
+@click.option(
+    "--base-scenario", default="base", show_default=True, help="Scenario the flags start from."
+)
+@click.option("--ban", multiple=True, metavar="COUNTRY:ITEMS", help="Export ban, e.g. China:Dy,Tb.")
+@click.option("--approval", multiple=True, metavar="COUNTRY:ITEMS=P", help="e.g. China:*=0.5.")
+@click.option("--delay", multiple=True, metavar="COUNTRY:ITEMS=DAYS", help="e.g. China:Tb=90.")
+@click.option("--capacity", multiple=True, metavar="COUNTRY:ITEMS=F", help="e.g. Burma:*=0.")
+@click.option(
+    "--tariff", multiple=True, metavar="COUNTRY=+RATE", help="Added duty, e.g. China=+0.25."
+)
+@click.option(
+    "--demand", type=click.FloatRange(min=0), default=1.0, help="Demand factor, e.g. 1.2."
+)
+@click.option(
+    "--samples", type=click.IntRange(min=1), help="Monte Carlo licence sweep of N samples."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sweep.")
+@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: CPU count).")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve."
+)
+@JSON
+@DEBUG
+def whatif_command(
+    input_path: Path,
+    scenarios: tuple[str, ...],
+    output: Path | None,
+    base_scenario: str,
+    demand: float,
+    samples: int | None,
+    seed: int,
+    workers: int | None,
+    scheduler: str | None,
+    time_limit: float | None,
+    as_json: bool,
+    debug: bool,
+    **flags: tuple[str, ...],
+) -> None:
+    """Compare scenarios of INPUT (or sweep licence outcomes) in one workbook."""
+
+    def body() -> int:
+        from optimizer.jobs import whatif_workbook
+        from optimizer.parallel import Progress
+        from optimizer.stress import Stress
+        from optimizer.whatif import Request
+
+        stresses = tuple(Stress(flag, text) for flag in STRESS_FLAGS for text in flags[flag])
+        request = Request(
+            scenarios=scenarios,
+            base_scenario=base_scenario,
+            stresses=stresses,
+            demand=demand,
+            samples=samples or 0,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            options=SolveOptions(time_limit=time_limit, threads=1),
+        )
+        progress = None if as_json else Progress("whatif", sys.stderr)
+        outcome = whatif_workbook(input_path, request, output, progress)
+        if outcome.sweep is not None:
+            record = {"risk": outcome.sweep.risk.to_dict("records")}
+            text = sweep_text(outcome.sweep.risk, outcome.target, request.samples)
+        else:
+            table = outcome.comparison.table  # type: ignore[union-attr]
+            record = {"comparison": table.to_dict("records")}
+            text = comparison_text(table, outcome.target)
+        if as_json:
+            record |= {"status": "ok", "exit_code": 0, "output": str(outcome.target)}
+            click.echo(json.dumps(record, default=str))
+        else:
+            click.echo(text)
+        return 0
+
+    run_guarded(body, debug, as_json)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="reopt")

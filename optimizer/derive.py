@@ -120,7 +120,7 @@ def _pair_terms(pairs: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
         delay_days=("delay_days", "max"),
         cost_factor=("cost_factor", "prod"),
         extra_tariff=("extra_tariff", "sum"),
-        rule_rows=("row", lambda rows: tuple(sorted(rows))),
+        rule_rows=("row", lambda rows: tuple(sorted(int(r) for r in rows if pd.notna(r)))),
     )
     return terms
 
@@ -141,8 +141,8 @@ def _negative_tariffs(inputs: Inputs, pairs: pd.DataFrame) -> None:
         Problem(
             f"extra_tariff makes the duty on {row.supplier} / {row.material} to {row.site} "
             f"{row.tariff_rate:g}, below zero; a tariff cannot be negative",
-            sheet=sheet,
-            row=min(row.rule_rows),
+            sheet=sheet if row.rule_rows else None,
+            row=min(row.rule_rows) if row.rule_rows else None,
             column="extra_tariff",
         )
         for row in bad.drop_duplicates(subset=["rule_rows"]).itertuples()

@@ -180,10 +180,14 @@ class InputError(ReoptError):
         return [head + ":"] + ["  - " + p.render(self.file) for p in self.errors]
 
 
-class OutputError(ReoptError):
-    """The plan cannot be written where it was asked for."""
+class UsageError(ReoptError):
+    """A command-line request that cannot be carried out as given."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+class OutputError(UsageError):
+    """The plan cannot be written where it was asked for."""
 
 
 class NoPlanError(ReoptError):

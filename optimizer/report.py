@@ -106,9 +106,9 @@ class Writer:
         sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         return sheet
 
-    def frame(self, name: str, frame: pd.DataFrame, kinds: dict[str, str]) -> Worksheet:
-        """A DataFrame as a sheet; `kinds` gives each column's number format key."""
-        columns = [Column(str(c), kinds.get(str(c), "text")) for c in frame.columns]
+    def frame(self, name: str, frame: pd.DataFrame) -> Worksheet:
+        """A DataFrame as a sheet, each column formatted by `kind_of` its name."""
+        columns = [Column(str(c), kind_of(str(c))) for c in frame.columns]
         rows = list(frame.itertuples(index=False, name=None))
         return self.table(name, columns, rows)
 
@@ -119,41 +119,38 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-SUMMARY_KINDS = {
-    "objective": "money",
-    "purchase": "money",
-    "tariff": "money",
-    "freight": "money",
-    "risk": "money",
-    "holding": "money",
-    "shortage": "money",
-    "safety": "money",
-    "shortfall_t": "t",
-    "purchased_t": "t",
-    "licensed_share": "share",
-    "solve_seconds": "seconds",
-    "demand_factor": "number",
-    "delivery_variables": "int",
-}
-PLAN_KINDS = {
-    "quantity": "t",
-    "landed_cost": "money",
-    "total_cost": "money",
-    "risk_cost": "money",
-    "approval": "share",
-}
-STOCK_KINDS = dict.fromkeys(
-    ["opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min", "max",
-     "cover_needed", "floor_gap", "cover_gap"],
-    "t",
-)  # fmt: skip
-MIX_KINDS = {"touching_t": "t", "share": "share", "max_share": "share", "shipped_from_t": "t"}
-CAPACITY_KINDS = {
-    "used": "t",
-    "capacity": "t",
-    "utilisation": "share",
-    "saving_per_extra_t": "money",
-}
+MONEY = {
+    "objective", "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety",
+    "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
+}  # fmt: skip
+TONNES = {
+    "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
+    "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
+}  # fmt: skip
+SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share"}
+
+
+def kind_of(column: str) -> str:
+    """The number format of a column (or Summary metric) from its name."""
+    if column in MONEY:
+        return "money"
+    if column in TONNES or column.endswith("_t"):
+        return "t"
+    if column in SHARES or column.endswith("share") or column.startswith("share"):
+        return "share"
+    if column.endswith("seconds"):
+        return "seconds"
+    if column in (
+        "delivery_variables",
+        "samples_used",
+        "sample",
+        "solved_samples",
+        "failed_samples",
+    ):
+        return "int"
+    return "number"
+
+
 WARNING_COLUMNS = [
     Column(name) for name in ("severity", "sheet", "cell", "column", "value", "message")
 ]
@@ -183,7 +180,7 @@ def write_summary(writer: Writer, summary: dict[str, object]) -> None:
     sheet.write_string(0, 1, "value", writer.header)
     for row, (metric, value) in enumerate(summary.items(), start=1):
         sheet.write_string(row, 0, metric)
-        writer.cell(sheet, row, 1, value, SUMMARY_KINDS.get(metric, "text"))
+        writer.cell(sheet, row, 1, value, kind_of(metric))
     sheet.freeze_panes(1, 0)
 
 
@@ -193,9 +190,9 @@ def write_plan_workbook(tables: PlanTables, target: Path) -> None:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         writer = Writer(book)
         write_summary(writer, tables.summary)
-        writer.frame("Plan", tables.plan, PLAN_KINDS)
-        writer.frame("Stock", tables.stock, STOCK_KINDS)
-        writer.frame("Mix", tables.mix, MIX_KINDS)
-        writer.frame("Capacity", tables.capacity, CAPACITY_KINDS)
+        writer.frame("Plan", tables.plan)
+        writer.frame("Stock", tables.stock)
+        writer.frame("Mix", tables.mix)
+        writer.frame("Capacity", tables.capacity)
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
         book.close()

@@ -93,8 +93,9 @@ def hint(name: str, known: Iterable[str]) -> str:
     return f" (known: {listed})"
 
 
-def load_inputs(path: Path) -> Inputs:
+def load_inputs(path: Path | str) -> Inputs:
     """Read and check a workbook; raise `InputError` listing every problem found."""
+    path = Path(path)
     problems = Problems(str(path))
     schema = {key: sheet.column_names for key, sheet in SHEETS.items()}
     raw = read_workbook(path, schema, DOCUMENTATION_SHEETS, problems)
