@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks for every error.")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 INPUT = click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+TIME_LIMIT = click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve."
+)
+WORKERS = click.option(
+    "--workers", type=click.IntRange(min=1), help="Local processes (default: CPU count)."
+)
+SCHEDULER = click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:8786.")
 
 
 def _failure_json(error: BaseException, code: int) -> dict[str, object]:
@@ -148,7 +155,7 @@ def validate(input_path: Path, as_json: bool, debug: bool) -> None:
 @INPUT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Plan workbook to write.")
 @click.option("--scenario", help="Scenario to solve (default: Settings scenario, else base).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@TIME_LIMIT
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--method", type=click.Choice(METHODS), default="choose", show_default=True)
 @JSON
@@ -238,11 +245,9 @@ def sweep_text(risk: object, target: Path, samples: int) -> str:
     "--samples", type=click.IntRange(min=1), help="Monte Carlo licence sweep of N samples."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sweep.")
-@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: CPU count).")
-@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
-@click.option(
-    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve."
-)
+@WORKERS
+@SCHEDULER
+@TIME_LIMIT
 @JSON
 @DEBUG
 def whatif_command(
@@ -294,6 +299,125 @@ def whatif_command(
             click.echo(json.dumps(record, default=str))
         else:
             click.echo(text)
+        return 0
+
+    run_guarded(body, debug, as_json)
+
+
+OUT_DIR = click.option(
+    "--out-dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the nightly plans, the lock and the run history.",
+)
+
+
+@cli.command(name="replan")
+@INPUT
+@OUT_DIR
+@click.option(
+    "--scenario", "scenarios", multiple=True, help="Scenario to solve (repeat; default all)."
+)
+@click.option("--keep", type=click.IntRange(min=1), help="Keep only the newest N plan folders.")
+@WORKERS
+@SCHEDULER
+@TIME_LIMIT
+@JSON
+@DEBUG
+def replan_command(
+    input_path: Path,
+    out_dir: Path,
+    scenarios: tuple[str, ...],
+    keep: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    time_limit: float | None,
+    as_json: bool,
+    debug: bool,
+) -> None:
+    """The nightly job: solve INPUT into a new timestamped folder of DIR, with history."""
+
+    def body() -> int:
+        from optimizer.replan import replan
+        from optimizer.whatif import Request
+
+        request = Request(
+            scenarios=scenarios,
+            workers=workers,
+            scheduler=scheduler,
+            options=SolveOptions(time_limit=time_limit, threads=1),
+        )
+        outcome = replan(input_path, out_dir, scenarios, keep, request)
+        record = {
+            "status": "ok",
+            "exit_code": 0,
+            "run_id": outcome.run_id,
+            "folder": str(outcome.folder),
+            "objectives": outcome.objectives,
+            "note": outcome.note,
+            "compared_with": outcome.compared_with,
+            "recovered_stale_lock": outcome.recovered_lock.__dict__
+            if outcome.recovered_lock
+            else None,
+        }
+        if as_json:
+            click.echo(json.dumps(record))
+            return 0
+        if outcome.recovered_lock:
+            held = outcome.recovered_lock
+            click.echo(
+                f"recovered the stale lock of pid {held.pid} on {held.host} ({held.started})",
+                err=True,
+            )
+        compared = f"run #{outcome.compared_with}" if outcome.compared_with else "no earlier run"
+        note = f"; {outcome.note}" if outcome.note else ""
+        click.echo(
+            f"Run #{outcome.run_id}: plan written to {outcome.folder} "
+            f"(changes against {compared}{note})"
+        )
+        for name, value in outcome.objectives.items():
+            shown = "no plan" if value is None else f"{value:,.2f}"
+            click.echo(f"  {name:<28} {shown}")
+        return 0
+
+    run_guarded(body, debug, as_json)
+
+
+def _first_problem(error: str | None) -> str:
+    """The first problem of a recorded error, for a one-line history listing."""
+    lines = [line.strip().removeprefix("- ") for line in (error or "").splitlines() if line.strip()]
+    shown = lines[1] if len(lines) > 1 else (lines[0] if lines else "")
+    more = f" (+{len(lines) - 2} more)" if len(lines) > 2 else ""
+    return shown + more
+
+
+@cli.command(name="history")
+@OUT_DIR
+@click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N runs.")
+@JSON
+@DEBUG
+def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool) -> None:
+    """List the nightly runs recorded in DIR, newest first."""
+
+    def body() -> int:
+        from optimizer import history
+
+        runs = history.runs(out_dir, limit)
+        if as_json:
+            click.echo(
+                json.dumps({"status": "ok", "exit_code": 0, "runs": [r.as_dict() for r in runs]})
+            )
+            return 0
+        if not runs:
+            click.echo(f"{out_dir}: no runs recorded")
+        for run in runs:
+            base = run.objectives.get("base")
+            objective = "" if base is None else f"{base:,.2f}"
+            extra_text = run.note or _first_problem(run.error)
+            click.echo(
+                f"#{run.id:<4} {run.started}  {run.status:<11} exit {run.exit_code!s:<4} "
+                f"{run.folder or '-':<20} {objective:>18}  {extra_text}"
+            )
         return 0
 
     run_guarded(body, debug, as_json)

@@ -28,6 +28,7 @@ import pandas as pd
 from optimizer.inputs import Inputs
 from optimizer.pipeline import solve_scenario
 from optimizer.problems import ReoptError, UsageError
+from optimizer.results import PlanTables
 from optimizer.scenarios import Scenario
 from optimizer.solve import SolveOptions
 
@@ -36,7 +37,7 @@ _INSTALLED: list[Inputs] = []
 
 @dataclass(frozen=True)
 class Task:
-    """One scenario to solve; `detail` asks for the plan and mix tables too."""
+    """One scenario to solve; `detail` asks for all its plan tables too."""
 
     index: int
     scenario: Scenario
@@ -51,8 +52,8 @@ class TaskResult:
     scenario: str
     status: str
     summary: dict[str, object] = field(default_factory=dict)
-    plan: pd.DataFrame | None = None
-    mix: pd.DataFrame | None = None
+    tables: PlanTables | None = None
+    """every plan table (when the task asked for detail)"""
     usage: pd.DataFrame | None = None
     """tonnes per supplier and material (every solved task)"""
     explanation: list[str] = field(default_factory=list)
@@ -93,8 +94,7 @@ def run_task(inputs: Inputs | None, task: Task, options: SolveOptions) -> TaskRe
         task.scenario.name,
         status="optimal",
         summary=dict(tables.summary),
-        plan=tables.plan if task.detail else None,
-        mix=tables.mix if task.detail else None,
+        tables=tables if task.detail else None,
         usage=usage,
         seconds=time.perf_counter() - started,
     )

@@ -20,6 +20,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from optimizer.changes import Changes
 from optimizer.output import atomic_file
 from optimizer.problems import Problem, show_value
 from optimizer.results import PlanTables
@@ -86,6 +87,21 @@ class Writer:
         text, quoted = safe_text(value)
         sheet.write_string(row, col, text, self.quoted if quoted else self.text)
 
+    def block(
+        self,
+        sheet: Worksheet,
+        first_row: int,
+        columns: Sequence[Column],
+        rows: Sequence[Sequence[object]],
+    ) -> int:
+        """A header and its rows from `first_row`; returns the row after the block."""
+        for index, column in enumerate(columns):
+            sheet.write_string(first_row, index, column.name, self.header)
+        for row_index, values in enumerate(rows, start=first_row + 1):
+            for col_index, (value, column) in enumerate(zip(values, columns, strict=True)):
+                self.cell(sheet, row_index, col_index, value, column.kind)
+        return first_row + len(rows) + 1
+
     def table(
         self, name: str, columns: Sequence[Column], rows: Sequence[Sequence[object]]
     ) -> Worksheet:
@@ -97,20 +113,15 @@ class Writer:
                 widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
         for index, width in enumerate(widths):
             sheet.set_column(index, index, max(width, 8))
-        for index, column in enumerate(columns):
-            sheet.write_string(0, index, column.name, self.header)
-        for row_index, values in enumerate(rows, start=1):
-            for col_index, (value, column) in enumerate(zip(values, columns, strict=True)):
-                self.cell(sheet, row_index, col_index, value, column.kind)
+        self.block(sheet, 0, columns, rows)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         return sheet
 
     def frame(self, name: str, frame: pd.DataFrame) -> Worksheet:
         """A DataFrame as a sheet, each column formatted by `kind_of` its name."""
-        columns = [Column(str(c), kind_of(str(c))) for c in frame.columns]
         rows = list(frame.itertuples(index=False, name=None))
-        return self.table(name, columns, rows)
+        return self.table(name, _columns(frame), rows)
 
 
 def _shown(value: object) -> str:
@@ -184,12 +195,41 @@ def write_summary(writer: Writer, summary: dict[str, object]) -> None:
     sheet.freeze_panes(1, 0)
 
 
-def write_plan_workbook(tables: PlanTables, target: Path) -> None:
-    """Write the plan workbook of SPEC §4 atomically to `target`."""
+def _columns(frame: pd.DataFrame) -> list[Column]:
+    return [Column(str(c), kind_of(str(c))) for c in frame.columns]
+
+
+def write_changes(writer: Writer, changes: Changes) -> None:
+    """The Changes sheet: what moved against the last successful run, and why."""
+    sheet = writer.book.add_worksheet("Changes")
+    title = writer.book.add_format({"bold": True, "font_size": 12})
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 10, 18)
+    row = 0
+    for label, value in changes.heading:
+        sheet.write_string(row, 0, label, title if row == 0 else writer.text)
+        writer.cell(sheet, row, 1, value, kind_of(label))
+        row += 1
+    sections = (
+        ("Plan changes (per supplier, material, site and period)", changes.plan),
+        ("Suppliers new to the plan or dropped from it", changes.suppliers),
+        ("Input changes that explain them", changes.inputs),
+    )
+    for heading, frame in sections:
+        row += 1
+        sheet.write_string(row, 0, f"{heading}: {len(frame)} row(s)", title)
+        rows = list(frame.itertuples(index=False, name=None))
+        row = writer.block(sheet, row + 1, _columns(frame), rows)
+
+
+def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | None = None) -> None:
+    """Write the plan workbook of SPEC §4 (plus a Changes sheet) atomically to `target`."""
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         writer = Writer(book)
         write_summary(writer, tables.summary)
+        if changes is not None:
+            write_changes(writer, changes)
         writer.frame("Plan", tables.plan)
         writer.frame("Stock", tables.stock)
         writer.frame("Mix", tables.mix)

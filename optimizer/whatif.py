@@ -112,15 +112,17 @@ def comparison_table(results: list[TaskResult], materials: list[str]) -> pd.Data
         "change_vs_base_pct",
         (objective / base - 1) if base else np.nan,
     )
-    shares = pd.DataFrame([_top_shares(result.mix, materials) for result in results])
+    mixes = [result.tables.mix if result.tables else None for result in results]
+    shares = pd.DataFrame([_top_shares(mix, materials) for mix in mixes])
     return pd.concat([table, shares], axis=1)
 
 
-def _stacked(results: list[TaskResult], attribute: str) -> pd.DataFrame:
+def _stacked(results: list[TaskResult], table: str) -> pd.DataFrame:
+    """One plan table of every solved scenario, with a leading `scenario` column."""
     frames = [
-        getattr(result, attribute).assign(scenario=result.scenario)
+        getattr(result.tables, table).assign(scenario=result.scenario)
         for result in results
-        if getattr(result, attribute) is not None
+        if result.tables is not None
     ]
     if not frames:
         return pd.DataFrame(columns=["scenario"])
