@@ -29,7 +29,7 @@ from optimizer.schema import (
     Column,
 )
 from optimizer.tables import Table, cell_reader, check_bounds, period_format, read_table
-from optimizer.workbook import canonical, read_workbook
+from optimizer.workbook import RawWorkbook, canonical, read_workbook
 
 DEFAULT_SHORTAGE_PENALTY = 1_000_000.0
 Row = dict[str, object]
@@ -99,6 +99,11 @@ def load_inputs(path: Path | str) -> Inputs:
     problems = Problems(str(path))
     schema = {key: sheet.column_names for key, sheet in SHEETS.items()}
     raw = read_workbook(path, schema, DOCUMENTATION_SHEETS, problems)
+    return assemble_inputs(path, raw, problems)
+
+
+def assemble_inputs(path: Path, raw: RawWorkbook, problems: Problems) -> Inputs:
+    """Type and cross-check the raw sheets; raise `InputError` with every problem."""
     fmt = period_format(raw.sheets.get("periods"))
     tables = {
         key: read_table(raw.sheets.get(key), spec, problems, fmt) for key, spec in SHEETS.items()

@@ -1,0 +1,1 @@
+"""Benchmarks (outside the default test run) and the synthetic workbooks they use."""

@@ -1,0 +1,112 @@
+"""Benchmark: `reopt solve` stage by stage on synthetic workbooks of sizes S, M, L, XL.
+
+    python benchmarks/solve_stages.py S M L [--threads 1] [--method simplex]
+
+Each size runs in a fresh Python process (so peak memory is that size's own) through
+the same functions as `reopt solve`, timing every stage: read (calamine + hazard scan),
+validate, derive (scenario data), build (Pyomo), hand-off (Pyomo → HiGHS arrays),
+solve (HiGHS alone), extract, check, write (plan workbook). It prints the table and
+the ratio of the total to HiGHS's own solve time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STAGES = ["read", "validate", "derive", "build", "handoff", "solve", "extract", "check", "write"]
+
+
+def measure(size: str, threads: int | None, method: str) -> dict[str, object]:
+    """Run one size in this process and return its timings (call in a fresh process)."""
+    from benchmarks.synthetic import write
+    from models.build import build_model
+    from optimizer.checks import check_plan
+    from optimizer.derive import derive
+    from optimizer.problems import Problems
+    from optimizer.report import write_plan_workbook
+    from optimizer.results import plan_tables
+    from optimizer.scenarios import resolve_scenario
+    from optimizer.schema import DOCUMENTATION_SHEETS, SHEETS
+    from optimizer.solve import SolveOptions, solve
+    from optimizer.validate import assemble_inputs
+    from optimizer.workbook import read_workbook
+
+    folder = Path(tempfile.mkdtemp())
+    source = write(size, folder / f"{size}.xlsx")
+    times: dict[str, float] = {}
+
+    def stage(name: str, work):
+        started = time.perf_counter()
+        result = work()
+        times[name] = time.perf_counter() - started
+        return result
+
+    problems = Problems(str(source))
+    schema = {key: sheet.column_names for key, sheet in SHEETS.items()}
+    raw = stage("read", lambda: read_workbook(source, schema, DOCUMENTATION_SHEETS, problems))
+    inputs = stage("validate", lambda: assemble_inputs(source, raw, problems))
+    scenario = resolve_scenario(inputs, "base")
+    instance = stage("derive", lambda: derive(inputs, scenario))
+    model = stage("build", lambda: build_model(instance.data))
+    solution = solve(model, SolveOptions(threads=threads, method=method))
+    times["handoff"] = solution.timings["compile"] + solution.timings["pass"]
+    times["solve"] = solution.timings["solve"]
+    tables = stage("extract", lambda: plan_tables(instance, solution))
+    violations = stage("check", lambda: check_plan(inputs, scenario, tables))
+    assert not violations, violations[:3]
+    stage("write", lambda: write_plan_workbook(tables, folder / "plan.xlsx"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "size": size,
+        "deliveries": instance.data.deliveries,
+        "plan_rows": len(tables.plan),
+        "objective": tables.objective,
+        "times": times,
+        "peak_mib": peak,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sizes", nargs="*", default=["S", "M", "L"])
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--method", default="choose")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.threads, args.method)))
+        return
+    header = f"{'size':<4} {'deliveries':>10} " + " ".join(f"{s:>8}" for s in STAGES)
+    print(header + f" {'total':>8} {'total/solve':>11} {'peak MiB':>9}")
+    for size in args.sizes:
+        extra = (["--threads", str(args.threads)] if args.threads else []) + [
+            "--method",
+            args.method,
+        ]
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", size, *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        times = result["times"]
+        total = sum(times.values())
+        cells = " ".join(f"{times[s]:8.2f}" for s in STAGES)
+        print(
+            f"{size:<4} {result['deliveries']:>10,} {cells} {total:8.2f} "
+            f"{total / times['solve']:11.2f} {result['peak_mib']:9.0f}"
+        )
+        print(f"     objective {result['objective']!r}, {result['plan_rows']:,} plan rows")
+
+
+if __name__ == "__main__":
+    main()
