@@ -1,6 +1,6 @@
 """Benchmark: `reopt solve` stage by stage on synthetic workbooks of sizes S, M, L, XL.
 
-    python benchmarks/solve_stages.py S M L [--threads 1] [--method simplex]
+    python -m benchmarks.solve_stages S M L [--threads 1] [--method simplex]
 
 Each size runs in a fresh Python process (so peak memory is that size's own) through
 the same functions as `reopt solve`, timing every stage: read (calamine + hazard scan),
@@ -92,7 +92,8 @@ def main() -> None:
             args.method,
         ]
         done = subprocess.run(
-            [sys.executable, __file__, "--one", size, *extra],
+            [sys.executable, "-m", "benchmarks.solve_stages", "--one", size, *extra],
+            cwd=HERE.parent,
             capture_output=True,
             text=True,
             check=True,

@@ -1,6 +1,6 @@
 """Synthetic input workbooks per SPEC §1 at the benchmark sizes.
 
-    python benchmarks/synthetic.py M out.xlsx
+    python -m benchmarks.synthetic M out.xlsx
 
 Every site demands every material in every period; every offer can reach every site
 that needs its material, so the delivery variables number about

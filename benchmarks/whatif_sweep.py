@@ -1,6 +1,6 @@
 """Benchmark: a licence sweep of the example workbook on each backend.
 
-    python benchmarks/whatif_sweep.py [--samples 200] [--workers 2]
+    python -m benchmarks.whatif_sweep [--samples 200] [--workers 2]
 
 Solves the same sampled LPs (a) in one loop in this process, (b) on a local spawn
 process pool, (c) on a Dask LocalCluster with the same number of single-threaded

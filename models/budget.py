@@ -6,6 +6,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from models.data import ModelData
+from models.expressions import add_rows, var_array, weighted_sum
 from models.grouping import group_positions
 
 
@@ -14,12 +15,15 @@ def add_budget(model: pyo.ConcreteModel, data: ModelData) -> None:
 
     Landed cost counts (price, duty, freight); risk cost is not spend.
     """
+    buy = var_array(model.buy)
     groups = group_positions(data.period)
-    rows = [t for t in np.flatnonzero(np.isfinite(data.budget)).tolist() if t in groups]
-    model.BUDGET_PERIODS = pyo.Set(initialize=rows, ordered=True)
-
-    def rule(m: pyo.ConcreteModel, t: int) -> object:
-        spend = sum(float(data.landed_cost_per_t[i]) * m.buy[i] for i in groups[t].tolist())
-        return spend <= float(data.budget[t])
-
-    model.con_budget = pyo.Constraint(model.BUDGET_PERIODS, rule=rule)
+    keys = [t for t in np.flatnonzero(np.isfinite(data.budget)).tolist() if t in groups]
+    rows = [
+        (
+            None,
+            weighted_sum(data.landed_cost_per_t[groups[t]], buy[groups[t]]),
+            float(data.budget[t]),
+        )
+        for t in keys
+    ]
+    add_rows(model, "con_budget", keys, rows)

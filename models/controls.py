@@ -4,48 +4,52 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.data import ModelData
+from models.expressions import add_rows, minus, var_array, weighted_sum
 from models.grouping import group_positions
+from models.stock import stock_grid
 
 
 def add_licence_cover(model: pyo.ConcreteModel, data: ModelData) -> None:
     """Σ_{licensed o} (1 − p[o,s])·x[o,s,t] ≤ I[p,t−1] + q[p,t], with the cover gap q ≥ 0.
 
     Stock at the start of a period must cover the licensed volume expected to be
-    denied in it. Rows exist only where some delivery has a denial share > 0.
+    denied in it. Rows exist only where some delivery has a denial share > 0; written
+    as Σ (1 − p)·x − I[p,t−1] − q ≤ 0 (≤ initial when t = 0).
     """
     licensed = np.flatnonzero(data.denial_share > 0)
     groups = group_positions(data.point[licensed] * data.periods + data.period[licensed])
-    keys = sorted(groups)
-    model.COVER_ROWS = pyo.Set(
-        initialize=[(key // data.periods, key % data.periods) for key in keys], dimen=2
-    )
-    model.cover_gap = pyo.Var(model.COVER_ROWS, domain=pyo.NonNegativeReals)
-
-    def rule(m: pyo.ConcreteModel, p: int, t: int) -> object:
-        members = licensed[groups[p * data.periods + t]].tolist()
-        denied = sum(float(data.denial_share[i]) * m.buy[i] for i in members)
-        opening = m.stock[p, t - 1] if t > 0 else float(data.initial_t[p])
-        return denied - opening - m.cover_gap[p, t] <= 0
-
-    model.con_cover = pyo.Constraint(model.COVER_ROWS, rule=rule)
+    keys = [(key // data.periods, key % data.periods) for key in sorted(groups)]
+    model.COVER_POINTS = pyo.Set(initialize=keys, ordered=True, dimen=2)
+    model.cover_gap = pyo.Var(model.COVER_POINTS, domain=pyo.NonNegativeReals)
+    buy, stock, gap = var_array(model.buy), stock_grid(model, data), var_array(model.cover_gap)
+    rows = []
+    for i, (p, t) in enumerate(keys):
+        members = licensed[groups[p * data.periods + t]]
+        denied = weighted_sum(data.denial_share[members], buy[members])
+        opening = [minus(stock[p, t - 1])] if t > 0 else []
+        limit = float(data.initial_t[p]) if t == 0 else 0.0
+        rows.append((None, SumExpression([denied, minus(gap[i]), *opening]), limit))
+    add_rows(model, "con_cover", keys, rows)
 
 
 def add_country_share(model: pyo.ConcreteModel, data: ModelData) -> None:
     """Σ_{o∈O_m, c∈chain(o)} Σ_{s,t} x ≤ share_c · Σ_{o∈O_m} Σ_{s,t} x  per capped (m, c).
 
-    Caps whose country touches no delivery of the material are skipped: their left
-    side is empty and the row could never bind.
+    Written (1 − share)·Σ_touching x − share·Σ_others x ≤ 0. Caps whose country touches
+    no delivery of the material are skipped: their left side is empty and could never bind.
     """
+    buy = var_array(model.buy)
     members = group_positions(data.share_cap)
     by_material = group_positions(data.material)
-    model.SHARE_ROWS = pyo.Set(initialize=sorted(members), ordered=True)
-
-    def rule(m: pyo.ConcreteModel, k: int) -> object:
-        touching = sum(m.buy[i] for i in data.share_delivery[members[k]].tolist())
-        material = by_material[int(data.share_material[k])].tolist()
-        total = sum(m.buy[i] for i in material)
-        return touching - float(data.share_limit[k]) * total <= 0
-
-    model.con_share = pyo.Constraint(model.SHARE_ROWS, rule=rule)
+    keys = sorted(members)
+    rows = []
+    for k in keys:
+        material = by_material[int(data.share_material[k])]
+        touching = np.isin(material, data.share_delivery[members[k]])
+        share = float(data.share_limit[k])
+        coefs = np.where(touching, 1.0 - share, -share)
+        rows.append((None, weighted_sum(coefs, buy[material]), 0.0))
+    add_rows(model, "con_share", keys, rows)

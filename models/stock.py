@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
 
 from models.data import ModelData
+from models.expressions import add_rows, minus, var_array
 from models.grouping import group_positions
 
 
@@ -17,48 +19,65 @@ def add_stock(model: pyo.ConcreteModel, data: ModelData) -> None:
     model.shortfall = pyo.Var(model.POINTS, model.PERIODS, domain=pyo.NonNegativeReals)
 
 
+def stock_grid(model: pyo.ConcreteModel, data: ModelData) -> np.ndarray:
+    """I as a (P, T) object array (the product set is point-major)."""
+    return var_array(model.stock).reshape(data.points, data.periods)
+
+
 def add_balance(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """I[p,t−1] + Σ_o x[o,s,t] + P[p,t] + u[p,t] = d[p,t] + I[p,t], with I[p,−1] = initial."""
+    """I[p,t−1] + Σ_o x[o,s,t] + P[p,t] + u[p,t] = d[p,t] + I[p,t], with I[p,−1] = initial.
+
+    Written as I[p,t−1] + Σ x + u − I[p,t] = d − P (− initial when t = 0).
+    """
+    buy = var_array(model.buy)
+    stock = stock_grid(model, data)
+    shortfall = var_array(model.shortfall).reshape(data.points, data.periods)
     groups = group_positions(data.point * data.periods + data.period)
-    empty: list[int] = []
-
-    def rule(m: pyo.ConcreteModel, p: int, t: int) -> object:
-        receipts = groups.get(p * data.periods + t)
-        bought = sum(m.buy[i] for i in (receipts.tolist() if receipts is not None else empty))
-        opening = m.stock[p, t - 1] if t > 0 else float(data.initial_t[p])
-        inflow = float(data.pipeline_t[p, t]) - float(data.demand_t[p, t])
-        return opening + bought + m.shortfall[p, t] - m.stock[p, t] == -inflow
-
-    model.con_balance = pyo.Constraint(model.POINTS, model.PERIODS, rule=rule)
+    empty = np.empty(0, dtype=np.int64)
+    rhs = data.demand_t - data.pipeline_t
+    rhs[:, 0] -= data.initial_t
+    keys, rows = [], []
+    for p in range(data.points):
+        for t in range(data.periods):
+            receipts = buy[groups.get(p * data.periods + t, empty)].tolist()
+            opening = [stock[p, t - 1]] if t > 0 else []
+            body = LinearExpression([*opening, *receipts, shortfall[p, t], minus(stock[p, t])])
+            value = float(rhs[p, t])
+            keys.append((p, t))
+            rows.append((value, body, value))
+    add_rows(model, "con_balance", keys, rows)
 
 
 def add_stock_floor(model: pyo.ConcreteModel, data: ModelData) -> None:
     """I[p,t] + v[p,t] ≥ min(p), with the floor gap v ≥ 0, where min(p) > 0."""
-    model.FLOOR_POINTS = pyo.Set(initialize=np.flatnonzero(data.min_t > 0).tolist())
-    model.floor_gap = pyo.Var(model.FLOOR_POINTS, model.PERIODS, domain=pyo.NonNegativeReals)
-    model.con_floor = pyo.Constraint(
-        model.FLOOR_POINTS,
-        model.PERIODS,
-        rule=lambda m, p, t: m.stock[p, t] + m.floor_gap[p, t] >= float(data.min_t[p]),
-    )
+    keys = [(p, t) for p in np.flatnonzero(data.min_t > 0).tolist() for t in range(data.periods)]
+    model.FLOOR_POINTS = pyo.Set(initialize=keys, ordered=True, dimen=2)
+    model.floor_gap = pyo.Var(model.FLOOR_POINTS, domain=pyo.NonNegativeReals)
+    stock, gap = stock_grid(model, data), var_array(model.floor_gap)
+    rows = [
+        (float(data.min_t[p]), LinearExpression([stock[p, t], gap[i]]), None)
+        for i, (p, t) in enumerate(keys)
+    ]
+    add_rows(model, "con_floor", keys, rows)
 
 
 def add_storage(model: pyo.ConcreteModel, data: ModelData) -> None:
     """I[p,t] ≤ max(p) where a storage limit is given (a hard limit)."""
-    model.STORAGE_POINTS = pyo.Set(initialize=np.flatnonzero(np.isfinite(data.max_t)).tolist())
-    model.con_storage = pyo.Constraint(
-        model.STORAGE_POINTS,
-        model.PERIODS,
-        rule=lambda m, p, t: m.stock[p, t] <= float(data.max_t[p]),
-    )
+    stock = stock_grid(model, data)
+    points = np.flatnonzero(np.isfinite(data.max_t)).tolist()
+    keys = [(p, t) for p in points for t in range(data.periods)]
+    rows = [(None, LinearExpression([stock[p, t]]), float(data.max_t[p])) for p, t in keys]
+    add_rows(model, "con_storage", keys, rows)
 
 
 def add_end_target(model: pyo.ConcreteModel, data: ModelData) -> None:
     """I[p,T] + w[p] ≥ target_end(p), with the end gap w ≥ 0, where the target > 0."""
-    model.TARGET_POINTS = pyo.Set(initialize=np.flatnonzero(data.target_end_t > 0).tolist())
+    keys = np.flatnonzero(data.target_end_t > 0).tolist()
+    model.TARGET_POINTS = pyo.Set(initialize=keys, ordered=True)
     model.end_gap = pyo.Var(model.TARGET_POINTS, domain=pyo.NonNegativeReals)
-    last = data.periods - 1
-    model.con_end_target = pyo.Constraint(
-        model.TARGET_POINTS,
-        rule=lambda m, p: m.stock[p, last] + m.end_gap[p] >= float(data.target_end_t[p]),
-    )
+    stock, gap = stock_grid(model, data), var_array(model.end_gap)
+    rows = [
+        (float(data.target_end_t[p]), LinearExpression([stock[p, -1], gap[i]]), None)
+        for i, p in enumerate(keys)
+    ]
+    add_rows(model, "con_end_target", keys, rows)

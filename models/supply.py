@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from models.data import ModelData
+from models.expressions import add_rows, unit_sum, var_array
 from models.grouping import group_positions
 
 
@@ -19,11 +20,15 @@ def add_deliveries(model: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def add_capacity(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """Σ_s x[o,s,t] ≤ cap[o]  for every offer o and period t with a delivery."""
+    """Σ_s x[o,s,t] ≤ cap[o]  for every offer o and period t with a delivery.
+
+    Rows are keyed o·T + t.
+    """
+    buy = var_array(model.buy)
     groups = group_positions(data.offer * data.periods + data.period)
-    model.CAPACITY_ROWS = pyo.Set(initialize=sorted(groups), ordered=True)
-
-    def rule(m: pyo.ConcreteModel, key: int) -> object:
-        return sum(m.buy[i] for i in groups[key].tolist()) <= data.capacity_t[key // data.periods]
-
-    model.con_capacity = pyo.Constraint(model.CAPACITY_ROWS, rule=rule)
+    keys = sorted(groups)
+    rows = [
+        (None, unit_sum(buy[groups[key]]), float(data.capacity_t[key // data.periods]))
+        for key in keys
+    ]
+    add_rows(model, "con_capacity", keys, rows)

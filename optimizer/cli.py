@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +73,22 @@ def run_guarded(body: Callable[[], int], debug: bool, as_json: bool) -> None:
             click.echo(json.dumps(_failure_json(error, int(ExitCode.INTERNAL))))
         code = int(ExitCode.INTERNAL)
     sys.exit(code)
+
+
+class StageLog:
+    """Prints a line per finished stage on stderr once a run has taken a few seconds."""
+
+    def __init__(self, stream: object, after: float = 2.0) -> None:
+        self.stream = stream
+        self.after = after
+        self.started = time.perf_counter()
+        self.pending: list[str] = []
+
+    def __call__(self, stage: str, seconds: float) -> None:
+        self.pending.append(f"reopt: {stage:<9} {seconds:8.2f} s")
+        if time.perf_counter() - self.started >= self.after:
+            print("\n".join(self.pending), file=self.stream, flush=True)  # type: ignore[call-overload]
+            self.pending = []
 
 
 def _warning_lines(warnings: list[Problem], file: str) -> list[str]:
@@ -176,7 +193,8 @@ def solve_command(
         from optimizer.pipeline import solve_workbook
 
         options = SolveOptions(time_limit=time_limit, threads=threads, method=method)
-        run, target = solve_workbook(input_path, scenario, output, options)
+        progress = None if as_json else StageLog(sys.stderr)
+        run, target = solve_workbook(input_path, scenario, output, options, progress)
         if as_json:
             click.echo(json.dumps(summary_json(run.tables, target)))
             return 0

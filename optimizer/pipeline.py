@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,12 +49,18 @@ class ScenarioRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+Progress = Callable[[str, float], None] | None
+"""Hears (stage, seconds) as each stage of a run ends."""
+
+
 @contextlib.contextmanager
-def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    """Record the wall time of a stage."""
+def timed(timings: dict[str, float], stage: str, progress: Progress = None) -> Iterator[None]:
+    """Record the wall time of a stage (and tell `progress`)."""
     started = time.perf_counter()
     yield
     timings[stage] = time.perf_counter() - started
+    if progress is not None:
+        progress(stage, timings[stage])
 
 
 def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> NoPlanError:
@@ -66,21 +72,23 @@ def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> N
     return NoPlanError(failure.status, ["HiGHS ended without an optimal plan"])
 
 
-def solve_scenario(inputs: Inputs, scenario: Scenario, options: SolveOptions) -> ScenarioRun:
+def solve_scenario(
+    inputs: Inputs, scenario: Scenario, options: SolveOptions, progress: Progress = None
+) -> ScenarioRun:
     """Derive, build, solve, extract and check one scenario; raise if there is no plan."""
     timings: dict[str, float] = {}
-    with timed(timings, "derive"):
+    with timed(timings, "derive", progress):
         instance = derive(inputs, scenario)
-    with timed(timings, "build"):
+    with timed(timings, "build", progress):
         model = build_model(instance.data)
     try:
-        solution = solve(model, options)
+        solution = solve(model, options, progress)
     except NotSolved as failure:
         raise _no_plan(instance, failure, options) from None
     timings.update(solution.timings)
-    with timed(timings, "extract"):
+    with timed(timings, "extract", progress):
         tables = plan_tables(instance, solution)
-    with timed(timings, "check"):
+    with timed(timings, "check", progress):
         violations = check_plan(inputs, scenario, tables)
     if violations:
         raise PlanCheckError(violations)
@@ -88,17 +96,21 @@ def solve_scenario(inputs: Inputs, scenario: Scenario, options: SolveOptions) ->
 
 
 def solve_workbook(
-    path: Path, scenario: str | None, output: Path | None, options: SolveOptions
+    path: Path,
+    scenario: str | None,
+    output: Path | None,
+    options: SolveOptions,
+    progress: Progress = None,
 ) -> tuple[ScenarioRun, Path]:
     """`reopt solve`: one scenario of one workbook to one plan workbook."""
     timings: dict[str, float] = {}
-    with timed(timings, "read"):
+    with timed(timings, "read", progress):
         inputs = load_inputs(path)
     name = find_scenario(inputs, scenario or inputs.settings.scenario)
     target = output or default_output(path, name)
     check_target(target, [path], create_folder=output is None)
-    run = solve_scenario(inputs, resolve_scenario(inputs, name), options)
-    with timed(timings, "write"):
+    run = solve_scenario(inputs, resolve_scenario(inputs, name), options, progress)
+    with timed(timings, "write", progress):
         write_plan_workbook(run.tables, target)
     run.timings.update(timings)
     return run, target

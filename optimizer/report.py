@@ -24,6 +24,7 @@ from optimizer.changes import Changes
 from optimizer.output import atomic_file
 from optimizer.problems import Problem, show_value
 from optimizer.results import PlanTables
+from optimizer.sheetdata import BulkSheet, DataColumn, register, splice
 
 EXCEL_TEXT_LIMIT = 32_767
 TRUNCATED = "… [truncated]"
@@ -66,6 +67,7 @@ class Writer:
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         self.book = book
+        self.bulk: list[BulkSheet] = []
         self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         self.text = book.add_format({})
         self.quoted = book.add_format({"quote_prefix": True})
@@ -119,9 +121,33 @@ class Writer:
         return sheet
 
     def frame(self, name: str, frame: pd.DataFrame) -> Worksheet:
-        """A DataFrame as a sheet, each column formatted by `kind_of` its name."""
-        rows = list(frame.itertuples(index=False, name=None))
-        return self.table(name, _columns(frame), rows)
+        """A DataFrame as a sheet, each column formatted by `kind_of` its name.
+
+        xlsxwriter writes the header, widths, frozen pane and filter; the data rows are
+        spliced in by `sheetdata` when the workbook is closed (see `close`).
+        """
+        columns = _columns(frame)
+        sheet = self.book.add_worksheet(name)
+        widths = [len(column.name) + 2 for column in columns]
+        for values in frame.head(500).itertuples(index=False, name=None):
+            for index, value in enumerate(values):
+                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
+        data = []
+        for index, (column, width) in enumerate(zip(columns, widths, strict=True)):
+            sheet.set_column(index, index, max(width, 8))
+            sheet.write_string(0, index, column.name, self.header)
+            number_format = None if column.kind == "text" else self.numbers[column.kind]
+            data.append(DataColumn(frame.iloc[:, index].tolist(), number_format, safe_text))
+        register(sheet, data, self.quoted)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
+        self.bulk.append(BulkSheet(sheet, data, len(frame), self.quoted))
+        return sheet
+
+    def close(self, path: Path) -> None:
+        """Close the workbook written to `path` and splice in the bulk data rows."""
+        self.book.close()
+        splice(path, self.bulk)
 
 
 def _shown(value: object) -> str:
@@ -235,4 +261,4 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         writer.frame("Mix", tables.mix)
         writer.frame("Capacity", tables.capacity)
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
-        book.close()
+        writer.close(temporary)

@@ -1,8 +1,8 @@
 """Hand a Pyomo model to HiGHS and bring back values, duals and status.
 
-The model is compiled by Pyomo's `LinearStandardFormCompiler` (mixed form: each row
-keeps its own sense) and passed to `highspy` as arrays: no LP file, no per-variable
-solver plugin. This is the only module that knows HiGHS.
+The model is translated by `handoff.standard_form` (each row keeps its own bounds) and
+passed to `highspy` as arrays: no LP file, no per-variable solver plugin. This is the
+only module that knows HiGHS.
 
 The termination status is checked before any value is read: only `optimal` produces
 a `Solution`; everything else raises `NoPlanError` (with the rows of an irreducible
@@ -12,13 +12,14 @@ infeasible subsystem when HiGHS proves the model infeasible).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.common.errors import InfeasibleConstraintException
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from optimizer.handoff import StandardForm, TriviallyInfeasible, standard_form
 
 INF = highspy.kHighsInf
 METHODS = ("simplex", "ipm", "pdlp", "choose")
@@ -65,35 +66,7 @@ class NotSolved(Exception):
         super().__init__(status)
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    columns: list
-    rows: list
-    cost: np.ndarray
-    offset: float
-    matrix: object
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-
-
-def _compile(model: pyo.ConcreteModel) -> _Compiled:
-    order = [var for comp in model.component_objects(pyo.Var) for var in comp.values()]
-    info = LinearStandardFormCompiler().write(model, mixed_form=True, column_order=order)
-    kinds = np.fromiter((row.bound_type for row in info.rows), dtype=np.int8, count=len(info.rows))
-    rhs = np.asarray(info.rhs, dtype=float)
-    lower = np.where(kinds == 1, -INF, rhs)
-    upper = np.where(kinds == -1, INF, rhs)
-    columns = info.columns
-    col_lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
-    col_upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
-    cost = np.asarray(info.c.toarray()).ravel() if info.c.shape[0] else np.zeros(len(columns))
-    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    return _Compiled(columns, info.rows, cost, offset, info.A, lower, upper, col_lower, col_upper)
-
-
-def _highs(compiled: _Compiled, options: SolveOptions) -> highspy.Highs:
+def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     if options.time_limit is not None:
@@ -102,8 +75,8 @@ def _highs(compiled: _Compiled, options: SolveOptions) -> highspy.Highs:
         highs.setOptionValue("threads", int(options.threads))
     highs.setOptionValue("solver", options.method)
     lp = highspy.HighsLp()
-    lp.num_col_ = len(compiled.columns)
-    lp.num_row_ = len(compiled.rows)
+    lp.num_col_ = len(compiled.cost)
+    lp.num_row_ = len(compiled.row_lower)
     lp.col_cost_ = compiled.cost
     lp.col_lower_ = compiled.col_lower
     lp.col_upper_ = compiled.col_upper
@@ -121,7 +94,7 @@ def _highs(compiled: _Compiled, options: SolveOptions) -> highspy.Highs:
     return highs
 
 
-def _conflict(highs: highspy.Highs, rows: list) -> list[ConflictRow]:
+def _conflict(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]:
     strategy = highspy.IisStrategy
     highs.setOptionValue(
         "iis_strategy", int(strategy.kIisStrategyFromLp) | int(strategy.kIisStrategyIrreducible)
@@ -129,45 +102,50 @@ def _conflict(highs: highspy.Highs, rows: list) -> list[ConflictRow]:
     status, iis = highs.getIis()
     if status != highspy.HighsStatus.kOk or not iis.valid_:
         return []
-    found = []
-    for index in iis.row_index_:
-        data = rows[index].constraint
-        found.append(ConflictRow(data.parent_component().name, data.index()))
-    return found
+    return [ConflictRow(*compiled.owners[row]) for row in iis.row_index_]
 
 
-def _per_component(
-    components: list, members: list, flat: np.ndarray, missing: float = 0.0
-) -> dict[str, np.ndarray]:
-    """Per-component arrays in each component's index order from a flat solver array.
+def _by_component(model: pyo.ConcreteModel, compiled: StandardForm, result: object) -> Solution:
+    """Values and duals sliced back to the Pyomo components they belong to."""
+    col_value = np.asarray(result.col_value)
+    row_dual = np.asarray(result.row_dual)
+    values, duals, keys = {}, {}, {}
+    for component in model.component_objects(pyo.Var, active=True):
+        start, end = compiled.columns[component.name]
+        values[component.name] = col_value[start:end]
+        keys[component.name] = list(component.keys())
+    for component in model.component_objects(pyo.Constraint, active=True):
+        rows = compiled.row_of[component.name]
+        picked = row_dual[np.maximum(rows, 0)] if len(row_dual) else np.zeros(len(rows))
+        duals[component.name] = np.where(rows >= 0, picked, 0.0)
+        keys[component.name] = list(component.keys())
+    return Solution(objective=0.0, seconds=0.0, values=values, duals=duals, keys=keys)
 
-    `members` are the compiled columns (or row constraints) aligned with `flat`. A member
-    the compiler left out (a variable in no row, a constraint with no variable) gets
-    `missing`.
+
+def solve(
+    model: pyo.ConcreteModel,
+    options: SolveOptions | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> Solution:
+    """Solve to optimality or raise `NotSolved` with the status (and conflict).
+
+    `progress(stage, seconds)` hears of the hand-off before HiGHS starts, and of the
+    solve when it ends.
     """
-    position = {id(member): index for index, member in enumerate(members)}
-    result = {}
-    for component in components:
-        found = [position.get(id(member), -1) for member in component.values()]
-        picked = np.asarray(found, dtype=np.int64)
-        values = np.where(picked >= 0, flat[np.maximum(picked, 0)] if len(flat) else 0.0, missing)
-        result[component.name] = values.astype(float)
-    return result
-
-
-def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solution:
-    """Solve to optimality or raise `NotSolved` with the status (and conflict)."""
     options = options or SolveOptions()
+    report = progress or (lambda stage, seconds: None)
     started = time.perf_counter()
     try:
-        compiled = _compile(model)
-    except InfeasibleConstraintException:
+        compiled = standard_form(model)
+    except TriviallyInfeasible:
         raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
     handed = time.perf_counter()
     highs = _highs(compiled, options)
     passed = time.perf_counter()
+    report("hand-off", passed - started)
     highs.run()
     solved = time.perf_counter()
+    report("solve", solved - passed)
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         conflict = []
@@ -175,23 +153,18 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
             highspy.HighsModelStatus.kInfeasible,
             highspy.HighsModelStatus.kUnboundedOrInfeasible,
         ):
-            conflict = _conflict(highs, compiled.rows)
+            conflict = _conflict(highs, compiled)
         raise NotSolved(_status_text(highs, status), conflict)
-    result = highs.getSolution()
-    variables = list(model.component_objects(pyo.Var))
-    constraints = list(model.component_objects(pyo.Constraint))
-    row_constraints = [row.constraint for row in compiled.rows]
-    values = _per_component(variables, compiled.columns, np.asarray(result.col_value))
-    duals = _per_component(constraints, row_constraints, np.asarray(result.row_dual))
-    objective = highs.getInfo().objective_function_value
-    return Solution(
-        objective=objective,
-        seconds=solved - passed,
-        values=values,
-        duals=duals,
-        keys={component.name: list(component.keys()) for component in variables + constraints},
-        timings={"compile": handed - started, "pass": passed - handed, "solve": solved - passed},
-    )
+    solution = _by_component(model, compiled, highs.getSolution())
+    solution.objective = highs.getInfo().objective_function_value
+    solution.seconds = solved - passed
+    solution.timings = {
+        "compile": handed - started,
+        "pass": passed - handed,
+        "solve": solved - passed,
+        "extract": time.perf_counter() - solved,
+    }
+    return solution
 
 
 def _status_text(highs: highspy.Highs, status: highspy.HighsModelStatus) -> str:

@@ -55,7 +55,7 @@ def write_comparison_workbook(
             if not result.solved
         ]
         writer.table("Warnings", WARNING_COLUMNS, warning_rows([*warnings, *failures]))
-        book.close()
+        writer.close(temporary)
 
 
 def write_sweep_workbook(sweep: Sweep, target: Path, summary: dict[str, object]) -> None:
@@ -67,4 +67,4 @@ def write_sweep_workbook(sweep: Sweep, target: Path, summary: dict[str, object])
         write_summary(writer, summary)
         writer.frame("Suppliers", sweep.suppliers)
         writer.frame("Samples", sweep.samples)
-        book.close()
+        writer.close(temporary)

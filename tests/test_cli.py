@@ -179,3 +179,20 @@ def test_existing_plan_is_replaced_whole(tmp_path, book):
     assert run("solve", book(BASE), "-o", target).exit_code == 0
     assert summary_values(target)["objective"] == pytest.approx(100)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "book1.xlsx") == ["plan.xlsx"]
+
+
+def test_stage_lines_appear_only_once_a_run_takes_seconds():
+    import io
+
+    from optimizer.cli import StageLog
+
+    quiet, loud = io.StringIO(), io.StringIO()
+    slow_run, fast_run = StageLog(loud, after=0.0), StageLog(quiet, after=3600.0)
+    for log in (slow_run, fast_run):
+        log("read", 0.5)
+        log("solve", 12.25)
+    assert quiet.getvalue() == ""
+    assert loud.getvalue().splitlines() == [
+        "reopt: read          0.50 s",
+        "reopt: solve        12.25 s",
+    ]

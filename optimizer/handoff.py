@@ -1,0 +1,205 @@
+"""Pyomo model → the arrays HiGHS takes (costs, bounds, sparse matrix), quickly.
+
+Pyomo remains the modelling layer: `models/` builds a ConcreteModel of Vars,
+Constraints and an Objective. This module translates it by walking each expression
+tree over Pyomo's linear node types (variables, MonomialTermExpression,
+LinearExpression, SumExpression, a ProductExpression with a constant factor,
+NegationExpression, constants). Any other node is handed to Pyomo's own
+`generate_standard_repn`, so every linear model translates exactly; a nonlinear one is
+refused. Measured on a 1M-delivery model this is several times faster than Pyomo's
+`LinearStandardFormCompiler`, which walks every node with a general visitor.
+
+Columns follow the variable components in model order and rows the constraint
+components in model order, so solver arrays map back to Pyomo indices by slicing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse
+from pyomo.common.numeric_types import native_numeric_types
+from pyomo.core.base.var import ScalarVar, VarData
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
+from pyomo.repn.standard_repn import generate_standard_repn
+
+INF = float("inf")
+VARIABLES = (VarData, ScalarVar)
+
+
+class NonlinearModel(ValueError):
+    """The model is not a minimisation LP (a nonlinear term, or several objectives)."""
+
+
+class TriviallyInfeasible(ValueError):
+    """A constraint without variables whose bounds its constant breaks."""
+
+
+@dataclass
+class StandardForm:
+    """min cost·x + offset  s.t.  row_lower ≤ A·x ≤ row_upper,  col_lower ≤ x ≤ col_upper."""
+
+    cost: np.ndarray
+    offset: float
+    matrix: scipy.sparse.csc_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    columns: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """variable component → (first column, end)"""
+    row_of: dict[str, np.ndarray] = field(default_factory=dict)
+    """constraint component → solver row of each member (−1: no variable, left out)"""
+    owners: list[tuple[str, object]] = field(default_factory=list)
+    """solver row → (constraint component, index)"""
+
+
+class _Walker:
+    """Collects (column, coefficient) pairs and the constant of linear expressions."""
+
+    def __init__(self, column_of: dict[int, int]) -> None:
+        self.column_of = column_of
+        self.columns: list[int] = []
+        self.values: list[float] = []
+
+    def walk(self, expression: object, scale: float = 1.0) -> float:
+        """Add scale·expression's terms; return scale·its constant."""
+        column_of, columns, values = self.column_of, self.columns, self.values
+        constant = 0.0
+        stack = [(expression, scale)]
+        while stack:
+            node, factor = stack.pop()
+            kind = node.__class__
+            if kind is LinearExpression:
+                for arg in node.args:
+                    arg_kind = arg.__class__
+                    if arg_kind is MonomialTermExpression:
+                        coef, var = arg.args
+                        if coef.__class__ not in native_numeric_types:
+                            coef = pyo.value(coef)
+                        columns.append(column_of[id(var)])
+                        values.append(factor * coef)
+                    elif arg_kind in VARIABLES:
+                        columns.append(column_of[id(arg)])
+                        values.append(factor)
+                    else:
+                        stack.append((arg, factor))
+            elif kind in VARIABLES:
+                columns.append(column_of[id(node)])
+                values.append(factor)
+            elif kind in native_numeric_types:
+                constant += factor * node
+            elif kind is SumExpression:
+                stack.extend((arg, factor) for arg in node.args)
+            elif kind is MonomialTermExpression:
+                coef, var = node.args
+                columns.append(column_of[id(var)])
+                values.append(factor * pyo.value(coef))
+            elif kind is NegationExpression:
+                stack.append((node.args[0], -factor))
+            elif kind is ProductExpression and node.args[0].__class__ in native_numeric_types:
+                stack.append((node.args[1], factor * node.args[0]))
+            elif kind is ProductExpression and node.args[1].__class__ in native_numeric_types:
+                stack.append((node.args[0], factor * node.args[1]))
+            else:
+                constant += self._general(node, factor)
+        return constant
+
+    def _general(self, node: object, factor: float) -> float:
+        """Any other node, through Pyomo's standard representation."""
+        repn = generate_standard_repn(node, compute_values=True, quadratic=False)
+        if repn.nonlinear_expr is not None or repn.quadratic_vars:
+            raise NonlinearModel(f"nonlinear term in the model: {node}")
+        for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+            self.columns.append(self.column_of[id(var)])
+            self.values.append(factor * coef)
+        return factor * pyo.value(repn.constant)
+
+
+def _columns(
+    model: pyo.ConcreteModel,
+) -> tuple[dict[int, int], dict[str, tuple[int, int]], np.ndarray, np.ndarray]:
+    column_of: dict[int, int] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    lower: list[float] = []
+    upper: list[float] = []
+    for component in model.component_objects(pyo.Var, active=True, descend_into=True):
+        start = len(column_of)
+        for var in component.values():
+            column_of[id(var)] = len(column_of)
+            if var.fixed:
+                lower.append(var.value)
+                upper.append(var.value)
+            else:
+                lb, ub = var.bounds
+                lower.append(-INF if lb is None else lb)
+                upper.append(INF if ub is None else ub)
+        spans[component.name] = (start, len(column_of))
+    return column_of, spans, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+
+
+def standard_form(model: pyo.ConcreteModel) -> StandardForm:
+    """Translate an LP built with Pyomo into HiGHS's arrays (minimisation)."""
+    column_of, spans, col_lower, col_upper = _columns(model)
+    walker = _Walker(column_of)
+    starts = [0]
+    row_lower: list[float] = []
+    row_upper: list[float] = []
+    row_of: dict[str, np.ndarray] = {}
+    owners: list[tuple[str, object]] = []
+    for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
+        placed = []
+        for key, con in component.items():
+            if not con.active:
+                placed.append(-1)
+                continue
+            lower, body, upper = con.to_bounded_expression(evaluate_bounds=True)
+            constant = walker.walk(body)
+            low = -INF if lower is None else lower - constant
+            high = INF if upper is None else upper - constant
+            if len(walker.columns) == starts[-1]:
+                if low > 1e-9 or high < -1e-9:
+                    raise TriviallyInfeasible(f"{component.name}[{key}] cannot hold")
+                placed.append(-1)
+                continue
+            placed.append(len(owners))
+            owners.append((component.name, key))
+            row_lower.append(low)
+            row_upper.append(high)
+            starts.append(len(walker.columns))
+        row_of[component.name] = np.asarray(placed, dtype=np.int64)
+    matrix = scipy.sparse.csr_array(
+        (
+            np.asarray(walker.values, dtype=float),
+            np.asarray(walker.columns, dtype=np.int64),
+            np.asarray(starts, dtype=np.int64),
+        ),
+        shape=(len(owners), len(column_of)),
+    )
+    matrix.sum_duplicates()
+    cost, offset = _objective(model, column_of)
+    return StandardForm(
+        cost, offset, matrix.tocsc(), np.asarray(row_lower), np.asarray(row_upper),
+        col_lower, col_upper, spans, row_of, owners,
+    )  # fmt: skip
+
+
+def _objective(model: pyo.ConcreteModel, column_of: dict[int, int]) -> tuple[np.ndarray, float]:
+    objectives = list(model.component_data_objects(pyo.Objective, active=True))
+    cost = np.zeros(len(column_of))
+    if not objectives:
+        return cost, 0.0
+    if len(objectives) > 1 or objectives[0].sense != pyo.minimize:
+        raise NonlinearModel("reopt models have one objective, minimised")
+    walker = _Walker(column_of)
+    offset = walker.walk(objectives[0].expr)
+    np.add.at(cost, np.asarray(walker.columns, dtype=np.int64), np.asarray(walker.values))
+    return cost, offset

@@ -1,0 +1,113 @@
+"""The fast Pyomo → HiGHS hand-off produces exactly Pyomo's own standard form."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from hypothesis import HealthCheck, given, settings
+from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from models.build import build_model
+from optimizer.derive import derive
+from optimizer.handoff import NonlinearModel, TriviallyInfeasible, standard_form
+from optimizer.scenarios import resolve_scenario
+from optimizer.validate import load_inputs
+from tests.generated import workbooks
+from tests.workbooks import write_book
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
+
+
+def row_terms(matrix, i: int) -> dict[int, float]:
+    """Column → coefficient of row i of a CSR matrix."""
+    start, end = matrix.indptr[i], matrix.indptr[i + 1]
+    return dict(
+        zip(matrix.indices[start:end].tolist(), matrix.data[start:end].tolist(), strict=True)
+    )
+
+
+def pyomo_rows(model: pyo.ConcreteModel) -> tuple[dict, dict, np.ndarray]:
+    """Pyomo's LinearStandardFormCompiler: rows keyed by (component, index)."""
+    info = LinearStandardFormCompiler().write(model, mixed_form=True)
+    column = {id(var): j for j, var in enumerate(info.columns)}
+    matrix = info.A.tocsr()
+    rows = {}
+    for i, (con, kind) in enumerate(info.rows):
+        terms = row_terms(matrix, i)
+        low = -np.inf if kind == 1 else info.rhs[i]
+        high = np.inf if kind == -1 else info.rhs[i]
+        rows[(con.parent_component().name, con.index())] = (low, high, terms)
+    cost = np.asarray(info.c.toarray()).ravel()
+    return rows, column, cost
+
+
+def assert_same_standard_form(model: pyo.ConcreteModel) -> None:
+    ours = standard_form(model)
+    theirs, their_column, their_cost = pyomo_rows(model)
+    variables = [var for comp in model.component_objects(pyo.Var) for var in comp.values()]
+    to_ours = {
+        their_column[id(var)]: j for j, var in enumerate(variables) if id(var) in their_column
+    }
+    matrix = ours.matrix.tocsr()
+    assert len(ours.owners) == len(theirs)
+    for i, owner in enumerate(ours.owners):
+        low, high, terms = theirs[owner]
+        mine = row_terms(matrix, i)
+        assert mine == pytest.approx({to_ours[c]: v for c, v in terms.items()}), owner
+        assert (ours.row_lower[i], ours.row_upper[i]) == pytest.approx((low, high)), owner
+    expected_cost = np.zeros(len(variables))
+    expected_cost[list(to_ours.values())] = their_cost[list(to_ours.keys())]
+    assert ours.cost == pytest.approx(expected_cost)
+    assert (ours.col_lower == 0).all() and np.isinf(ours.col_upper).all()
+
+
+def model_of(path: Path, scenario: str = "base") -> pyo.ConcreteModel:
+    inputs = load_inputs(path)
+    return build_model(derive(inputs, resolve_scenario(inputs, scenario)).data)
+
+
+@pytest.mark.parametrize("scenario", ["base", "heavy-ban", "demand-surge"])
+def test_example_matches_pyomos_standard_form(scenario):
+    assert_same_standard_form(model_of(EXAMPLE, scenario))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workbooks(storage=True))
+def test_generated_models_match_pyomos_standard_form(sheets):
+    with tempfile.TemporaryDirectory() as folder:
+        assert_same_standard_form(model_of(write_book(Path(folder) / "g.xlsx", sheets)))
+
+
+def test_general_expressions_fall_back_to_pyomo_and_nonlinear_ones_are_refused():
+    model = pyo.ConcreteModel()
+    model.x = pyo.Var([0, 1], domain=pyo.NonNegativeReals)
+    model.p = pyo.Param(initialize=3.0, mutable=True)
+    model.e = pyo.Expression(expr=model.p * model.x[0] + 2)
+    model.c = pyo.Constraint(expr=model.e + model.x[1] / 4 <= 10)
+    model.o = pyo.Objective(expr=model.x[0] - (-model.x[1]))
+    form = standard_form(model)
+    assert form.matrix.toarray().tolist() == [[3.0, 0.25]]
+    assert form.row_upper.tolist() == [8.0]
+    assert form.cost.tolist() == [1.0, 1.0]
+    model.n = pyo.Constraint(expr=model.x[0] * model.x[1] <= 1)
+    with pytest.raises(NonlinearModel):
+        standard_form(model)
+
+
+def test_constraint_without_variables_is_checked():
+    model = pyo.ConcreteModel()
+    model.x = pyo.Var(domain=pyo.NonNegativeReals)
+    model.x.fix(2)
+    model.ok = pyo.Constraint(expr=LinearExpression([]) <= 1)
+    model.o = pyo.Objective(expr=model.x)
+    form = standard_form(model)
+    assert form.row_of["ok"].tolist() == [-1]
+    assert (form.col_lower.tolist(), form.col_upper.tolist()) == ([2.0], [2.0])
+    model.bad = pyo.Constraint(expr=LinearExpression([]) >= 1)
+    with pytest.raises(TriviallyInfeasible):
+        standard_form(model)
