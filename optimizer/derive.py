@@ -46,6 +46,9 @@ class Instance:
     shares: pd.DataFrame
     """one row per country-share cap k: material, country, limit"""
     warnings: list[Problem]
+    pairs: pd.DataFrame
+    """every offer-site pair (o, s) with (s, material(o)) ∈ SM and why it can or cannot
+    deliver: approval, allowed, excluded, lead_periods, first, last, cap"""
 
 
 def _codes(values: pd.Series, order: pd.Index) -> np.ndarray:
@@ -122,6 +125,10 @@ def _pair_terms(pairs: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
         extra_tariff=("extra_tariff", "sum"),
         rule_rows=("row", lambda rows: tuple(sorted(int(r) for r in rows if pd.notna(r)))),
     )
+    licensing = hits[(hits["approval"] < 1) | (hits["delay_days"] > 0)]
+    terms["jurisdictions"] = licensing.groupby("pair")["country"].agg(
+        lambda countries: ", ".join(sorted(set(countries)))
+    )
     return terms
 
 
@@ -166,6 +173,7 @@ def _offer_site_pairs(
     pairs["cost_factor"] = terms["cost_factor"].fillna(1.0).to_numpy()
     extra = terms["extra_tariff"].fillna(0.0).to_numpy()
     pairs["rule_rows"] = terms["rule_rows"].to_numpy()
+    pairs["jurisdictions"] = terms["jurisdictions"].fillna("").to_numpy()
     pairs["tariff_rate"] = inputs.countries["tariff"].reindex(pairs["country"]).to_numpy() + extra
     _negative_tariffs(inputs, pairs)
     pairs["licensed"] = (pairs["approval"] < 1) | (pairs["delay_days"] > 0)
@@ -303,4 +311,4 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     )
     offers = inputs.offers.assign(cap=cap)
     warnings = _unused_offer_warnings(inputs, pairs, usable, cap)
-    return Instance(inputs, scenario, data, points, deliveries, offers, caps, warnings)
+    return Instance(inputs, scenario, data, points, deliveries, offers, caps, warnings, pairs)

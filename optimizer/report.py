@@ -1,192 +1,18 @@
-"""Plan tables → the plan workbook of SPEC §4 (xlsxwriter, written atomically).
-
-Every string taken from the input is written as text, never as a formula: the workbook
-is opened with `strings_to_formulas` off, and text that Excel would treat as a formula
-when edited (leading `=`, `+`, `-`, `@`, tab or CR; OWASP "CSV injection") gets the
-quote-prefix style. Control characters are replaced and text is cut at Excel's
-32,767-character cell limit.
-"""
+"""Plan tables → the plan workbook of SPEC §4 (plus Dashboard and analyses), atomically."""
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 
 from optimizer.changes import Changes
+from optimizer.dashboard import write_plan_dashboard
 from optimizer.output import atomic_file
 from optimizer.problems import Problem, show_value
 from optimizer.results import PlanTables
-from optimizer.sheetdata import BulkSheet, DataColumn, register, splice
-
-EXCEL_TEXT_LIMIT = 32_767
-TRUNCATED = "… [truncated]"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-WORKBOOK_OPTIONS = {
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-    "nan_inf_to_errors": False,
-}
-NUMBER_FORMATS = {
-    "t": "#,##0.000",
-    "money": "#,##0.00",
-    "share": "0.0%",
-    "int": "0",
-    "number": "#,##0.00",
-    "seconds": "0.00",
-}
-
-
-def safe_text(value: object) -> tuple[str, bool]:
-    """(text fit for a cell, whether it needs the quote prefix to stay text when edited)."""
-    text = CONTROL.sub("\ufffd", str(value))
-    if len(text) > EXCEL_TEXT_LIMIT:
-        text = text[: EXCEL_TEXT_LIMIT - len(TRUNCATED)] + TRUNCATED
-    return text, text.startswith(FORMULA_START)
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of an output sheet: header and kind (text or a number format key)."""
-
-    name: str
-    kind: str = "text"
-
-
-class Writer:
-    """Writes tables as sheets with a frozen header, filters, widths and number formats."""
-
-    def __init__(self, book: xlsxwriter.Workbook) -> None:
-        self.book = book
-        self.bulk: list[BulkSheet] = []
-        self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        self.text = book.add_format({})
-        self.quoted = book.add_format({"quote_prefix": True})
-        self.numbers = {
-            kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()
-        }
-
-    def cell(self, sheet: Worksheet, row: int, col: int, value: object, kind: str) -> None:
-        """Write one value with the format of its kind; blanks for None and NaN."""
-        if value is None or (isinstance(value, float) and not math.isfinite(value)):
-            return
-        if (
-            kind != "text"
-            and isinstance(value, int | float | np.number)
-            and not isinstance(value, bool)
-        ):
-            sheet.write_number(row, col, float(value), self.numbers[kind])
-            return
-        text, quoted = safe_text(value)
-        sheet.write_string(row, col, text, self.quoted if quoted else self.text)
-
-    def block(
-        self,
-        sheet: Worksheet,
-        first_row: int,
-        columns: Sequence[Column],
-        rows: Sequence[Sequence[object]],
-    ) -> int:
-        """A header and its rows from `first_row`; returns the row after the block."""
-        for index, column in enumerate(columns):
-            sheet.write_string(first_row, index, column.name, self.header)
-        for row_index, values in enumerate(rows, start=first_row + 1):
-            for col_index, (value, column) in enumerate(zip(values, columns, strict=True)):
-                self.cell(sheet, row_index, col_index, value, column.kind)
-        return first_row + len(rows) + 1
-
-    def table(
-        self, name: str, columns: Sequence[Column], rows: Sequence[Sequence[object]]
-    ) -> Worksheet:
-        """A sheet holding one table: header row frozen, autofilter, widths from content."""
-        sheet = self.book.add_worksheet(name)
-        widths = [len(column.name) + 2 for column in columns]
-        for values in rows[:500]:
-            for index, value in enumerate(values):
-                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
-        for index, width in enumerate(widths):
-            sheet.set_column(index, index, max(width, 8))
-        self.block(sheet, 0, columns, rows)
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
-        return sheet
-
-    def frame(self, name: str, frame: pd.DataFrame) -> Worksheet:
-        """A DataFrame as a sheet, each column formatted by `kind_of` its name.
-
-        xlsxwriter writes the header, widths, frozen pane and filter; the data rows are
-        spliced in by `sheetdata` when the workbook is closed (see `close`).
-        """
-        columns = _columns(frame)
-        sheet = self.book.add_worksheet(name)
-        widths = [len(column.name) + 2 for column in columns]
-        for values in frame.head(500).itertuples(index=False, name=None):
-            for index, value in enumerate(values):
-                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
-        data = []
-        for index, (column, width) in enumerate(zip(columns, widths, strict=True)):
-            sheet.set_column(index, index, max(width, 8))
-            sheet.write_string(0, index, column.name, self.header)
-            number_format = None if column.kind == "text" else self.numbers[column.kind]
-            data.append(DataColumn(frame.iloc[:, index].tolist(), number_format, safe_text))
-        register(sheet, data, self.quoted)
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
-        self.bulk.append(BulkSheet(sheet, data, len(frame), self.quoted))
-        return sheet
-
-    def close(self, path: Path) -> None:
-        """Close the workbook written to `path` and splice in the bulk data rows."""
-        self.book.close()
-        splice(path, self.bulk)
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3f}" if math.isfinite(value) else ""
-    return str(value)
-
-
-MONEY = {
-    "objective", "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety",
-    "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
-}  # fmt: skip
-TONNES = {
-    "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
-    "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
-}  # fmt: skip
-SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share"}
-
-
-def kind_of(column: str) -> str:
-    """The number format of a column (or Summary metric) from its name."""
-    if column in MONEY:
-        return "money"
-    if column in TONNES or column.endswith("_t"):
-        return "t"
-    if column in SHARES or column.endswith("share") or column.startswith("share"):
-        return "share"
-    if column.endswith("seconds"):
-        return "seconds"
-    if column in (
-        "delivery_variables",
-        "samples_used",
-        "sample",
-        "solved_samples",
-        "failed_samples",
-    ):
-        return "int"
-    return "number"
-
+from optimizer.xlsx import WORKBOOK_OPTIONS, Column, Writer, columns_of, kind_of
 
 WARNING_COLUMNS = [
     Column(name) for name in ("severity", "sheet", "cell", "column", "value", "message")
@@ -221,10 +47,6 @@ def write_summary(writer: Writer, summary: dict[str, object]) -> None:
     sheet.freeze_panes(1, 0)
 
 
-def _columns(frame: pd.DataFrame) -> list[Column]:
-    return [Column(str(c), kind_of(str(c))) for c in frame.columns]
-
-
 def write_changes(writer: Writer, changes: Changes) -> None:
     """The Changes sheet: what moved against the last successful run, and why."""
     sheet = writer.book.add_worksheet("Changes")
@@ -245,20 +67,34 @@ def write_changes(writer: Writer, changes: Changes) -> None:
         row += 1
         sheet.write_string(row, 0, f"{heading}: {len(frame)} row(s)", title)
         rows = list(frame.itertuples(index=False, name=None))
-        row = writer.block(sheet, row + 1, _columns(frame), rows)
+        row = writer.block(sheet, row + 1, columns_of(frame), rows)
 
 
 def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | None = None) -> None:
-    """Write the plan workbook of SPEC §4 (plus a Changes sheet) atomically to `target`."""
+    """Write the plan workbook atomically to `target`.
+
+    Dashboard first, then the sheets of SPEC §4 (Summary, Plan, Stock, Mix, Capacity,
+    Warnings), Changes for a nightly run, the analyses (Limits, Marginal costs, Unused
+    offers, Exposure, Licensed, Shortfalls), and the chart data last.
+    """
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
-        writer = Writer(book)
+        writer = Writer(book, str(tables.summary["currency"]))
+        dashboard = book.add_worksheet("Dashboard")
         write_summary(writer, tables.summary)
         if changes is not None:
             write_changes(writer, changes)
         writer.frame("Plan", tables.plan)
-        writer.frame("Stock", tables.stock)
+        short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
+        writer.frame("Stock", tables.stock, short)
         writer.frame("Mix", tables.mix)
-        writer.frame("Capacity", tables.capacity)
+        writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
+        writer.frame("Limits", tables.limits)
+        writer.frame("Marginal costs", tables.marginal_costs)
+        writer.frame("Unused offers", tables.unused)
+        writer.frame("Exposure", tables.exposure)
+        writer.frame("Licensed", tables.licensed_by)
+        writer.frame("Shortfalls", tables.shortfalls, {"shortfall_t": "alarm"})
+        write_plan_dashboard(writer, dashboard, tables)
         writer.close(temporary)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from optimizer import insights
 from optimizer.derive import Instance, chain_countries
 from optimizer.problems import Problem
 from optimizer.solve import Solution
@@ -33,6 +34,12 @@ class PlanTables:
     mix: pd.DataFrame
     capacity: pd.DataFrame
     warnings: list[Problem] = field(default_factory=list)
+    marginal_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    limits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unused: pd.DataFrame = field(default_factory=pd.DataFrame)
+    exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
+    licensed_by: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def objective(self) -> float:
@@ -263,6 +270,8 @@ def plan_tables(instance: Instance, solution: Solution) -> PlanTables:
         + list(instance.warnings)
         + _gap_warnings(instance, stock, values.end_gap)
     )
+    limits = insights.binding_limits(instance, solution, values.buy)
+    exposure, licensed_by = insights.exposure(instance, values.buy)
     return PlanTables(
         summary=summary,
         plan=plan,
@@ -270,4 +279,10 @@ def plan_tables(instance: Instance, solution: Solution) -> PlanTables:
         mix=_mix(instance, values),
         capacity=_capacity(instance, solution, values),
         warnings=warnings,
+        marginal_costs=insights.marginal_costs(instance, solution),
+        limits=limits,
+        unused=insights.unused_offers(instance, solution, values.buy),
+        exposure=exposure,
+        licensed_by=licensed_by,
+        shortfalls=insights.shortfall_reasons(instance, values.buy, values.shortfall, limits),
     )

@@ -69,13 +69,20 @@ def _text_cell(reference: str, text: str, style: str) -> str:
     return f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{body}</t></is></c>'
 
 
+def _style(fmt: Format) -> str:
+    """The style attribute of a format xlsxwriter indexed when the workbook closed."""
+    if fmt.xf_index is None:
+        raise RuntimeError("a bulk-row format has no style index: formats must be distinct")
+    return f' s="{fmt.xf_index}"'
+
+
 def _rows(bulk: BulkSheet) -> Iterator[str]:
     """The SpreadsheetML of the data rows, in chunks."""
     letters = [xl_col_to_name(index) for index in range(len(bulk.columns))]
-    quoted = f' s="{bulk.quoted.xf_index}"'
+    quoted = _style(bulk.quoted)
     plans = []
     for column in bulk.columns:
-        style = "" if column.number_format is None else f' s="{column.number_format.xf_index}"'
+        style = "" if column.number_format is None else _style(column.number_format)
         plans.append((column.values, column.number_format is not None, style, column.text))
     texts: dict[object, str] = {}
     chunk: list[str] = []

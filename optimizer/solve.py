@@ -52,6 +52,8 @@ class Solution:
     """variable component name → values in the component's index order"""
     duals: dict[str, np.ndarray] = field(default_factory=dict)
     """constraint component name → row duals in the component's index order"""
+    reduced_costs: dict[str, np.ndarray] = field(default_factory=dict)
+    """variable component name → reduced costs (column duals) in index order"""
     keys: dict[str, list] = field(default_factory=dict)
     """component name → its index keys, aligned with `values` or `duals`"""
     timings: dict[str, float] = field(default_factory=dict)
@@ -108,18 +110,22 @@ def _conflict(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]
 def _by_component(model: pyo.ConcreteModel, compiled: StandardForm, result: object) -> Solution:
     """Values and duals sliced back to the Pyomo components they belong to."""
     col_value = np.asarray(result.col_value)
+    col_dual = np.asarray(result.col_dual)
     row_dual = np.asarray(result.row_dual)
-    values, duals, keys = {}, {}, {}
+    values, duals, reduced, keys = {}, {}, {}, {}
     for component in model.component_objects(pyo.Var, active=True):
         start, end = compiled.columns[component.name]
         values[component.name] = col_value[start:end]
+        reduced[component.name] = col_dual[start:end]
         keys[component.name] = list(component.keys())
     for component in model.component_objects(pyo.Constraint, active=True):
         rows = compiled.row_of[component.name]
         picked = row_dual[np.maximum(rows, 0)] if len(row_dual) else np.zeros(len(rows))
         duals[component.name] = np.where(rows >= 0, picked, 0.0)
         keys[component.name] = list(component.keys())
-    return Solution(objective=0.0, seconds=0.0, values=values, duals=duals, keys=keys)
+    return Solution(
+        objective=0.0, seconds=0.0, values=values, duals=duals, reduced_costs=reduced, keys=keys
+    )
 
 
 def solve(

@@ -630,8 +630,20 @@ def _or(value: object, default: object) -> object:
     return default if value is None else value
 
 
+EMPTY_DTYPES = {
+    "capacity": float, "unit_cost": float, "freight": float, "lead_time": "int64",
+    "first": "int64", "last": "int64", "period": "int64", "quantity": float, "tariff": float,
+    "covered": bool, "max_share": float, "allowed": bool, "initial": float, "min": float,
+    "max": float, "target_end": float, "approval": float, "delay_days": float,
+    "capacity_factor": float, "cost_factor": float, "extra_tariff": float,
+}  # fmt: skip
+"""Column types of a table with no rows (pandas would make every column `object`)."""
+
+
 def _frame(records: list[dict], columns: list[str], index: str | None = None) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=columns)
+    if not records:
+        frame = frame.astype({c: t for c, t in EMPTY_DTYPES.items() if c in frame.columns})
     return frame.set_index(index) if index else frame
 
 

@@ -7,32 +7,29 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from optimizer.dashboard import top_limits, write_comparison_dashboard
 from optimizer.output import atomic_file
 from optimizer.problems import Problem
-from optimizer.report import WARNING_COLUMNS, WORKBOOK_OPTIONS, Writer, warning_rows, write_summary
-from optimizer.results import COST_TERMS
+from optimizer.report import WARNING_COLUMNS, warning_rows, write_summary
 from optimizer.whatif import Comparison, Sweep
+from optimizer.xlsx import WORKBOOK_OPTIONS, Writer
 
 
-def _cost_chart(writer: Writer, sheet_name: str, table: pd.DataFrame) -> None:
-    """Stacked columns of the cost terms by scenario, beside the Comparison table."""
-    rows = len(table)
-    if rows == 0:
-        return
-    chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
-    for term in COST_TERMS:
-        col = table.columns.get_loc(term)
-        chart.add_series(
-            {
-                "name": [sheet_name, 0, col],
-                "categories": [sheet_name, 1, 0, rows, 0],
-                "values": [sheet_name, 1, col, rows, col],
-            }
-        )
-    chart.set_title({"name": "Cost by scenario"})
-    chart.set_y_axis({"name": "cost", "num_format": "#,##0"})
-    chart.set_size({"width": 760, "height": 380})
-    writer.book.get_worksheet_by_name(sheet_name).insert_chart(rows + 3, 0, chart)
+def scenario_highlights(comparison: Comparison) -> pd.DataFrame:
+    """Per scenario: expected denied tonnes and the limit whose relaxation saves most."""
+    rows = []
+    for result in comparison.results:
+        row: dict[str, object] = {"scenario": result.scenario}
+        if result.tables is not None:
+            exposure, limits = result.tables.exposure, top_limits(result.tables.limits, 1)
+            row["expected_denied_t"] = float(exposure["expected_denied_t"].sum())
+            if len(limits):
+                top = limits.iloc[0]
+                row["top_limit"] = f"{top['limit']}: {top['subject']}"
+                row["top_limit_saving"] = float(top["saving_if_relaxed"])
+        rows.append(row)
+    columns = ["scenario", "expected_denied_t", "top_limit", "top_limit_saving"]
+    return pd.DataFrame(rows).reindex(columns=columns)
 
 
 def write_comparison_workbook(
@@ -41,9 +38,12 @@ def write_comparison_workbook(
     """Comparison (with the cost chart), Plan and Mix with a scenario column, Warnings."""
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
-        writer = Writer(book)
+        writer = Writer(book, str(summary.get("currency", "USD")))
+        dashboard = book.add_worksheet("Dashboard")
         writer.frame("Comparison", comparison.table)
-        _cost_chart(writer, "Comparison", comparison.table)
+        write_comparison_dashboard(
+            writer, dashboard, comparison.table, scenario_highlights(comparison)
+        )
         write_summary(writer, summary)
         writer.frame("Plan", comparison.plan)
         writer.frame("Mix", comparison.mix)
@@ -62,7 +62,7 @@ def write_sweep_workbook(sweep: Sweep, target: Path, summary: dict[str, object])
     """Risk (percentiles), Suppliers (how often used), Samples (one row per draw)."""
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
-        writer = Writer(book)
+        writer = Writer(book, str(summary.get("currency", "USD")))
         writer.frame("Risk", sweep.risk)
         write_summary(writer, summary)
         writer.frame("Suppliers", sweep.suppliers)

@@ -183,7 +183,7 @@ def test_comparison_workbook_has_its_sheets_and_chart(tmp_path):
     chart = archive.read("xl/charts/chart1.xml").decode()
     assert "Comparison!$A$2:$A$7" in chart and "Comparison!$D$2:$D$7" in chart
     sheets = pd.read_excel(target, sheet_name=None, engine="calamine")
-    assert list(sheets)[:2] == ["Comparison", "Summary"]
+    assert list(sheets)[:3] == ["Dashboard", "Comparison", "Summary"]
     assert {"Plan", "Mix", "Warnings"} <= set(sheets)
     assert sheets["Plan"].columns[0] == "scenario"
 

@@ -1,0 +1,359 @@
+"""Plans at a glance: marginal values, exposure, shortfall explanations, dashboards."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from optimizer.cli import cli
+from tests.test_known_answers import BASE, ONE_PERIOD
+
+EXACT = 1e-6
+
+
+def limit(run, kind: str) -> dict:
+    rows = run.tables.limits[run.tables.limits["limit"] == kind]
+    assert len(rows), run.tables.limits
+    return rows.iloc[0].to_dict()
+
+
+def test_marginal_cost_of_demand_is_the_price_of_the_next_tonne(solve_text):
+    """A1 (10/t) is capped at 4 t of 6: the next tonne comes from B1 at 15."""
+    run = solve_text(BASE, ONE_PERIOD, """
+        [Demand]
+        site  | material | period | quantity
+        Plant | M        | P1     | 6
+        [Suppliers]
+        supplier | material | country | capacity | unit_cost
+        A1       | M        | A       | 4        | 10
+        B1       | M        | B       | 10       | 15
+        C1       | M        | B       | 10       | 18
+        """)  # fmt: skip
+    costs = run.tables.marginal_costs
+    assert costs.loc[costs["period"] == "P1", "marginal_cost_per_t"].item() == pytest.approx(15)
+    capacity = limit(run, "supplier capacity")
+    assert capacity["subject"] == "A1 / M" and capacity["saving_if_relaxed"] == pytest.approx(5)
+    unused = run.tables.unused.set_index("supplier")
+    assert unused.at["C1", "price_cut_to_win_per_t"] == pytest.approx(3)
+
+
+def test_budget_dual_is_what_one_more_percent_of_budget_saves(solve_text):
+    """Landed 12.5/t, budget 100, 7 t short at 1000/t: each extra unit of budget buys
+    0.08 t and saves 1000 − 12.5 per t, i.e. 79 per unit; 1 % of the budget is 1 unit."""
+    run = solve_text(BASE, """
+        [Periods]
+        period | budget
+        P1     | 100
+        [Countries]
+        country | tariff
+        A       | 0.25
+        B       |
+        [Demand]
+        site  | material | period | quantity
+        Plant | M        | P1     | 15
+        """)  # fmt: skip
+    budget = limit(run, "period budget")
+    assert budget["saving_per_unit"] == pytest.approx(79, rel=EXACT)
+    assert budget["saving_if_relaxed"] == pytest.approx(79, rel=EXACT)
+
+
+def test_share_cap_dual_is_what_one_more_point_saves(solve_text):
+    """China ≤ 50 % of 10 t: one more point moves 0.1 t from US1 (20) to CN (10): 1.0."""
+    run = solve_text(BASE, ONE_PERIOD, """
+        [Countries]
+        country | max_share
+        China   | 0.5
+        US      |
+        [Suppliers]
+        supplier | material | country | capacity | unit_cost
+        CN       | M        | China   | 100      | 10
+        US1      | M        | US      | 100      | 20
+        """)  # fmt: skip
+    share = limit(run, "country share cap")
+    assert share["subject"] == "China share of M"
+    assert share["saving_if_relaxed"] == pytest.approx(1.0, rel=EXACT)
+
+
+def test_floor_and_storage_duals(solve_text):
+    """Storage max 5 with P2's 6 t only buyable in P1: a tonne more storage saves 990."""
+    run = solve_text(BASE, """
+        [Suppliers]
+        supplier | material | country | capacity | unit_cost | available_to
+        S        | M        | A       | 100      | 10        | P1
+        [Demand]
+        site  | material | period | quantity
+        Plant | M        | P1     | 2
+        Plant | M        | P2     | 6
+        [Stock]
+        site  | material | max
+        Plant | M        | 5
+        """)  # fmt: skip
+    assert limit(run, "storage max")["saving_if_relaxed"] == pytest.approx(990, rel=EXACT)
+    floor = solve_text(BASE, """
+        [Materials]
+        material | shortage_penalty | safety_penalty
+        M        | 1000             | 3
+        [Demand]
+        site  | material | period | quantity
+        Plant | M        | P1     | 2
+        Plant | M        | P2     | 2
+        [Stock]
+        site  | material | min
+        Plant | M        | 4
+        """)  # fmt: skip
+    assert limit(floor, "stock floor")["saving_if_relaxed"] == pytest.approx(3, rel=EXACT)
+
+
+def test_exposure_of_the_worked_example(solve_text):
+    """20 t from CN at approval 0.6: 8 t expected denied, all licensed by China for Tb."""
+    run = solve_text("""
+        [Periods]
+        period
+        2026-01
+        2026-02
+        [Materials]
+        material | elements | shortage_penalty | safety_penalty | disruption_cost
+        Tb oxide | Tb       | 1000000          | 50000          | 100000
+        [Countries]
+        country  | tariff
+        China    | 0.5
+        Malaysia |
+        [Sites]
+        site
+        Plant
+        [Suppliers]
+        supplier | material | country  | capacity | unit_cost
+        CN       | Tb oxide | China    | 100      | 200000
+        MY       | Tb oxide | Malaysia | 6        | 400000
+        [Demand]
+        site  | material | period  | quantity
+        Plant | Tb oxide | 2026-01 | 10
+        Plant | Tb oxide | 2026-02 | 10
+        [Controls]
+        country | item | approval
+        China   | Tb   | 0.6
+        """)  # fmt: skip
+    row = run.tables.exposure.iloc[0]
+    assert (row["purchased_t"], row["licensed_t"]) == pytest.approx((20, 20))
+    assert row["expected_denied_t"] == pytest.approx(8)
+    assert (row["hhi"], row["top_country"]) == (pytest.approx(10_000), "China")
+    assert run.tables.licensed_by.to_dict("records") == [
+        {"jurisdiction": "China", "element": "Tb", "licensed_t": pytest.approx(20),
+         "expected_denied_t": pytest.approx(8)}
+    ]  # fmt: skip
+
+
+SHORTFALLS = [
+    (
+        "capacity",
+        """
+     [Suppliers]
+     supplier | material | country | capacity | unit_cost
+     S        | M        | A       | 6        | 10
+     """,
+        "S: at capacity (6.000 t)",
+    ),
+    (
+        "lead time",
+        """
+     [Suppliers]
+     supplier | material | country | capacity | unit_cost | lead_time
+     S        | M        | A       | 100      | 10        | 1
+     """,
+        "first delivery in P2 (lead time 1 + licence delay 0",
+    ),
+    (
+        "window",
+        """
+     [Suppliers]
+     supplier | material | country | capacity | unit_cost | available_from
+     S        | M        | A       | 100      | 10        | P2
+     """,
+        "S: available only from P2",
+    ),
+    (
+        "defense",
+        """
+     [Sites]
+     site  | end_use
+     Plant | defense
+     [Countries]
+     country | covered
+     A       | yes
+     B       | no
+     """,
+        "defense site, and its chain touches a covered country",
+    ),
+    (
+        "ban",
+        """
+     [Controls]
+     country | approval
+     A       | 0
+     """,
+        "S: export licence denied (approval 0)",
+    ),
+    (
+        "lanes",
+        """
+     [Lanes]
+     supplier | site  | allowed
+     S        | Plant | no
+     """,
+        "S: Lanes forbid this route",
+    ),
+    (
+        "budget",
+        """
+     [Periods]
+     period | budget
+     P1     | 50
+     """,
+        "the budget of P1 (50.00) is spent",
+    ),
+    (
+        "share cap",
+        """
+     [Countries]
+     country | max_share
+     A       | 0.5
+     B       |
+     """,
+        "the country share cap binds: A share of M",
+    ),
+    (
+        "cost",
+        """
+     [Materials]
+     material | shortage_penalty | safety_penalty
+     M        | 5                | 0
+     """,
+        "falling short costs 5.00 per t, less than buying from S at 10.00 per t",
+    ),
+    (
+        "no supplier",
+        """
+     [Suppliers]
+     supplier | material | country | capacity | unit_cost
+     """,
+        "no supplier offers M to Plant",
+    ),
+]
+
+
+ONLY_P1 = """
+[Demand]
+site  | material | period | quantity
+Plant | M        | P1     | 10
+"""
+
+
+@pytest.mark.parametrize(("binding", "change", "words"), SHORTFALLS, ids=[s[0] for s in SHORTFALLS])
+def test_shortfall_explanations_name_the_binding_limit(solve_text, binding, change, words):
+    """Two periods, 10 t needed in P1 only, one supplier S (10/t, 100 t) unless changed."""
+    run = solve_text(BASE, ONLY_P1, change)
+    shortfalls = run.tables.shortfalls
+    assert len(shortfalls) == 1, shortfalls
+    row = shortfalls.iloc[0]
+    assert (row["site"], row["material"], row["period"]) == ("Plant", "M", "P1")
+    assert row["binding"] == binding
+    assert words in row["explanation"]
+    assert row["explanation"].startswith(f"{row['shortfall_t']:,.3f} t short")
+
+
+EXAMPLE_SOLVE = ["solve", "inputs/example.xlsx", "--scenario", "heavy-ban"]
+
+
+@pytest.fixture(scope="module")
+def plan_workbook(tmp_path_factory):
+    target = tmp_path_factory.mktemp("review") / "plan.xlsx"
+    result = CliRunner().invoke(cli, [*EXAMPLE_SOLVE, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    return target
+
+
+def test_plan_workbook_layout_formats_and_units(plan_workbook):
+    book = openpyxl.load_workbook(plan_workbook)
+    assert book.sheetnames[:7] == [
+        "Dashboard",
+        "Summary",
+        "Plan",
+        "Stock",
+        "Mix",
+        "Capacity",
+        "Warnings",
+    ]
+    assert {
+        "Limits",
+        "Marginal costs",
+        "Unused offers",
+        "Exposure",
+        "Licensed",
+        "Shortfalls",
+    } <= set(book.sheetnames)
+    assert book.sheetnames[-1] == "Chart data"
+    plan = book["Plan"]
+    notes = {cell.value: cell.comment.text for cell in plan[1] if cell.comment}
+    assert notes["quantity"] == "tonnes (t)"
+    assert notes["landed_cost"] == "USD per t"
+    rules = {
+        str(r.sqref): [x.type for x in r.rules] for r in book["Capacity"].conditional_formatting
+    }
+    assert any(types == ["dataBar"] and ref.startswith("G2") for ref, types in rules.items())
+    stock_rules = [r for r in book["Stock"].conditional_formatting]
+    assert {str(r.sqref).split(":")[0] for r in stock_rules} >= {"H2", "M2", "N2"}
+    for name in ("Limits", "Shortfalls", "Stock"):
+        assert book[name].freeze_panes == "A2" and book[name].auto_filter.ref
+
+
+def test_dashboard_charts_reference_the_chart_data(plan_workbook):
+    book = openpyxl.load_workbook(plan_workbook)
+    data = book["Chart data"]
+    periods = [
+        row[0].value
+        for row in data.iter_rows(min_row=2)
+        if row[0].value and re.fullmatch(r"\d{4}-\d{2}", str(row[0].value))
+    ]
+    archive = zipfile.ZipFile(plan_workbook)
+    charts = sorted(n for n in archive.namelist() if n.startswith("xl/charts/chart"))
+    assert len(charts) == 7  # purchases + six materials
+    purchases = archive.read("xl/charts/chart1.xml").decode()
+    assert "'Chart data'!$A$2:$A$25" in purchases and "'Chart data'!$B$1" in purchases
+    headers = {
+        cell.value: cell.row
+        for cell in data["A"]
+        if cell.value and not re.fullmatch(r"\d{4}-\d{2}", str(cell.value))
+    }
+    first_material = archive.read("xl/charts/chart2.xml").decode()
+    title = re.search(r"<a:t>([^<]*): stock", first_material)[1]
+    header_row = headers[title]
+    assert f"'Chart data'!$B${header_row + 2}:$B${header_row + 25}" in first_material
+    assert len(set(periods)) == 24
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_workbooks_open_in_libreoffice(plan_workbook, tmp_path):
+    comparison = tmp_path / "whatif.xlsx"
+    result = CliRunner().invoke(
+        cli, ["whatif", "inputs/example.xlsx", "-o", str(comparison), "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    shutil.copy(plan_workbook, tmp_path / "plan.xlsx")
+    done = subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+         str(tmp_path / "plan.xlsx"), str(comparison)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name in ("plan.pdf", "whatif.pdf"):
+        pdf = tmp_path / name
+        assert pdf.read_bytes().startswith(b"%PDF")
+        if shutil.which("pdfinfo"):
+            info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+            assert int(re.search(r"Pages:\s+(\d+)", info)[1]) >= 2
