@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from optimizer.problems import ExitCode, InputError, NoPlanError, Problem, ReoptError
+from optimizer.console import (
+    StageLog,
+    comparison_text,
+    failure_json,
+    first_problem,
+    summary_json,
+    summary_text,
+    sweep_text,
+    warning_lines,
+)
+from optimizer.problems import ExitCode, ReoptError
 from optimizer.solve import METHODS, SolveOptions
-
-if TYPE_CHECKING:
-    from optimizer.results import PlanTables
 
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks for every error.")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -36,17 +41,6 @@ WORKERS = click.option(
 SCHEDULER = click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:8786.")
 
 
-def _failure_json(error: BaseException, code: int) -> dict[str, object]:
-    record: dict[str, object] = {"status": "failed", "exit_code": code, "error": str(error)}
-    if isinstance(error, InputError):
-        record["status"] = "input error"
-        record["errors"] = [problem.as_dict() for problem in error.errors]
-    elif isinstance(error, NoPlanError):
-        record["status"] = "no plan"
-        record["explanation"] = error.explanation
-    return record
-
-
 def run_guarded(body: Callable[[], int], debug: bool, as_json: bool) -> None:
     """Run a command body and turn every outcome into an exit code (SPEC §3)."""
     try:
@@ -56,7 +50,7 @@ def run_guarded(body: Callable[[], int], debug: bool, as_json: bool) -> None:
             traceback.print_exc()
         click.echo("\n".join(error.lines()), err=True)
         if as_json:
-            click.echo(json.dumps(_failure_json(error, int(error.exit_code))))
+            click.echo(json.dumps(failure_json(error, int(error.exit_code))))
         code = int(error.exit_code)
     except KeyboardInterrupt:
         click.echo("reopt: interrupted; nothing was written", err=True)
@@ -70,60 +64,9 @@ def run_guarded(body: Callable[[], int], debug: bool, as_json: bool) -> None:
             err=True,
         )
         if as_json:
-            click.echo(json.dumps(_failure_json(error, int(ExitCode.INTERNAL))))
+            click.echo(json.dumps(failure_json(error, int(ExitCode.INTERNAL))))
         code = int(ExitCode.INTERNAL)
     sys.exit(code)
-
-
-class StageLog:
-    """Prints a line per finished stage on stderr once a run has taken a few seconds."""
-
-    def __init__(self, stream: object, after: float = 2.0) -> None:
-        self.stream = stream
-        self.after = after
-        self.started = time.perf_counter()
-        self.pending: list[str] = []
-
-    def __call__(self, stage: str, seconds: float) -> None:
-        self.pending.append(f"reopt: {stage:<9} {seconds:8.2f} s")
-        if time.perf_counter() - self.started >= self.after:
-            print("\n".join(self.pending), file=self.stream, flush=True)  # type: ignore[call-overload]
-            self.pending = []
-
-
-def _warning_lines(warnings: list[Problem], file: str) -> list[str]:
-    return [f"  warning: {problem.render(file)}" for problem in warnings]
-
-
-def summary_text(tables: PlanTables, target: Path) -> str:
-    """The short human summary printed after a solve."""
-    from optimizer.results import COST_TERMS
-
-    s = tables.summary
-    currency = s["currency"]
-    lines = [
-        f"Plan written to {target}",
-        f"  scenario        {s['scenario']} ({s['status']})",
-        f"  objective       {s['objective']:,.2f} {currency}",
-    ]
-    lines += [f"    {term:<13} {s[term]:,.2f}" for term in COST_TERMS]
-    lines += [
-        f"  purchased       {s['purchased_t']:,.3f} t",
-        f"  shortfall       {s['shortfall_t']:,.3f} t",
-        f"  licensed share  {s['licensed_share']:.1%}",
-        f"  solve time      {s['solve_seconds']:.2f} s",
-        f"  warnings        {len(tables.warnings)} (see the Warnings sheet)",
-    ]
-    return "\n".join(lines)
-
-
-def summary_json(tables: PlanTables, target: Path) -> dict[str, object]:
-    """The `--json` object: the Summary sheet's metrics plus where the plan went."""
-    record = {key: value for key, value in tables.summary.items()}
-    record["output"] = str(target)
-    record["warnings"] = [problem.as_dict() for problem in tables.warnings]
-    record["exit_code"] = 0
-    return record
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -162,7 +105,7 @@ def validate(input_path: Path, as_json: bool, debug: bool) -> None:
             click.echo(f"{input_path}: no problems found")
             for name, size in sizes.items():
                 click.echo(f"  scenario {name}: {size:,} delivery variables")
-            click.echo("\n".join(_warning_lines(warnings, str(input_path))))
+            click.echo("\n".join(warning_lines(warnings, str(input_path))))
         return 0
 
     run_guarded(body, debug, as_json)
@@ -200,7 +143,7 @@ def solve_command(
             return 0
         about_input = [problem for problem in run.tables.warnings if problem.sheet]
         if about_input:
-            click.echo("\n".join(_warning_lines(about_input, str(input_path))), err=True)
+            click.echo("\n".join(warning_lines(about_input, str(input_path))), err=True)
         click.echo(summary_text(run.tables, target))
         return 0
 
@@ -209,35 +152,6 @@ def solve_command(
 
 STRESS_FLAGS = ("approval", "delay", "capacity", "tariff", "ban")
 """Order the stress flags are applied in: a ban comes last so no other flag undoes it."""
-
-
-def comparison_text(table: object, target: Path) -> str:
-    """The scenarios compared, one line each."""
-    lines = [f"Comparison written to {target}"]
-    width = max((len(name) for name in table["scenario"]), default=8)  # type: ignore[index]
-    for row in table.itertuples(index=False):  # type: ignore[attr-defined]
-        name = f"{row.scenario:<{width}}"
-        if row.status != "optimal":
-            lines.append(f"  {name}  {row.status}")
-            continue
-        change = row.change_vs_base_pct
-        change_text = f"{change:+.1%}" if change == change else ""
-        lines.append(
-            f"  {name}  {row.objective:>18,.2f} {change_text:>8}  "
-            f"shortfall {row.shortfall_t:,.3f} t"
-        )
-    return "\n".join(lines)
-
-
-def sweep_text(risk: object, target: Path, samples: int) -> str:
-    """Percentiles of a licence sweep."""
-    lines = [f"Licence sweep of {samples} samples written to {target}"]
-    for row in risk.itertuples(index=False):  # type: ignore[attr-defined]
-        lines.append(
-            f"  {row.measure:<12} P10 {row.P10:,.2f}  P50 {row.P50:,.2f}  P90 {row.P90:,.2f}  "
-            f"P99 {row.P99:,.2f}  ({row.solved_samples} solved, {row.failed_samples} without plan)"
-        )
-    return "\n".join(lines)
 
 
 @cli.command(name="whatif")
@@ -401,14 +315,6 @@ def replan_command(
     run_guarded(body, debug, as_json)
 
 
-def _first_problem(error: str | None) -> str:
-    """The first problem of a recorded error, for a one-line history listing."""
-    lines = [line.strip().removeprefix("- ") for line in (error or "").splitlines() if line.strip()]
-    shown = lines[1] if len(lines) > 1 else (lines[0] if lines else "")
-    more = f" (+{len(lines) - 2} more)" if len(lines) > 2 else ""
-    return shown + more
-
-
 @cli.command(name="history")
 @OUT_DIR
 @click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N runs.")
@@ -431,7 +337,7 @@ def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool
         for run in runs:
             base = run.objectives.get("base")
             objective = "" if base is None else f"{base:,.2f}"
-            extra_text = run.note or _first_problem(run.error)
+            extra_text = run.note or first_problem(run.error)
             click.echo(
                 f"#{run.id:<4} {run.started}  {run.status:<11} exit {run.exit_code!s:<4} "
                 f"{run.folder or '-':<20} {objective:>18}  {extra_text}"

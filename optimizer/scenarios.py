@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimizer.inputs import Inputs
+from optimizer.names import hint
 from optimizer.problems import InputError, Problem
-from optimizer.validate import hint
 from optimizer.workbook import canonical
 
 RULE_KEY = ["country", "item", "end_use"]

@@ -21,7 +21,6 @@ import pyomo.environ as pyo
 
 from optimizer.handoff import StandardForm, TriviallyInfeasible, standard_form
 
-INF = highspy.kHighsInf
 METHODS = ("simplex", "ipm", "pdlp", "choose")
 
 

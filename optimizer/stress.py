@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from optimizer.inputs import Inputs
+from optimizer.names import hint
 from optimizer.problems import InputError, Problem
 from optimizer.scenarios import RULE_KEY, Scenario
 from optimizer.schema import ANY, ELEMENTS
-from optimizer.validate import hint
 from optimizer.workbook import canonical
 
 FIELDS = {

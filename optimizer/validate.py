@@ -8,8 +8,6 @@ spacing (`china` finds `China`); an unknown one gets the closest known name as a
 from __future__ import annotations
 
 import dataclasses
-import difflib
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ import pandas as pd
 
 from optimizer import cells
 from optimizer.inputs import Inputs, Settings
+from optimizer.names import Names, Row, hint
 from optimizer.problems import Problems
 from optimizer.schema import (
     ANY,
@@ -32,65 +31,6 @@ from optimizer.tables import Table, cell_reader, check_bounds, period_format, re
 from optimizer.workbook import RawWorkbook, canonical, read_workbook
 
 DEFAULT_SHORTAGE_PENALTY = 1_000_000.0
-Row = dict[str, object]
-
-
-class Names:
-    """The identifiers of one sheet, matched ignoring case and spacing."""
-
-    def __init__(self, sheet: str) -> None:
-        self.sheet = sheet
-        self.display: dict[str, str] = {}
-        self.first_row: dict[str, object] = {}
-
-    def declare(self, name: str, table: Table, row: Row, column: str, problems: Problems) -> bool:
-        """Add a name; a repeat is an error naming the first row. True when new."""
-        key = canonical(name)
-        if key in self.display:
-            problems.add(
-                f"is listed twice in {self.sheet} (first in row {self.first_row[key]})",
-                value=name,
-                **table.where(row, column),
-            )
-            return False
-        self.display[key] = name
-        self.first_row[key] = row["_row"]
-        return True
-
-    def __contains__(self, name: object) -> bool:
-        return canonical(name) in self.display
-
-    def get(self, name: str) -> str | None:
-        """The declared spelling of `name`, or None."""
-        return self.display.get(canonical(name))
-
-    def resolve(
-        self, name: object, table: Table, row: Row, column: str, problems: Problems
-    ) -> str | None:
-        """The declared spelling of a reference; an error with a hint when unknown."""
-        if name is None:
-            return None
-        found = self.get(str(name))
-        if found is None:
-            problems.add(
-                f"is not in {self.sheet}{hint(str(name), self.display.values())}",
-                value=name,
-                **table.where(row, column),
-            )
-        return found
-
-
-def hint(name: str, known: Iterable[str]) -> str:
-    """`; did you mean "China"?` or a short list of what is known."""
-    known = list(known)
-    by_key = {canonical(k): k for k in known}
-    close = difflib.get_close_matches(canonical(name), list(by_key), n=1, cutoff=0.6)
-    if close:
-        return f'; did you mean "{by_key[close[0]]}"?'
-    if not known:
-        return " (that sheet is empty or missing)"
-    listed = ", ".join(known[:6]) + (", ..." if len(known) > 6 else "")
-    return f" (known: {listed})"
 
 
 def load_inputs(path: Path | str) -> Inputs:

@@ -184,7 +184,7 @@ def test_existing_plan_is_replaced_whole(tmp_path, book):
 def test_stage_lines_appear_only_once_a_run_takes_seconds():
     import io
 
-    from optimizer.cli import StageLog
+    from optimizer.console import StageLog
 
     quiet, loud = io.StringIO(), io.StringIO()
     slow_run, fast_run = StageLog(loud, after=0.0), StageLog(quiet, after=3600.0)
