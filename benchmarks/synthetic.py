@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import xlsxwriter
+
+from tests.workbooks import write_book
 
 
 @dataclass(frozen=True)
@@ -126,19 +127,7 @@ def sheets(size: Size, seed: int = 7) -> dict[str, list[list[object]]]:
 
 def write(size_name: str, path: Path, seed: int = 7) -> Path:
     """Write the synthetic workbook of a named size (S, M, L, XL)."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
-    for name, rows in sheets(SIZES[size_name], seed).items():
-        sheet = book.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, str):
-                    sheet.write_string(r, c, value)
-                else:
-                    sheet.write_number(r, c, float(value))
-    book.close()
-    return path
+    return write_book(path, sheets(SIZES[size_name], seed), constant_memory=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,14 @@ def _check_hazard(value: object) -> None:
         raise CellError(value.reason)
 
 
+def _present(value: object) -> bool:
+    """False for a blank cell; raises for an error cell or a TRUE/FALSE value."""
+    _check_hazard(value)
+    if isinstance(value, bool):
+        raise CellError("is a TRUE/FALSE value")
+    return value is not None
+
+
 def _as_date(value: object) -> dt.date | None:
     """The calendar date of a date cell, or None when the cell is not a date."""
     if isinstance(value, dt.datetime):
@@ -60,11 +68,8 @@ def clean_text(text: str) -> str:
 
 def label(value: object, date_format: str = DAY_FORMAT) -> str | None:
     """An identifier: trimmed text; a whole number as `12`; a date as `YYYY-MM-DD`."""
-    _check_hazard(value)
-    if value is None:
+    if not _present(value):
         return None
-    if isinstance(value, bool):
-        raise CellError("is a TRUE/FALSE value")
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise CellError("is not a finite number")
@@ -88,11 +93,8 @@ def free_text(value: object) -> str | None:
 
 def number(value: object) -> float | None:
     """A numeric cell, or text that float() accepts after trimming; NaN/inf refused."""
-    _check_hazard(value)
-    if value is None:
+    if not _present(value):
         return None
-    if isinstance(value, bool):
-        raise CellError("is a TRUE/FALSE value")
     if isinstance(value, int | float):
         result = float(value)
     elif isinstance(value, str):

@@ -113,13 +113,17 @@ class Formula:
     cached: object = ""
 
 
-def write_book(path: Path, sheets: Sheets, date_1904: bool = False) -> Path:
+def write_book(
+    path: Path, sheets: Sheets, date_1904: bool = False, constant_memory: bool = False
+) -> Path:
     """Write sheets (first row = header) as an .xlsx file; return the path.
 
     Strings are always text, dates and times get a date format, `Formula` cells are
-    real formulas with the given saved result; `date_1904` uses the Mac date system.
+    real formulas with the given saved result; `date_1904` uses the Mac date system;
+    `constant_memory` streams rows (for big benchmark workbooks).
     """
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "date_1904": date_1904})
+    options = {"strings_to_numbers": False, "date_1904": date_1904}
+    book = xlsxwriter.Workbook(str(path), {**options, "constant_memory": constant_memory})
     date_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     for name, rows in sheets.items():
         sheet = book.add_worksheet(name)
