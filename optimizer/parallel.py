@@ -75,7 +75,7 @@ def run_task(inputs: Inputs | None, task: Task, options: SolveOptions) -> TaskRe
     started = time.perf_counter()
     data = inputs if inputs is not None else _INSTALLED[0]
     try:
-        run = solve_scenario(data, task.scenario, options)
+        run = solve_scenario(data, task.scenario, options, analyses=task.detail)
     except ReoptError as error:
         lines = error.lines()
         return TaskResult(

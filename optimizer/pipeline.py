@@ -73,9 +73,16 @@ def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> N
 
 
 def solve_scenario(
-    inputs: Inputs, scenario: Scenario, options: SolveOptions, progress: Progress = None
+    inputs: Inputs,
+    scenario: Scenario,
+    options: SolveOptions,
+    progress: Progress = None,
+    analyses: bool = True,
 ) -> ScenarioRun:
-    """Derive, build, solve, extract and check one scenario; raise if there is no plan."""
+    """Derive, build, solve, extract and check one scenario; raise if there is no plan.
+
+    `analyses=False` skips the review tables (for sweeps, which only keep a summary).
+    """
     timings: dict[str, float] = {}
     with timed(timings, "derive", progress):
         instance = derive(inputs, scenario)
@@ -87,7 +94,7 @@ def solve_scenario(
         raise _no_plan(instance, failure, options) from None
     timings.update(solution.timings)
     with timed(timings, "extract", progress):
-        tables = plan_tables(instance, solution)
+        tables = plan_tables(instance, solution, analyses)
     with timed(timings, "check", progress):
         violations = check_plan(inputs, scenario, tables)
     if violations:

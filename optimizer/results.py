@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -234,8 +235,9 @@ def _gap_warnings(instance: Instance, stock: pd.DataFrame, end_gap: np.ndarray) 
     return found
 
 
-def plan_tables(instance: Instance, solution: Solution) -> PlanTables:
-    """All plan tables of one solved scenario."""
+def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -> PlanTables:
+    """All plan tables of one solved scenario; `analyses=False` leaves out the review
+    sheets (limits, marginal costs, unused offers, exposure, shortfalls), as sweeps do."""
     values = _values(instance, solution)
     terms = cost_terms(instance, values)
     stock = _stock(instance, values)
@@ -270,15 +272,20 @@ def plan_tables(instance: Instance, solution: Solution) -> PlanTables:
         + list(instance.warnings)
         + _gap_warnings(instance, stock, values.end_gap)
     )
-    limits = insights.binding_limits(instance, solution, values.buy)
-    exposure, licensed_by = insights.exposure(instance, values.buy)
-    return PlanTables(
+    tables = PlanTables(
         summary=summary,
         plan=plan,
         stock=stock,
         mix=_mix(instance, values),
         capacity=_capacity(instance, solution, values),
         warnings=warnings,
+    )
+    if not analyses:
+        return tables
+    limits = insights.binding_limits(instance, solution, values.buy)
+    exposure, licensed_by = insights.exposure(instance, values.buy)
+    return dataclasses.replace(
+        tables,
         marginal_costs=insights.marginal_costs(instance, solution),
         limits=limits,
         unused=insights.unused_offers(instance, solution, values.buy),
