@@ -106,8 +106,8 @@ def test_a_plan_that_fails_its_check_is_never_written(monkeypatch, book, tmp_pat
     import optimizer.pipeline
 
     def broken(tables_function):
-        def wrapper(instance, solution):
-            tables = tables_function(instance, solution)
+        def wrapper(*args):
+            tables = tables_function(*args)
             plan = tables.plan.copy()
             plan["quantity"] += 1000
             return dataclasses.replace(tables, plan=plan)
