@@ -61,6 +61,36 @@ def terms(run) -> dict[str, float]:
     return {key: run.tables.summary[key] for key in keys}
 
 
+# SPEC §2 worked example: Tb oxide from China (tariff 0.5, approval 0.6) or Malaysia.
+WORKED_EXAMPLE = """
+[Periods]
+period
+2026-01
+2026-02
+[Materials]
+material | elements | shortage_penalty | safety_penalty | disruption_cost
+Tb oxide | Tb       | 1000000          | 50000          | 100000
+[Countries]
+country  | tariff
+China    | 0.5
+Malaysia |
+[Sites]
+site  | end_use
+Plant | commercial
+[Suppliers]
+supplier | material | country  | capacity | unit_cost
+CN       | Tb oxide | China    | 100      | 200000
+MY       | Tb oxide | Malaysia | 6        | 400000
+[Demand]
+site  | material | period  | quantity
+Plant | Tb oxide | 2026-01 | 10
+Plant | Tb oxide | 2026-02 | 10
+[Controls]
+country | item | approval
+China   | Tb   | 0.6
+"""
+
+
 def test_base_buys_demand_at_unit_cost(solve_text):
     """10 t at 10 = 100."""
     assert objective(solve_text(BASE)) == pytest.approx(100, rel=EXACT)
@@ -68,33 +98,7 @@ def test_base_buys_demand_at_unit_cost(solve_text):
 
 def test_spec_worked_example(solve_text):
     """SPEC §2: 90/7 t in January, 50/7 t in February; 7,057,142.86."""
-    run = solve_text("""
-        [Periods]
-        period
-        2026-01
-        2026-02
-        [Materials]
-        material | elements | shortage_penalty | safety_penalty | disruption_cost
-        Tb oxide | Tb       | 1000000          | 50000          | 100000
-        [Countries]
-        country  | tariff
-        China    | 0.5
-        Malaysia |
-        [Sites]
-        site  | end_use
-        Plant | commercial
-        [Suppliers]
-        supplier | material | country  | capacity | unit_cost
-        CN       | Tb oxide | China    | 100      | 200000
-        MY       | Tb oxide | Malaysia | 6        | 400000
-        [Demand]
-        site  | material | period  | quantity
-        Plant | Tb oxide | 2026-01 | 10
-        Plant | Tb oxide | 2026-02 | 10
-        [Controls]
-        country | item | approval
-        China   | Tb   | 0.6
-        """)
+    run = solve_text(WORKED_EXAMPLE)
     assert objective(run) == pytest.approx(6_800_000 + 50_000 * 36 / 7, rel=EXACT)
     assert terms(run) == pytest.approx(
         {

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
-from tests.test_known_answers import BASE, ONE_PERIOD
+from tests.test_known_answers import BASE, ONE_PERIOD, WORKED_EXAMPLE
 
 EXACT = 1e-6
 
@@ -112,33 +112,7 @@ def test_floor_and_storage_duals(solve_text):
 
 def test_exposure_of_the_worked_example(solve_text):
     """20 t from CN at approval 0.6: 8 t expected denied, all licensed by China for Tb."""
-    run = solve_text("""
-        [Periods]
-        period
-        2026-01
-        2026-02
-        [Materials]
-        material | elements | shortage_penalty | safety_penalty | disruption_cost
-        Tb oxide | Tb       | 1000000          | 50000          | 100000
-        [Countries]
-        country  | tariff
-        China    | 0.5
-        Malaysia |
-        [Sites]
-        site
-        Plant
-        [Suppliers]
-        supplier | material | country  | capacity | unit_cost
-        CN       | Tb oxide | China    | 100      | 200000
-        MY       | Tb oxide | Malaysia | 6        | 400000
-        [Demand]
-        site  | material | period  | quantity
-        Plant | Tb oxide | 2026-01 | 10
-        Plant | Tb oxide | 2026-02 | 10
-        [Controls]
-        country | item | approval
-        China   | Tb   | 0.6
-        """)  # fmt: skip
+    run = solve_text(WORKED_EXAMPLE)
     row = run.tables.exposure.iloc[0]
     assert (row["purchased_t"], row["licensed_t"]) == pytest.approx((20, 20))
     assert row["expected_denied_t"] == pytest.approx(8)
