@@ -1,7 +1,7 @@
 """Build inputs/example.xlsx: a US manufacturer's rare-earth sourcing plan for 2027-2028.
 
-Figures come from ../shared/data/ree_facts.md (USGS MCS 2025/2026, trade measures,
-company reports, prices); each is cited on the workbook's Sources sheet, and figures
+Figures come from public sources (USGS MCS 2025/2026, trade measures, company
+reports, prices); each is cited on the workbook's Sources sheet, and figures
 that are modelling assumptions say so. Run: python inputs/build_example.py
 """
 
@@ -180,7 +180,7 @@ CONTROLS = [
 ]  # fmt: skip
 
 SOURCES = [
-    ["sheet", "figure", "value used", "source (see ../shared/data/ree_facts.md)", "flag"],
+    ["sheet", "figure", "value used", "public source", "flag"],
     ["Periods", "horizon", "2027-01 … 2028-12, monthly", "planning choice", "assumption"],
     ["Settings", "period_days", "30.4", "365 / 12 days per monthly period", "derived"],
     ["Countries", "China tariff", "0.20", "IEEPA: fentanyl 10 % from 10 Nov 2025 + reciprocal 10 % "
@@ -214,7 +214,7 @@ SOURCES = [
     ["Suppliers", "Y outside China", "350 $/kg", "Rotterdam asks above $350/kg, Dec 2025 "
      "(adamasintel.com)", "S"],
     ["Suppliers", "NdFeB block China price", "50 $/kg", "≈ 31 % NdPr at 69 $/kg + 1 % Dy at "
-     "239 $/kg = 24 $/kg of rare earths (ree_facts §5) plus processing; assumed", "assumption"],
+     "239 $/kg = 24 $/kg of rare earths (magnet composition: couragemagnet.com; Fastmarkets 27 Jun 2024) plus processing; assumed", "assumption"],
     ["Suppliers", "NdFeB outside China", "75–80 $/kg", "premium over China; IEA Oct 2025 says "
      "European magnet prices up to 6× Chinese domestic; 1.5–1.6× assumed", "assumption"],
     ["Suppliers", "MP Mountain Pass capacity", "40 t/month", "1,294 t NdPr oxide in 2024 "
@@ -245,7 +245,7 @@ SOURCES = [
     ["Demand", "wind plant magnets", "30 → 36 t/month", "0.625–0.85 t NdFeB per MW of "
      "direct-drive PMG (Heim & Vander Wal 2023) × ≈ 0.5–0.6 GW/yr", "D"],
     ["Demand", "wind plant Dy, Tb, NdPr", "1.0, 0.15, 12 t/month", "in-house magnet line; "
-     "Dy ≈ 4 % of magnet mass, ≥ 3 % Dy or Tb for H grades (ree_facts §5)", "D/assumption"],
+     "Dy ≈ 4 % of magnet mass, ≥ 3 % Dy or Tb for H grades (Heim & Vander Wal, Minerals 13(10):1274, 2023; IEEE Electrification Magazine, Mar 2017)", "D/assumption"],
     ["Demand", "defense program", "4–5 t magnets, 1.5 t Sm, 0.1 t Tb per month",
      "F-35 ≈ 417 kg rare earths per aircraft (metaltechnews.com); program size assumed",
      "S/assumption"],

@@ -7,12 +7,24 @@ only module that knows HiGHS.
 The termination status is checked before any value is read: only `optimal` produces
 a `Solution`; everything else raises `NoPlanError` (with the rows of an irreducible
 infeasible subsystem when HiGHS proves the model infeasible).
+
+Two behaviours of newer highspy releases are handled here (issue 10): `Highs()` prints
+a banner on the process's standard output before `output_flag` can be turned off, so
+every instance is created with file descriptor 1 pointing at standard error; and the
+process-wide thread scheduler keeps the thread count of its first solve, refusing any
+other, so it is reset whenever a solve asks for a different count. Every HiGHS call that
+reports a status is checked; a refusal becomes `SolverError`, never a silent "Not Set".
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import highspy
@@ -20,6 +32,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.handoff import StandardForm, TriviallyInfeasible, standard_form
+from optimizer.problems import ReoptError
 
 METHODS = ("simplex", "ipm", "pdlp", "choose")
 
@@ -67,14 +80,83 @@ class NotSolved(Exception):
         super().__init__(status)
 
 
+class SolverError(ReoptError):
+    """HiGHS refused a call (an option, the model, the run): a bug or a broken install."""
+
+    def __init__(self, call: str, status: object) -> None:
+        self.call, self.status = call, status
+        super().__init__(f"HiGHS refused {call} (status {status})")
+
+    def lines(self) -> list[str]:
+        """One line naming the refused call."""
+        return [f"Internal error: HiGHS refused {self.call} (status {self.status}); no plan."]
+
+
+_LIBC = ctypes.CDLL(None)
+_SCHEDULER = threading.Lock()
+_scheduler_threads: list[int] = []
+"""The thread count the process-wide HiGHS scheduler was started with (empty: none yet)."""
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what C code prints on file descriptor 1 to standard error meanwhile."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no usable descriptors: nothing to protect
+        yield
+        return
+    try:
+        yield
+    finally:
+        _LIBC.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _checked(call: str, status: object) -> None:
+    if status != highspy.HighsStatus.kOk:
+        raise SolverError(call, status)
+
+
+def _set(highs: highspy.Highs, name: str, value: object) -> None:
+    _checked(f"option {name}={value!r}", highs.setOptionValue(name, value))
+
+
+def new_highs() -> highspy.Highs:
+    """A silent HiGHS instance: its banner goes to standard error, its log nowhere."""
+    with _stdout_to_stderr():
+        highs = highspy.Highs()
+        _set(highs, "output_flag", False)
+    return highs
+
+
+def _run(highs: highspy.Highs, threads: int) -> None:
+    """`highs.run()` on a scheduler started with `threads` (0: HiGHS's choice).
+
+    HiGHS starts one scheduler per process at the first solve and refuses later solves
+    that ask for another thread count, so the scheduler is reset when the count changes.
+    Solves in one process are serialised by this lock, so no reset hits a running solve.
+    """
+    with _SCHEDULER:
+        if _scheduler_threads and _scheduler_threads[0] != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads.clear()
+        status = highs.run()
+        if not _scheduler_threads:
+            _scheduler_threads.append(threads)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("the solve", status)
+
+
 def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     if options.time_limit is not None:
-        highs.setOptionValue("time_limit", float(options.time_limit))
-    if options.threads is not None:
-        highs.setOptionValue("threads", int(options.threads))
-    highs.setOptionValue("solver", options.method)
+        _set(highs, "time_limit", float(options.time_limit))
+    _set(highs, "threads", int(options.threads or 0))
+    _set(highs, "solver", options.method)
     lp = highspy.HighsLp()
     lp.num_col_ = len(compiled.cost)
     lp.num_row_ = len(compiled.row_lower)
@@ -91,14 +173,16 @@ def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
-    highs.passModel(lp)
+    _checked("the model", highs.passModel(lp))
     return highs
 
 
 def _conflict(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]:
     strategy = highspy.IisStrategy
-    highs.setOptionValue(
-        "iis_strategy", int(strategy.kIisStrategyFromLp) | int(strategy.kIisStrategyIrreducible)
+    _set(
+        highs,
+        "iis_strategy",
+        int(strategy.kIisStrategyFromLp) | int(strategy.kIisStrategyIrreducible),
     )
     status, iis = highs.getIis()
     if status != highspy.HighsStatus.kOk or not iis.valid_:
@@ -148,7 +232,7 @@ def solve(
     highs = _highs(compiled, options)
     passed = time.perf_counter()
     report("hand-off", passed - started)
-    highs.run()
+    _run(highs, int(options.threads or 0))
     solved = time.perf_counter()
     report("solve", solved - passed)
     status = highs.getModelStatus()

@@ -451,9 +451,7 @@ class _Validator:
                 scenario = self.ref(self.scenarios, table, row, "scenario")
             country = self.ref(self.countries, table, row, "country")
             item = self._item(row, table, symbols)
-            end_use = ANY
-            if row.get("end_use") not in (None, ANY):
-                end_use = self.ref(self.end_uses, table, row, "end_use")
+            end_use = self._rule_end_use(row, table)
             factor = row.get("capacity_factor")
             if factor is not None and factor != 1 and end_use != ANY:
                 self.problems.add(
@@ -483,6 +481,22 @@ class _Validator:
                 }
             )
         return _frame(records, CONTROL_COLUMNS)
+
+    def _rule_end_use(self, row: Row, table: Table) -> str:
+        """The rule's end_use; a label no site carries is kept, with a warning (SPEC v2)."""
+        label = row.get("end_use")
+        if label is None or label == ANY:
+            return ANY
+        known = self.end_uses.get(str(label))
+        if known is not None:
+            return known
+        self.problems.warn(
+            "is an end_use no site carries: the rule matches no site of this workbook"
+            f"{hint(str(label), self.end_uses.display.values())}",
+            value=label,
+            **table.where(row, "end_use"),
+        )
+        return str(label)
 
     def _item(self, row: Row, table: Table, symbols: dict[str, str]) -> str | None:
         item = row.get("item")

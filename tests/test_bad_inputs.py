@@ -376,11 +376,6 @@ CASES = [
         ("Controls!C2", '"Dysprosium"', "not an element symbol"),
     ),
     Case(
-        "unknown-end-use",
-        cell("Controls", 4, "end_use", "defence"),
-        ("Controls!D4", '"defence"', 'did you mean "defense"'),
-    ),
-    Case(
         "unknown-control-scenario",
         cell("Controls", 3, "scenario", "bann"),
         ("Controls!A3", '"bann"', 'did you mean "ban"'),

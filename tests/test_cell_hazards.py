@@ -131,3 +131,15 @@ def test_defence_spelling_is_warned(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(write_book(tmp_path / "uk.xlsx", sheets))])
     assert result.exit_code == 0, result.output
     assert "Sites!B3 end_use:" in result.stdout and "not the label 'defense'" in result.stdout
+
+
+def test_a_rule_for_an_end_use_no_site_has_is_a_warning_and_the_plan_is_written(tmp_path):
+    """SPEC v2: one Controls sheet serves many plants; a label no site carries matches none."""
+    sheets = rich()
+    set_cell(sheets, "Controls", 4, "end_use", "aerospace")
+    path = write_book(tmp_path / "plants.xlsx", sheets)
+    target = tmp_path / "plan.xlsx"
+    result = CliRunner().invoke(cli, ["solve", str(path), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert 'Controls!D4 end_use: "aerospace" is an end_use no site carries' in result.stderr
+    assert target.exists()
