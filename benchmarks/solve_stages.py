@@ -28,16 +28,17 @@ def measure(size: str, threads: int | None, method: str) -> dict[str, object]:
     """Run one size in this process and return its timings (call in a fresh process)."""
     from benchmarks.synthetic import write
     from models.build import build_model
-    from optimizer.checks import check_plan
-    from optimizer.derive import derive
+    from optimizer.domain.derive import derive
+    from optimizer.domain.scenarios import resolve_scenario
+    from optimizer.plan.checks import check_plan
+    from optimizer.plan.tables import plan_tables
     from optimizer.problems import Problems
-    from optimizer.report import write_plan_workbook
-    from optimizer.results import plan_tables
-    from optimizer.scenarios import resolve_scenario
-    from optimizer.schema import DOCUMENTATION_SHEETS, SHEETS
-    from optimizer.solve import SolveOptions, solve
-    from optimizer.validate import assemble_inputs
-    from optimizer.workbook import read_workbook
+    from optimizer.report.plan_book import write_plan_workbook
+    from optimizer.solver.highs import solve
+    from optimizer.solver.options import SolveOptions
+    from optimizer.workbook.schema import DOCUMENTATION_SHEETS, SHEETS
+    from optimizer.workbook.sheets import read_workbook
+    from optimizer.workbook.validate import assemble_inputs
 
     folder = Path(tempfile.mkdtemp())
     source = write(size, folder / f"{size}.xlsx")

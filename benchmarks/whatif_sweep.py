@@ -13,11 +13,11 @@ import argparse
 import time
 from pathlib import Path
 
-from optimizer.parallel import Task, run_tasks
-from optimizer.scenarios import resolve_scenario
-from optimizer.solve import SolveOptions
-from optimizer.sweep import sample_scenarios
-from optimizer.validate import load_inputs
+from optimizer.domain.draws import sample_scenarios
+from optimizer.domain.scenarios import resolve_scenario
+from optimizer.runs.parallel import Task, run_tasks
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
 

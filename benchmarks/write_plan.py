@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from optimizer.xlsx import WORKBOOK_OPTIONS, Writer
+from optimizer.report.writer import WORKBOOK_OPTIONS, Writer
 
 
 def plan(rows: int) -> pd.DataFrame:

@@ -43,8 +43,9 @@ class ModelData:
     """r[o,s] = λ·(1−p)·disruption_cost"""
     denial_share: np.ndarray
     """1 − p[o,s] on licensed pairs, 0 elsewhere: the licence-cover coefficient"""
-    # offers (O,)
+    # offers and periods (O, T)
     capacity_t: np.ndarray
+    """cap[o,t]: capacity × Π capacity_factor of the end_use `*` rules in force in t"""
     # periods (T,)
     budget: np.ndarray
     """NaN where the period has no budget"""

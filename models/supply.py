@@ -20,7 +20,7 @@ def add_deliveries(model: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def add_capacity(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """Σ_s x[o,s,t] ≤ cap[o]  for every offer o and period t with a delivery.
+    """Σ_s x[o,s,t] ≤ cap[o,t]  for every offer o and period t with a delivery.
 
     Rows are keyed o·T + t.
     """
@@ -28,7 +28,7 @@ def add_capacity(model: pyo.ConcreteModel, data: ModelData) -> None:
     groups = group_positions(data.offer * data.periods + data.period)
     keys = sorted(groups)
     rows = [
-        (None, unit_sum(buy[groups[key]]), float(data.capacity_t[key // data.periods]))
+        (None, unit_sum(buy[groups[key]]), float(data.capacity_t[divmod(key, data.periods)]))
         for key in keys
     ]
     add_rows(model, "con_capacity", keys, rows)

@@ -27,7 +27,7 @@ from optimizer.console import (
     warning_lines,
 )
 from optimizer.problems import ExitCode, ReoptError
-from optimizer.solve import METHODS, SolveOptions
+from optimizer.solver.options import METHODS, SolveOptions
 
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks for every error.")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -83,15 +83,9 @@ def validate(input_path: Path, as_json: bool, debug: bool) -> None:
     """Check INPUT and list every problem, without solving."""
 
     def body() -> int:
-        from optimizer.derive import derive
-        from optimizer.scenarios import resolve_scenario, scenario_names
-        from optimizer.validate import load_inputs
+        from optimizer.commands import validate_workbook
 
-        inputs = load_inputs(input_path)
-        sizes = {
-            name: derive(inputs, resolve_scenario(inputs, name)).data.deliveries
-            for name in scenario_names(inputs)
-        }
+        inputs, sizes = validate_workbook(input_path)
         warnings = inputs.warnings
         if as_json:
             record = {
@@ -133,7 +127,7 @@ def solve_command(
     """Solve one scenario of INPUT and write the plan workbook."""
 
     def body() -> int:
-        from optimizer.pipeline import solve_workbook
+        from optimizer.commands import solve_workbook
 
         options = SolveOptions(time_limit=time_limit, threads=threads, method=method)
         progress = None if as_json else StageLog(sys.stderr)
@@ -200,10 +194,10 @@ def whatif_command(
     """Compare scenarios of INPUT (or sweep licence outcomes) in one workbook."""
 
     def body() -> int:
-        from optimizer.jobs import whatif_workbook
-        from optimizer.parallel import Progress
-        from optimizer.stress import Stress
-        from optimizer.whatif import Request
+        from optimizer.commands import whatif_workbook
+        from optimizer.domain.stress import Stress
+        from optimizer.runs.parallel import Progress
+        from optimizer.runs.whatif import Request
 
         stresses = tuple(Stress(flag, text) for flag in STRESS_FLAGS for text in flags[flag])
         request = Request(
@@ -270,8 +264,8 @@ def replan_command(
     """The nightly job: solve INPUT into a new timestamped folder of DIR, with history."""
 
     def body() -> int:
-        from optimizer.replan import replan
-        from optimizer.whatif import Request
+        from optimizer.runs.replan import replan
+        from optimizer.runs.whatif import Request
 
         request = Request(
             scenarios=scenarios,
@@ -324,7 +318,7 @@ def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool
     """List the nightly runs recorded in DIR, newest first."""
 
     def body() -> int:
-        from optimizer import history
+        from optimizer.runs import history
 
         runs = history.runs(out_dir, limit)
         if as_json:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from optimizer.problems import InputError, NoPlanError, Problem
 
 if TYPE_CHECKING:
-    from optimizer.results import PlanTables
+    from optimizer.plan.tables import PlanTables
 
 
 def failure_json(error: BaseException, code: int) -> dict[str, object]:
@@ -46,7 +46,7 @@ def warning_lines(warnings: list[Problem], file: str) -> list[str]:
 
 def summary_text(tables: PlanTables, target: Path) -> str:
     """The short human summary printed after a solve."""
-    from optimizer.results import COST_TERMS
+    from optimizer.plan.tables import COST_TERMS
 
     s = tables.summary
     currency = s["currency"]

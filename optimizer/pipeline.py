@@ -1,7 +1,7 @@
-"""The whole flow in one place: read → validate → scenario → build → solve → report.
+"""One scenario in one place: derive → build → solve → extract → check.
 
 `solve`, `whatif` and `replan` all go through `solve_scenario`; nothing else builds or
-solves a model.
+solves a model. The commands around it (reading, writing) live in `commands.py`.
 """
 
 from __future__ import annotations
@@ -10,20 +10,17 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from models.build import build_model
-from optimizer.checks import check_plan
-from optimizer.derive import Instance, derive
-from optimizer.explain import explain_conflict
-from optimizer.inputs import Inputs
-from optimizer.output import check_target, default_output
+from optimizer.domain.derive import Instance, derive
+from optimizer.domain.inputs import Inputs
+from optimizer.domain.scenarios import Scenario
+from optimizer.plan.checks import check_plan
+from optimizer.plan.explain import explain_conflict
+from optimizer.plan.tables import PlanTables, plan_tables
 from optimizer.problems import NoPlanError, ReoptError
-from optimizer.report import write_plan_workbook
-from optimizer.results import PlanTables, plan_tables
-from optimizer.scenarios import Scenario, find_scenario, resolve_scenario
-from optimizer.solve import NotSolved, Solution, SolveOptions, solve
-from optimizer.validate import load_inputs
+from optimizer.solver.highs import NotSolved, Solution, solve
+from optimizer.solver.options import SolveOptions
 
 
 class PlanCheckError(ReoptError):
@@ -100,24 +97,3 @@ def solve_scenario(
     if violations:
         raise PlanCheckError(violations)
     return ScenarioRun(instance, solution, tables, timings)
-
-
-def solve_workbook(
-    path: Path,
-    scenario: str | None,
-    output: Path | None,
-    options: SolveOptions,
-    progress: Progress = None,
-) -> tuple[ScenarioRun, Path]:
-    """`reopt solve`: one scenario of one workbook to one plan workbook."""
-    timings: dict[str, float] = {}
-    with timed(timings, "read", progress):
-        inputs = load_inputs(path)
-    name = find_scenario(inputs, scenario or inputs.settings.scenario)
-    target = output or default_output(path, name)
-    check_target(target, [path], create_folder=output is None)
-    run = solve_scenario(inputs, resolve_scenario(inputs, name), options, progress)
-    with timed(timings, "write", progress):
-        write_plan_workbook(run.tables, target)
-    run.timings.update(timings)
-    return run, target

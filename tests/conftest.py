@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import ScenarioRun, solve_scenario
-from optimizer.scenarios import resolve_scenario
-from optimizer.solve import SolveOptions
-from optimizer.validate import load_inputs
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 from tests.workbooks import Sheets, merge, write_book
 
 

@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-import optimizer.xlsxfile
+import optimizer.workbook.container
 from optimizer.cli import cli
 from tests.workbooks import RICH, Formula, Sheets, parse_sheets, write_book
 
@@ -475,7 +475,7 @@ def test_corpus_is_large_enough():
 
 
 def test_declared_size_limit_refuses_before_unpacking(tmp_path, monkeypatch):
-    monkeypatch.setattr(optimizer.xlsxfile, "MAX_UNZIPPED_BYTES", 1000)
+    monkeypatch.setattr(optimizer.workbook.container, "MAX_UNZIPPED_BYTES", 1000)
     source = write_book(tmp_path / "big.xlsx", rich())
     result = CliRunner().invoke(cli, ["validate", str(source)])
     assert result.exit_code == 2
@@ -483,7 +483,7 @@ def test_declared_size_limit_refuses_before_unpacking(tmp_path, monkeypatch):
 
 
 def test_file_size_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(optimizer.xlsxfile, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(optimizer.workbook.container, "MAX_FILE_BYTES", 1000)
     source = write_book(tmp_path / "big.xlsx", rich())
     result = CliRunner().invoke(cli, ["validate", str(source)])
     assert result.exit_code == 2

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
+from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
-from optimizer.scenarios import resolve_scenario
-from optimizer.solve import SolveOptions
-from optimizer.validate import load_inputs
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 from tests.test_bad_inputs import rich, set_cell
 from tests.test_known_answers import BASE
 from tests.workbooks import Formula, merge, write_book

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from optimizer import checks
 from optimizer.cli import cli
-from optimizer.scenarios import resolve_scenario
+from optimizer.domain.scenarios import resolve_scenario
+from optimizer.plan import checks
 from tests.test_known_answers import BASE
 
 CHECKED = """

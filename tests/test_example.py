@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from optimizer.domain.scenarios import resolve_scenario, scenario_names
 from optimizer.pipeline import solve_scenario
-from optimizer.scenarios import resolve_scenario, scenario_names
-from optimizer.solve import SolveOptions
-from optimizer.validate import load_inputs
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "inputs" / "example.xlsx"

@@ -13,10 +13,10 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from models.build import build_model
-from optimizer.derive import derive
-from optimizer.handoff import NonlinearModel, TriviallyInfeasible, standard_form
-from optimizer.scenarios import resolve_scenario
-from optimizer.validate import load_inputs
+from optimizer.domain.derive import derive
+from optimizer.domain.scenarios import resolve_scenario
+from optimizer.solver.standard_form import NonlinearModel, TriviallyInfeasible, standard_form
+from optimizer.workbook.validate import load_inputs
 from tests.generated import workbooks
 from tests.workbooks import write_book
 

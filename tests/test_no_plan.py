@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from models.build import build_model
-from optimizer.derive import derive
+from optimizer.domain.derive import derive
+from optimizer.domain.scenarios import resolve_scenario
 from optimizer.problems import NoPlanError
-from optimizer.scenarios import resolve_scenario
-from optimizer.solve import NotSolved, solve
-from optimizer.validate import load_inputs
+from optimizer.solver.highs import NotSolved, solve
+from optimizer.workbook.validate import load_inputs
 from tests.test_known_answers import BASE
 
 OVERFLOW = """

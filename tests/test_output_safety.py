@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
-from optimizer.xlsx import EXCEL_TEXT_LIMIT, TRUNCATED, safe_text
+from optimizer.report.writer import EXCEL_TEXT_LIMIT, TRUNCATED, safe_text
 from tests.test_known_answers import BASE
 from tests.workbooks import merge, write_book
 

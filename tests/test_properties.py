@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.checks import check_balance, check_capacity, check_plan
+from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
-from optimizer.results import COST_TERMS
-from optimizer.scenarios import resolve_scenario
-from optimizer.solve import SolveOptions
-from optimizer.validate import load_inputs
+from optimizer.plan.checks import check_balance, check_capacity, check_plan
+from optimizer.plan.tables import COST_TERMS
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 from tests.generated import with_tighter_rule, workbooks
 from tests.workbooks import Sheets, write_book
 

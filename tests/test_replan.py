@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from optimizer import history
 from optimizer.cli import cli
-from optimizer.lock import LOCK_NAME, folder_lock
+from optimizer.runs import history
+from optimizer.runs.lock import LOCK_NAME, folder_lock
 from tests.test_known_answers import BASE
 
 PLAN_1 = """
@@ -159,13 +159,13 @@ def test_failed_run_is_recorded_and_leaves_everything_else_identical(
 
 
 def test_crash_while_writing_leaves_no_folder(book, tmp_path, monkeypatch):
-    import optimizer.replan
+    import optimizer.runs.replan
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
     out_dir = tmp_path / "nightly"
-    monkeypatch.setattr(optimizer.replan, "write_comparison_workbook", broken)
+    monkeypatch.setattr(optimizer.runs.replan, "write_comparison_workbook", broken)
     result = replan(book(BASE, PLAN_1), out_dir)
     assert result.exit_code == 1
     assert plan_folders(out_dir) == []
@@ -190,7 +190,7 @@ def test_lock_held_by_a_concurrent_process(book, tmp_path):
     out_dir.mkdir()
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from optimizer.lock import folder_lock\n"
+         "import sys, time; from pathlib import Path; from optimizer.runs.lock import folder_lock\n"
          "with folder_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
          str(out_dir)],
         stdout=subprocess.PIPE, text=True,

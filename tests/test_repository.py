@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.schema import SETTINGS, SHEETS
+from optimizer.workbook.schema import SETTINGS, SHEETS
 
 ROOT = Path(__file__).resolve().parents[1]
 

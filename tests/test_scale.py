@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.synthetic import write
+from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
-from optimizer.scenarios import resolve_scenario
-from optimizer.solve import SolveOptions
-from optimizer.validate import load_inputs
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 
 PINNED_M = 80699730829.03133
 """2026-11-22: benchmarks/synthetic.py size M, seed 7, scenario base (before issue 6 work)."""

@@ -9,7 +9,7 @@ import pandas as pd
 import python_calamine
 import xlsxwriter
 
-from optimizer.xlsx import WORKBOOK_OPTIONS, Writer
+from optimizer.report.writer import WORKBOOK_OPTIONS, Writer
 
 TEXTS = [
     "plain",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
-from optimizer.scenarios import resolve_scenario
-from optimizer.solve import SolveOptions
-from optimizer.validate import load_inputs
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 from tests.workbooks import write_book
 
 

@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
-from optimizer.parallel import Task, run_tasks
+from optimizer.domain.draws import licence_draws
+from optimizer.domain.scenarios import resolve_scenario, scenario_names
+from optimizer.domain.stress import Stress, apply_stress
 from optimizer.pipeline import solve_scenario
-from optimizer.scenarios import resolve_scenario, scenario_names
-from optimizer.solve import SolveOptions
-from optimizer.stress import Stress, apply_stress
-from optimizer.sweep import licence_draws
-from optimizer.validate import load_inputs
-from optimizer.whatif import Request, compare, sweep
+from optimizer.runs.parallel import Task, run_tasks
+from optimizer.runs.whatif import Request, compare, sweep
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
 from tests.test_known_answers import BASE, ONE_PERIOD
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,0 +1,107 @@
+"""The flows of the commands: validate, solve, whatif (comparison or licence sweep).
+
+Each reads the workbook, runs one scenario (`pipeline.solve_scenario`) or many
+(`runs/`), and writes its workbook; `cli.py` only parses options and prints. The nightly
+job's flow, with its lock and history, is `runs/replan.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from optimizer.domain.derive import derive
+from optimizer.domain.inputs import Inputs
+from optimizer.domain.scenarios import find_scenario, resolve_scenario, scenario_names
+from optimizer.pipeline import Progress, ScenarioRun, solve_scenario, timed
+from optimizer.plan.outcomes import TaskResult
+from optimizer.problems import UsageError
+from optimizer.report.plan_book import write_plan_workbook
+from optimizer.report.targets import check_target, default_output
+from optimizer.report.whatif_book import write_comparison_workbook, write_sweep_workbook
+from optimizer.runs.whatif import Comparison, Request, Sweep, compare, sweep
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
+
+
+def validate_workbook(path: Path) -> tuple[Inputs, dict[str, int]]:
+    """`reopt validate`: every problem of the workbook, and each scenario's model size."""
+    inputs = load_inputs(path)
+    sizes = {
+        name: derive(inputs, resolve_scenario(inputs, name)).data.deliveries
+        for name in scenario_names(inputs)
+    }
+    return inputs, sizes
+
+
+def solve_workbook(
+    path: Path,
+    scenario: str | None,
+    output: Path | None,
+    options: SolveOptions,
+    progress: Progress = None,
+) -> tuple[ScenarioRun, Path]:
+    """`reopt solve`: one scenario of one workbook to one plan workbook."""
+    timings: dict[str, float] = {}
+    with timed(timings, "read", progress):
+        inputs = load_inputs(path)
+    name = find_scenario(inputs, scenario or inputs.settings.scenario)
+    target = output or default_output(path, name)
+    check_target(target, [path], create_folder=output is None)
+    run = solve_scenario(inputs, resolve_scenario(inputs, name), options, progress)
+    with timed(timings, "write", progress):
+        write_plan_workbook(run.tables, target)
+    run.timings.update(timings)
+    return run, target
+
+
+@dataclass(frozen=True)
+class WhatifOutcome:
+    """What `reopt whatif` produced and where it wrote it."""
+
+    target: Path
+    summary: dict[str, object]
+    comparison: Comparison | None = None
+    sweep: Sweep | None = None
+
+
+def _backend(request: Request) -> str:
+    if request.scheduler:
+        return f"dask {request.scheduler}"
+    return f"{request.workers or 'all'} local worker(s)"
+
+
+def whatif_workbook(
+    path: Path,
+    request: Request,
+    output: Path | None,
+    on_done: Callable[[TaskResult], None] | None = None,
+) -> WhatifOutcome:
+    """Compare scenarios (or sweep licence outcomes) of one workbook into one workbook."""
+    if request.samples and request.scenarios:
+        raise UsageError(
+            "--samples sweeps one scenario: choose it with --base-scenario, not --scenario"
+        )
+    inputs = load_inputs(path)
+    kind = "sweep" if request.samples else "whatif"
+    target = output or default_output(path, kind)
+    check_target(target, [path], create_folder=output is None)
+    summary: dict[str, object] = {
+        "input_file": str(path),
+        "input_sha256": inputs.sha256,
+        "currency": inputs.settings.currency,
+        "backend": _backend(request),
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    if request.samples:
+        result = sweep(inputs, request, on_done)
+        summary |= {"scenario": result.scenario, "samples": request.samples, "seed": request.seed}
+        write_sweep_workbook(result, target, summary)
+        return WhatifOutcome(target, summary, sweep=result)
+    comparison = compare(inputs, request, on_done)
+    summary["scenarios"] = len(comparison.results)
+    summary["scenarios_without_plan"] = sum(not r.solved for r in comparison.results)
+    write_comparison_workbook(comparison, target, summary, inputs.warnings)
+    return WhatifOutcome(target, summary, comparison=comparison)

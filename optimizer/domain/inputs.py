@@ -1,0 +1,70 @@
+"""The validated contents of an input workbook: typed, cross-checked, defaults applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from optimizer.domain.words import BASE
+from optimizer.problems import Problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The Settings sheet with its built-in defaults (SPEC §1)."""
+
+    currency: str = "USD"
+    period_days: float = 30.0
+    risk_weight: float = 1.0
+    max_country_share: float = 1.0
+    shortage_penalty: float | None = None
+    safety_penalty: float | None = None
+    disruption_cost: float | None = None
+    holding_cost: float | None = None
+    scenario: str = BASE
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the model needs, in the workbook's own names.
+
+    Periods are referred to by their 0-based position in `periods`. Every table keeps
+    the Excel `row` it came from, so later stages can still point at a cell.
+    """
+
+    file: str
+    sha256: str
+    settings: Settings
+    periods: list[str]
+    budget: list[float | None]
+    materials: pd.DataFrame
+    """index material; elements (tuple), holding_cost, shortage_penalty, safety_penalty,
+    disruption_cost"""
+    countries: pd.DataFrame
+    """index country; tariff, covered, max_share"""
+    sites: pd.DataFrame
+    """index site; end_use"""
+    offers: pd.DataFrame
+    """supplier, material, country, refined_in, mined_in, capacity, unit_cost, freight,
+    lead_time, first, last (0-based period window), row"""
+    lanes: pd.DataFrame
+    """supplier, material, site, freight (NaN = the offer's), allowed: one row per
+    (supplier, material, site) after expanding blank materials"""
+    demand: pd.DataFrame
+    """site, material, period, quantity"""
+    stock: pd.DataFrame
+    """site, material, initial, min, max (NaN = none), target_end"""
+    pipeline: pd.DataFrame
+    """site, material, period, quantity (repeated rows summed)"""
+    scenarios: pd.DataFrame
+    """index scenario; parent (None for base), demand_factor, description, row"""
+    controls: pd.DataFrame
+    """scenario, country, item, end_use, approval, delay_days, capacity_factor,
+    cost_factor, extra_tariff, row"""
+    sheet_names: dict[str, str] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def sheet(self, key: str) -> str:
+        """The name the workbook uses for a sheet (for messages)."""
+        return self.sheet_names.get(key, key.capitalize())

@@ -1,0 +1,75 @@
+"""Scenarios are data overrides: the rules in force and demand factor of one scenario.
+
+The rules in force for S are those of its chain base → … → S, where a rule of a
+descendant replaces an ancestor's rule with the same key (country, item, end_use);
+demand_factor multiplies along the chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.domain.inputs import Inputs
+from optimizer.domain.names import canonical, hint
+from optimizer.problems import InputError, Problem
+
+RULE_KEY = ["country", "item", "end_use"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario, resolved: the rules in force and the demand factor."""
+
+    name: str
+    chain: tuple[str, ...]
+    rules: pd.DataFrame
+    """The Controls rows in force (columns of `Inputs.controls`)."""
+    demand_factor: float
+    description: str | None = None
+
+
+def scenario_names(inputs: Inputs) -> list[str]:
+    """Every scenario of the workbook, base first, in sheet order."""
+    return list(inputs.scenarios.index)
+
+
+def find_scenario(inputs: Inputs, name: str) -> str:
+    """The workbook's spelling of a scenario named on the command line."""
+    for known in inputs.scenarios.index:
+        if canonical(known) == canonical(name):
+            return str(known)
+    sheet = inputs.sheet("scenarios")
+    raise InputError(
+        inputs.file,
+        [Problem(f"scenario {name!r} is not in {sheet}{hint(name, inputs.scenarios.index)}")],
+    )
+
+
+def chain(inputs: Inputs, name: str) -> tuple[str, ...]:
+    """base → … → name, following `parent` (validation guarantees no cycles)."""
+    lineage = []
+    current: object = name
+    while isinstance(current, str):
+        lineage.append(current)
+        current = inputs.scenarios.at[current, "parent"]
+    return tuple(reversed(lineage))
+
+
+def resolve_scenario(inputs: Inputs, name: str) -> Scenario:
+    """The rules in force and the demand factor of scenario `name`."""
+    name = find_scenario(inputs, name)
+    lineage = chain(inputs, name)
+    controls = inputs.controls
+    layered = pd.concat(
+        [controls[controls["scenario"] == member] for member in lineage], ignore_index=True
+    )
+    rules = layered.drop_duplicates(subset=RULE_KEY, keep="last").reset_index(drop=True)
+    factor = 1.0
+    for member in lineage:
+        factor *= float(inputs.scenarios.at[member, "demand_factor"])
+    description = inputs.scenarios.at[name, "description"]
+    return Scenario(
+        name, lineage, rules, factor, description if isinstance(description, str) else None
+    )

@@ -1,0 +1,143 @@
+"""What moved between two nightly plans, and which inputs moved it.
+
+The previous run's plan is read back from its plan.xlsx, and its inputs from the copy
+of the input workbook kept in its folder, so the comparison never depends on anything
+but the two run folders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.domain.inputs import Inputs
+
+TOLERANCE = 1e-6
+PLAN_KEY = ["supplier", "material", "site", "period"]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The Changes sheet: a heading, and three tables."""
+
+    heading: list[tuple[str, object]]
+    plan: pd.DataFrame
+    suppliers: pd.DataFrame
+    inputs: pd.DataFrame
+
+
+def plan_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Per supplier, material, site and period: old and new tonnes and cost, where changed."""
+    columns = [*PLAN_KEY, "old_t", "new_t", "change_t", "old_cost", "new_cost", "cost_change"]
+    totals = [frame.groupby(PLAN_KEY)[["quantity", "total_cost"]].sum() for frame in (old, new)]
+    joined = totals[0].join(totals[1], how="outer", suffixes=("_old", "_new")).fillna(0.0)
+    table = pd.DataFrame(
+        {
+            "old_t": joined["quantity_old"],
+            "new_t": joined["quantity_new"],
+            "change_t": joined["quantity_new"] - joined["quantity_old"],
+            "old_cost": joined["total_cost_old"],
+            "new_cost": joined["total_cost_new"],
+            "cost_change": joined["total_cost_new"] - joined["total_cost_old"],
+        }
+    ).reset_index()
+    changed = (table["change_t"].abs() > TOLERANCE) | (table["cost_change"].abs() > TOLERANCE)
+    return table.loc[changed, columns].reset_index(drop=True)
+
+
+def supplier_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Offers bought from now but not before (`new`), or no longer (`dropped`)."""
+    key = ["supplier", "material"]
+    totals = [frame.groupby(key)["quantity"].sum() for frame in (old, new)]
+    joined = pd.DataFrame({"old_t": totals[0], "new_t": totals[1]}).fillna(0.0).reset_index()
+    joined["status"] = None
+    joined.loc[(joined["old_t"] <= TOLERANCE) & (joined["new_t"] > TOLERANCE), "status"] = "new"
+    joined.loc[(joined["old_t"] > TOLERANCE) & (joined["new_t"] <= TOLERANCE), "status"] = "dropped"
+    return joined.dropna(subset=["status"])[["supplier", "material", "status", "old_t", "new_t"]]
+
+
+def _labelled(frame: pd.DataFrame, periods: list[str], columns: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = [periods[int(t)] if t == t else None for t in frame[column]]
+    return frame
+
+
+def _diff(name: str, old: pd.DataFrame, new: pd.DataFrame, key: list[str], fields: list[str]):
+    """Rows of (input, key, field, old, new) for added, removed and changed entries."""
+    merged = old[key + fields].merge(
+        new[key + fields], on=key, how="outer", suffixes=("_old", "_new"), indicator=True
+    )
+    rows = []
+    for record in merged.to_dict("records"):
+        label = " / ".join(str(record[k]) for k in key)
+        if record["_merge"] == "left_only":
+            rows.append((name, label, "(row)", "present", "removed"))
+            continue
+        if record["_merge"] == "right_only":
+            rows.append((name, label, "(row)", "absent", "added"))
+            continue
+        for field in fields:
+            before, after = record[f"{field}_old"], record[f"{field}_new"]
+            if _differs(before, after):
+                rows.append((name, label, field, before, after))
+    return rows
+
+
+def _differs(before: object, after: object) -> bool:
+    if before == after:
+        return False
+    if isinstance(before, float) and isinstance(after, float):
+        if before != before and after != after:
+            return False
+        return not abs(before - after) <= TOLERANCE * max(1.0, abs(before), abs(after))
+    return True
+
+
+def input_changes(old: Inputs, new: Inputs) -> pd.DataFrame:
+    """What changed in demand, pipeline, suppliers, controls, stock, countries, periods."""
+    rows = []
+    rows += _diff(
+        "Demand",
+        _labelled(old.demand, old.periods, ["period"]),
+        _labelled(new.demand, new.periods, ["period"]),
+        ["site", "material", "period"],
+        ["quantity"],
+    )
+    rows += _diff(
+        "Pipeline",
+        _labelled(old.pipeline, old.periods, ["period"]),
+        _labelled(new.pipeline, new.periods, ["period"]),
+        ["site", "material", "period"],
+        ["quantity"],
+    )
+    offer_fields = ["country", "refined_in", "mined_in", "capacity", "unit_cost", "freight",
+                    "lead_time", "first", "last"]  # fmt: skip
+    rows += _diff(
+        "Suppliers",
+        _labelled(old.offers, old.periods, ["first", "last"]),
+        _labelled(new.offers, new.periods, ["first", "last"]),
+        ["supplier", "material"],
+        offer_fields,
+    )
+    control_fields = ["approval", "delay_days", "capacity_factor", "cost_factor", "extra_tariff"]
+    rows += _diff(
+        "Controls", old.controls, new.controls, ["scenario", "country", "item", "end_use"],
+        control_fields,
+    )  # fmt: skip
+    rows += _diff(
+        "Stock", old.stock, new.stock, ["site", "material"], ["initial", "min", "max", "target_end"]
+    )
+    rows += _diff(
+        "Countries",
+        old.countries.reset_index(),
+        new.countries.reset_index(),
+        ["country"],
+        ["tariff", "covered", "max_share"],
+    )
+    periods = [pd.DataFrame({"period": p.periods, "budget": p.budget}) for p in (old, new)]
+    rows += _diff("Periods", periods[0], periods[1], ["period"], ["budget"])
+    table = pd.DataFrame(rows, columns=["input", "key", "field", "old", "new"])
+    table["field"] = table["field"].replace({"first": "available_from", "last": "available_to"})
+    return table

@@ -1,0 +1,221 @@
+"""Check a plan against the inputs, without Pyomo and without the model's derived data.
+
+The rules needed here (capacity factors, delays, exclusions) are re-derived with plain
+Python from the workbook's tables, so a bug in the vectorised derivation cannot vouch
+for itself. A plan that fails is never written (exit 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from optimizer.domain.inputs import Inputs
+from optimizer.domain.names import canonical
+from optimizer.domain.scenarios import Scenario
+from optimizer.domain.words import ANY, DEFENSE
+from optimizer.plan.tables import COST_TERMS, PlanTables
+
+TOLERANCE = 1e-6
+
+
+def _close(a: float, b: float, scale: float = 1.0) -> bool:
+    return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b), scale)
+
+
+def _above(value: float, limit: float) -> bool:
+    return value > limit + TOLERANCE * max(1.0, limit)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    country: str
+    item: str
+    end_use: str
+    approval: float
+    delay_days: float
+    capacity_factor: float
+
+
+class _Facts:
+    """The inputs as plain dictionaries, built once per check."""
+
+    def __init__(self, inputs: Inputs, scenario: Scenario) -> None:
+        self.inputs = inputs
+        self.scenario = scenario
+        self.rules = [
+            _Rule(
+                r.country, r.item, canonical(r.end_use), r.approval, r.delay_days, r.capacity_factor
+            )
+            for r in scenario.rules.itertuples()
+        ]
+        self.offers = {(o["supplier"], o["material"]): o for o in inputs.offers.to_dict("records")}
+        self.elements = {m: set(e) for m, e in inputs.materials["elements"].items()}
+        self.covered = inputs.countries["covered"].astype(bool).to_dict()
+        self.end_use = inputs.sites["end_use"].to_dict()
+        self.period = {label: index for index, label in enumerate(inputs.periods)}
+
+    def matching(self, offer: dict, end_use: str | None) -> list[_Rule]:
+        """Rules whose country is in the offer's chain and whose item and end use match."""
+        chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
+        items = {ANY, offer["material"], *self.elements[offer["material"]]}
+        use = canonical(end_use) if end_use is not None else None
+        return [
+            rule
+            for rule in self.rules
+            if rule.country in chain and rule.item in items and rule.end_use in (ANY, use)
+        ]
+
+
+def check_capacity(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
+    """Σ over sites of a supplier's deliveries in a period ≤ capacity × Π capacity_factor."""
+    facts = _Facts(inputs, scenario)
+    used: dict[tuple[str, str, str], float] = defaultdict(float)
+    for supplier, material, period, quantity in tables.plan[
+        ["supplier", "material", "period", "quantity"]
+    ].itertuples(index=False, name=None):
+        used[(supplier, material, period)] += quantity
+    problems = []
+    for (supplier, material, period), quantity in used.items():
+        offer = facts.offers[(supplier, material)]
+        cap = offer["capacity"] * math.prod(r.capacity_factor for r in facts.matching(offer, None))
+        if _above(quantity, cap):
+            problems.append(
+                f"capacity: {supplier} / {material} delivers {quantity:g} t in {period}, "
+                f"capacity {cap:g} t"
+            )
+    return problems
+
+
+def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
+    """Every delivery respects window, lead time + licence delay, Lanes and exclusions."""
+    facts = _Facts(inputs, scenario)
+    allowed = {
+        (row.supplier, row.material, row.site): row.allowed for row in inputs.lanes.itertuples()
+    }
+    terms: dict[tuple[str, str, str], tuple[int, float, bool]] = {}
+    problems = []
+    for supplier, material, site, period in tables.plan[
+        ["supplier", "material", "site", "period"]
+    ].itertuples(index=False, name=None):
+        offer = facts.offers[(supplier, material)]
+        lane = (supplier, material, site)
+        if lane not in terms:
+            end_use = facts.end_use[site]
+            rules = facts.matching(offer, end_use)
+            delay = max((rule.delay_days for rule in rules), default=0.0)
+            lead = offer["lead_time"] + math.ceil(delay / inputs.settings.period_days - 1e-9)
+            chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
+            excluded = canonical(end_use) == DEFENSE and any(facts.covered[c] for c in chain)
+            terms[lane] = (lead, math.prod(rule.approval for rule in rules), excluded)
+        lead, approval, excluded = terms[lane]
+        t = facts.period[period]
+        where = f"{supplier} / {material} → {site} in {period}"
+        if not offer["first"] <= t <= offer["last"]:
+            problems.append(f"window: {where} is outside the availability window")
+        if t < lead:
+            problems.append(f"lead time: {where} arrives before {lead} period(s) have passed")
+        if approval <= 0:
+            problems.append(f"ban: {where} is banned (approval 0)")
+        if not allowed.get(lane, True):
+            problems.append(f"lanes: {where} is not allowed by Lanes")
+        if excluded:
+            problems.append(f"defense: {where} touches a covered country")
+    return problems
+
+
+def _by_key(frame, periods: list[str]) -> dict[tuple[str, str, str], float]:
+    totals: dict[tuple[str, str, str], float] = defaultdict(float)
+    for site, material, period, quantity in frame[
+        ["site", "material", "period", "quantity"]
+    ].itertuples(index=False, name=None):
+        totals[(site, material, periods[period] if isinstance(period, int) else period)] += quantity
+    return totals
+
+
+def check_balance(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
+    """Opening + receipts + pipeline + shortfall = demand + closing; stock within limits."""
+    receipts = _by_key(tables.plan, inputs.periods)
+    demand = _by_key(inputs.demand.astype({"period": int}), inputs.periods)
+    pipeline = _by_key(inputs.pipeline.astype({"period": int}), inputs.periods)
+    limits = {(r["site"], r["material"]): r for r in inputs.stock.to_dict("records")}
+    problems = []
+    previous: dict[tuple[str, str], float] = {}
+    for row in tables.stock.to_dict("records"):
+        point = (row["site"], row["material"])
+        key = (*point, row["period"])
+        limit = limits.get(point, {"initial": 0.0, "max": math.inf})
+        expected = {
+            "opening": previous.get(point, limit["initial"]),
+            "receipts": receipts.get(key, 0.0),
+            "demand": demand.get(key, 0.0) * scenario.demand_factor,
+            "pipeline": pipeline.get(key, 0.0),
+        }
+        for column, value in expected.items():
+            if not _close(row[column], value):
+                problems.append(f"{column}: {key} is {row[column]}, expected {value}")
+        residual = (
+            expected["opening"] + row["receipts"] + row["pipeline"] + row["shortfall"]
+            - row["demand"] - row["closing"]
+        )  # fmt: skip
+        if not _close(residual, 0.0, max(row["demand"], row["closing"])):
+            problems.append(f"balance: {key} does not balance (residual {residual:g} t)")
+        if row["closing"] < -TOLERANCE or row["shortfall"] < -TOLERANCE:
+            problems.append(f"sign: {key} has negative stock or shortfall")
+        if _above(row["closing"], limit["max"]):
+            problems.append(
+                f"storage: {key} holds {row['closing']:g} t above max {limit['max']:g} t"
+            )
+        previous[point] = row["closing"]
+    return problems
+
+
+def check_budget(inputs: Inputs, tables: PlanTables) -> list[str]:
+    """Landed spend delivered in a period stays within its budget."""
+    spend = tables.plan.groupby("period")["total_cost"].sum()
+    problems = []
+    for label, budget in zip(inputs.periods, inputs.budget, strict=True):
+        used = float(spend.get(label, 0.0))
+        if budget is not None and _above(used, budget):
+            problems.append(f"budget: {label} spends {used:,.2f}, budget {budget:,.2f}")
+    return problems
+
+
+def check_shares(inputs: Inputs, tables: PlanTables) -> list[str]:
+    """Tonnes of a material whose chain touches a country ≤ max_share × the material's total."""
+    capped = {c: s for c, s in inputs.countries["max_share"].items() if s < 1}
+    total: dict[str, float] = defaultdict(float)
+    touching: dict[tuple[str, str], float] = defaultdict(float)
+    for material, quantity, *chain in tables.plan[
+        ["material", "quantity", "country", "refined_in", "mined_in"]
+    ].itertuples(index=False, name=None):
+        total[material] += quantity
+        for country in set(chain) & capped.keys():
+            touching[(material, country)] += quantity
+    return [
+        f"share: {tonnes:g} t of {material} touches {country}, above "
+        f"{capped[country]:.0%} of {total[material]:g} t"
+        for (material, country), tonnes in touching.items()
+        if _above(tonnes, capped[country] * total[material])
+    ]
+
+
+def check_costs(tables: PlanTables) -> list[str]:
+    """The reported cost terms add up to the objective."""
+    total = sum(float(tables.summary[term]) for term in COST_TERMS)  # type: ignore[arg-type]
+    if not _close(total, tables.objective):
+        return [f"costs: terms add up to {total:,.6f}, objective is {tables.objective:,.6f}"]
+    return []
+
+
+def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
+    """Every violation found; an empty list means the plan passed."""
+    return (
+        check_capacity(inputs, scenario, tables)
+        + check_deliveries(inputs, scenario, tables)
+        + check_balance(inputs, scenario, tables)
+        + check_budget(inputs, tables)
+        + check_shares(inputs, tables)
+        + check_costs(tables)
+    )

@@ -1,0 +1,288 @@
+"""What a plan means in business words: marginal values, exposure, why shortfalls happen.
+
+Sign conventions: HiGHS reports duals as ∂objective/∂right-hand side (minimisation),
+so relaxing a binding ≤ limit by one unit saves −dual and a ≥ floor costs +dual per unit.
+Reduced costs of deliveries at zero say how much cheaper (landed plus risk cost per
+tonne) that delivery would have to be before the plan would use it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.domain.derive import Instance
+from optimizer.solver.highs import Solution
+
+TOLERANCE = 1e-7
+"""Duals, tonnes and money below this are solver noise."""
+
+
+def _grid(solution: Solution, name: str, points: int, periods: int) -> np.ndarray:
+    """Duals of a component keyed (point, period) as a (P, T) matrix, 0 where absent."""
+    grid = np.zeros((points, periods))
+    keys = solution.keys.get(name, [])
+    if keys:
+        index = np.asarray(keys, dtype=np.int64)
+        grid[index[:, 0], index[:, 1]] = solution.duals[name]
+    return grid
+
+
+def marginal_costs(instance: Instance, solution: Solution) -> pd.DataFrame:
+    """What one more tonne of demand would cost, per site, material and period."""
+    data, points = instance.data, instance.points
+    duals = _grid(solution, "con_balance", data.points, data.periods)
+    return pd.DataFrame(
+        {
+            "site": np.repeat(points["site"].to_numpy(), data.periods),
+            "material": np.repeat(points["material"].to_numpy(), data.periods),
+            "period": np.tile(instance.inputs.periods, data.points),
+            "marginal_cost_per_t": np.where(np.abs(duals) < TOLERANCE, 0.0, duals).ravel(),
+        }
+    )
+
+
+def _limit_rows(kind: str, subjects, periods, levels, unit: str, per_unit, step: str, per_step):
+    return pd.DataFrame(
+        {
+            "limit": kind,
+            "subject": subjects,
+            "period": periods,
+            "limit_value": levels,
+            "unit": unit,
+            "saving_per_unit": per_unit,
+            "relax_by": step,
+            "saving_if_relaxed": per_step,
+        }
+    )
+
+
+def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
+    """Every binding limit (a dual above zero) and what relaxing it a little would save,
+    largest first.
+
+    Relaxing means one more tonne of capacity or storage, one tonne lower stock floor,
+    one percent more budget, or one percentage point more country share.
+    """
+    data, periods, points = instance.data, instance.inputs.periods, instance.points
+    currency = instance.inputs.settings.currency
+    frames = []
+    keys = np.asarray(solution.keys.get("con_capacity", []), dtype=np.int64)
+    if len(keys):
+        offers = instance.offers.iloc[keys // data.periods]
+        saving = -solution.duals["con_capacity"]
+        frames.append(_limit_rows(
+            "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
+            [periods[t] for t in keys % data.periods], offers["cap"].to_numpy(), "t",
+            saving, "1 t", saving,
+        ))  # fmt: skip
+    budget = np.asarray(solution.keys.get("con_budget", []), dtype=np.int64)
+    if len(budget):
+        saving = -solution.duals["con_budget"]
+        level = data.budget[budget]
+        frames.append(_limit_rows(
+            "period budget", "landed spend", [periods[t] for t in budget], level, currency,
+            saving, "1 % of the budget", saving * level * 0.01,
+        ))  # fmt: skip
+    caps = np.asarray(solution.keys.get("con_share", []), dtype=np.int64)
+    if len(caps):
+        shares = instance.shares.iloc[caps]
+        total = np.bincount(data.material, weights=buy, minlength=len(instance.inputs.materials))
+        saving = -solution.duals["con_share"]
+        frames.append(_limit_rows(
+            "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
+            "all periods", shares["limit"].to_numpy(), "share", saving,
+            "1 percentage point", saving * total[shares["material_code"].to_numpy()] * 0.01,
+        ))  # fmt: skip
+    for name, kind, sign, level in (
+        ("con_floor", "stock floor", 1.0, data.min_t),
+        ("con_storage", "storage max", -1.0, data.max_t),
+    ):
+        where = np.asarray(solution.keys.get(name, []), dtype=np.int64).reshape(-1, 2)
+        if len(where):
+            saving = sign * solution.duals[name]
+            subject = points["site"] + " / " + points["material"]
+            frames.append(_limit_rows(
+                kind, subject.to_numpy()[where[:, 0]], [periods[t] for t in where[:, 1]],
+                level[where[:, 0]], "t", saving, "1 t", saving,
+            ))  # fmt: skip
+    if not frames:
+        return _limit_rows("", [], [], [], "", [], "", [])
+    limits = pd.concat(frames, ignore_index=True)
+    limits = limits[limits["saving_per_unit"] > TOLERANCE]
+    return limits.sort_values("saving_if_relaxed", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def unused_offers(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
+    """Offers the plan does not use: how much cheaper per tonne they would need to be."""
+    deliveries = instance.deliveries
+    offers = instance.offers
+    used = np.bincount(deliveries["offer"], weights=buy, minlength=len(offers)) > TOLERANCE
+    reduced = solution.reduced_costs.get("buy", np.zeros(len(deliveries)))
+    frame = pd.DataFrame(
+        {
+            "offer": deliveries["offer"],
+            "reduced": reduced,
+            "unit": deliveries["landed_per_t"] + deliveries["risk_per_t"],
+        }
+    )
+    best = frame.groupby("offer").agg(price_cut=("reduced", "min"), unit=("unit", "min"))
+    rows = []
+    reasons = {w.row: w.message for w in instance.warnings}
+    for offer in np.flatnonzero(~used):
+        record = offers.iloc[offer]
+        if offer in best.index:
+            cut = max(float(best.at[offer, "price_cut"]), 0.0)
+            note = "ties with the plan (no cut needed)" if cut < TOLERANCE else ""
+            unit = float(best.at[offer, "unit"])
+        else:
+            cut, unit = np.nan, np.nan
+            note = reasons.get(record["row"], "cannot deliver in this scenario")
+        rows.append(
+            {
+                "supplier": record["supplier"],
+                "material": record["material"],
+                "country": record["country"],
+                "cheapest_cost_per_t": unit,
+                "price_cut_to_win_per_t": cut,
+                "note": note,
+            }
+        )
+    columns = [
+        "supplier",
+        "material",
+        "country",
+        "cheapest_cost_per_t",
+        "price_cut_to_win_per_t",
+        "note",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def exposure(instance: Instance, buy: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per material (licensed, expected denied, covered, concentration) and the licensed
+    tonnes by jurisdiction and element."""
+    inputs = instance.inputs
+    bought = instance.deliveries.assign(quantity=buy)
+    bought = bought[bought["quantity"] > TOLERANCE]
+    covered = inputs.countries["covered"].astype(bool)
+    touches = np.logical_or.reduce(
+        [covered.reindex(bought[c]).to_numpy(bool) for c in ("country", "refined_in", "mined_in")]
+    ) if len(bought) else np.zeros(0, dtype=bool)  # fmt: skip
+    bought = bought.assign(
+        licensed_t=bought["quantity"].where(bought["licensed"], 0.0),
+        denied_t=(1 - bought["approval"]) * bought["quantity"],
+        covered_t=bought["quantity"].where(touches, 0.0),
+    )
+    per_material = bought.groupby("material").agg(
+        purchased_t=("quantity", "sum"),
+        licensed_t=("licensed_t", "sum"),
+        expected_denied_t=("denied_t", "sum"),
+        covered_t=("covered_t", "sum"),
+    )
+    shipped = bought.groupby(["material", "country"])["quantity"].sum()
+    shares = shipped / shipped.groupby(level="material").transform("sum")
+    per_material["licensed_share"] = per_material["licensed_t"] / per_material["purchased_t"]
+    per_material["covered_share"] = per_material["covered_t"] / per_material["purchased_t"]
+    per_material["hhi"] = (shares**2).groupby(level="material").sum() * 10_000
+    per_material["top_country"] = shares.groupby(level="material").idxmax().map(lambda key: key[1])
+    order = [m for m in inputs.materials.index if m in per_material.index]
+    per_material = per_material.loc[order].reset_index()
+    licensed = bought[bought["licensed"]].assign(
+        jurisdiction=lambda f: f["jurisdictions"].str.split(", "),
+        element=lambda f: f["material"].map(inputs.materials["elements"]).map(list),
+    )
+    licensed = licensed.explode("jurisdiction").explode("element")
+    licensed = licensed[licensed["element"].notna() & (licensed["jurisdiction"] != "")]
+    by_jurisdiction = (
+        licensed.groupby(["jurisdiction", "element"])
+        .agg(licensed_t=("quantity", "sum"), expected_denied_t=("denied_t", "sum"))
+        .reset_index()
+    )
+    return per_material, by_jurisdiction
+
+
+def _supplier_state(pair: dict, t: int, used: float, periods: list[str]) -> tuple[str, str]:
+    """(cause, words) for one offer that could serve a site: why it cannot give more in t."""
+    name = pair["supplier"]
+    if not pair["allowed"]:
+        return "lanes", f"{name}: Lanes forbid this route"
+    if pair["excluded"]:
+        return "defense", f"{name}: defense site, and its chain touches a covered country"
+    if pair["approval"] <= 0:
+        return "ban", f"{name}: export licence denied (approval 0)"
+    if pair["cap"] <= 0:
+        return "capacity", f"{name}: no capacity in this scenario"
+    if t < pair["first"]:
+        return "window", f"{name}: available only from {periods[pair['first']]}"
+    if t > pair["last"]:
+        return "window", f"{name}: available only until {periods[pair['last']]}"
+    if t < pair["lead_periods"]:
+        delay = pair["lead_periods"] - pair["lead_time"]
+        return "lead time", (
+            f"{name}: first delivery in {periods[min(pair['lead_periods'], len(periods) - 1)]} "
+            f"(lead time {pair['lead_time']} + licence delay {delay} period(s))"
+            if pair["lead_periods"] < len(periods)
+            else f"{name}: lead time {pair['lead_time']} + licence delay {delay} period(s) "
+            "exceed the horizon"
+        )
+    if pair["cap"] - used <= TOLERANCE * max(1.0, pair["cap"]):
+        return "capacity", f"{name}: at capacity ({pair['cap']:,.3f} t)"
+    return "", f"{name}: {pair['cap'] - used:,.3f} t spare at {pair['unit_cost']:,.2f} per t"
+
+
+def shortfall_reasons(
+    instance: Instance, buy: np.ndarray, shortfall: np.ndarray, limits: pd.DataFrame
+) -> pd.DataFrame:
+    """For each site, material and period with unmet demand: which limits bind, in words."""
+    data, inputs = instance.data, instance.inputs
+    periods = inputs.periods
+    columns = ["site", "material", "period", "shortfall_t", "binding", "explanation"]
+    short = np.argwhere(shortfall > TOLERANCE)
+    if not len(short):
+        return pd.DataFrame(columns=columns)
+    used = np.bincount(data.offer * data.periods + data.period, weights=buy,
+                       minlength=len(instance.offers) * data.periods)  # fmt: skip
+    spend = np.bincount(data.period, weights=data.landed_cost_per_t * buy, minlength=data.periods)
+    pairs = instance.pairs.assign(
+        unit_cost=instance.pairs["landed_per_t"] + instance.pairs["risk_per_t"]
+    )
+    by_point = {point: group.to_dict("records") for point, group in pairs.groupby("point")}
+    shares = limits[limits["limit"] == "country share cap"]["subject"].tolist()
+    penalty = data.shortage_penalty_per_t
+    rows = []
+    for p, t in short.tolist():
+        site, material = instance.points.at[p, "site"], instance.points.at[p, "material"]
+        states = [_supplier_state(pair, t, used[pair["offer"] * data.periods + t], periods)
+                  for pair in by_point.get(p, [])]  # fmt: skip
+        spare = [
+            pair for pair, (cause, _) in zip(by_point.get(p, []), states, strict=True) if not cause
+        ]
+        causes = sorted({cause for cause, _ in states if cause})
+        if not states:
+            binding, lead = "no supplier", f"no supplier offers {material} to {site}"
+        elif not spare:
+            binding = ", ".join(causes)
+            lead = "no supplier can deliver more in this period"
+        elif (
+            np.isfinite(data.budget[t]) and spend[t] >= data.budget[t] - TOLERANCE * data.budget[t]
+        ):
+            binding, lead = "budget", f"the budget of {periods[t]} ({data.budget[t]:,.2f}) is spent"
+        elif [s for s in shares if s.endswith(f" share of {material}")]:
+            caps = [s for s in shares if s.endswith(f" share of {material}")]
+            binding, lead = "share cap", "the country share cap binds: " + "; ".join(caps)
+        else:
+            cheapest = min(spare, key=lambda pair: pair["unit_cost"])
+            binding = "cost"
+            lead = (
+                f"falling short costs {penalty[p]:,.2f} per t, less than buying from "
+                f"{cheapest['supplier']} at {cheapest['unit_cost']:,.2f} per t"
+                if penalty[p] < cheapest["unit_cost"]
+                else "stock carried into this period was cheaper elsewhere in the plan"
+            )
+        detail = "; ".join(words for _, words in states)
+        explanation = f"{shortfall[p, t]:,.3f} t short: {lead}." + (f" {detail}." if detail else "")
+        rows.append((site, material, periods[t], float(shortfall[p, t]), binding, explanation))
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,295 @@
+"""Solved instance → the plan tables of SPEC §4 (pandas DataFrames, names not positions)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from optimizer.domain.derive import Instance, chain_countries
+from optimizer.plan import insights
+from optimizer.problems import Problem
+from optimizer.solver.highs import Solution
+
+QUANTITY_TOLERANCE = 1e-7
+"""Tonnes below this are solver noise, not purchases or gaps."""
+COST_TERMS = ("purchase", "tariff", "freight", "risk", "holding", "shortage", "safety")
+
+
+def as_stored(value: float) -> float:
+    """A number as the plan workbook stores it (16 significant digits, like xlsxwriter),
+    so the Summary sheet and `--json` report the very same value."""
+    return float(f"{value:.16g}")
+
+
+@dataclass(frozen=True)
+class PlanTables:
+    """Everything the plan workbook and the command-line summary show."""
+
+    summary: dict[str, object]
+    plan: pd.DataFrame
+    stock: pd.DataFrame
+    mix: pd.DataFrame
+    capacity: pd.DataFrame
+    warnings: list[Problem] = field(default_factory=list)
+    marginal_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    limits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unused: pd.DataFrame = field(default_factory=pd.DataFrame)
+    exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
+    licensed_by: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def objective(self) -> float:
+        """The objective as reported (HiGHS's value)."""
+        return float(self.summary["objective"])  # type: ignore[arg-type]
+
+
+def _grid(solution: Solution, name: str, shape: tuple[int, int]) -> np.ndarray:
+    """Values of a variable indexed by (point, period) or (point,), as a (P, T) matrix."""
+    grid = np.zeros(shape)
+    for key, value in zip(solution.keys.get(name, []), solution.values.get(name, []), strict=True):
+        point, period = key if isinstance(key, tuple) else (key, shape[1] - 1)
+        grid[point, period] = value
+    return grid
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    """Zero out solver noise below the quantity tolerance."""
+    return np.where(np.abs(values) < QUANTITY_TOLERANCE, 0.0, values)
+
+
+@dataclass(frozen=True)
+class _Values:
+    buy: np.ndarray
+    stock: np.ndarray
+    shortfall: np.ndarray
+    floor_gap: np.ndarray
+    cover_gap: np.ndarray
+    end_gap: np.ndarray
+
+
+def _values(instance: Instance, solution: Solution) -> _Values:
+    shape = (instance.data.points, instance.data.periods)
+    return _Values(
+        buy=_clean(solution.values.get("buy", np.zeros(0))),
+        stock=_clean(_grid(solution, "stock", shape)),
+        shortfall=_clean(_grid(solution, "shortfall", shape)),
+        floor_gap=_clean(_grid(solution, "floor_gap", shape)),
+        cover_gap=_clean(_grid(solution, "cover_gap", shape)),
+        end_gap=_clean(_grid(solution, "end_gap", shape)),
+    )
+
+
+def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
+    """The reported cost terms of SPEC §2; they add up to the objective."""
+    deliveries, data = instance.deliveries, instance.data
+    x = values.buy
+    safety = data.safety_penalty_per_t[:, None] * (
+        values.floor_gap + values.cover_gap + values.end_gap
+    )
+    return {
+        "purchase": float(deliveries["purchase_per_t"].to_numpy() @ x),
+        "tariff": float(deliveries["tariff_per_t"].to_numpy() @ x),
+        "freight": float(deliveries["freight_per_t"].to_numpy() @ x),
+        "risk": float(data.risk_cost_per_t @ x),
+        "holding": float((data.holding_cost_per_t[:, None] * values.stock).sum()),
+        "shortage": float((data.shortage_penalty_per_t[:, None] * values.shortfall).sum()),
+        "safety": float(safety.sum()),
+    }
+
+
+def _plan(instance: Instance, values: _Values) -> pd.DataFrame:
+    periods = instance.inputs.periods
+    bought = instance.deliveries.assign(quantity=values.buy)
+    bought = bought[bought["quantity"] > 0]
+    return pd.DataFrame(
+        {
+            "supplier": bought["supplier"],
+            "material": bought["material"],
+            "country": bought["country"],
+            "refined_in": bought["refined_in"],
+            "mined_in": bought["mined_in"],
+            "site": bought["site"],
+            "period": [periods[t] for t in bought["period"]],
+            "order_by": [periods[t] for t in bought["period"] - bought["lead_periods"]],
+            "quantity": bought["quantity"],
+            "landed_cost": bought["landed_per_t"],
+            "total_cost": bought["landed_per_t"] * bought["quantity"],
+            "risk_cost": bought["risk_per_t"] * bought["quantity"],
+            "licensed": bought["licensed"].map({True: "yes", False: "no"}),
+            "approval": bought["approval"],
+        }
+    ).reset_index(drop=True)
+
+
+def _stock(instance: Instance, values: _Values) -> pd.DataFrame:
+    data, points = instance.data, instance.points
+    periods = data.periods
+    receipts = np.zeros((data.points, periods))
+    np.add.at(receipts, (data.point, data.period), values.buy)
+    cover = np.zeros((data.points, periods))
+    np.add.at(cover, (data.point, data.period), data.denial_share * values.buy)
+    opening = np.concatenate([data.initial_t[:, None], values.stock[:, :-1]], axis=1)
+    frame = pd.DataFrame(
+        {
+            "site": np.repeat(points["site"].to_numpy(), periods),
+            "material": np.repeat(points["material"].to_numpy(), periods),
+            "period": np.tile(instance.inputs.periods, data.points),
+            "opening": opening.ravel(),
+            "receipts": receipts.ravel(),
+            "pipeline": data.pipeline_t.ravel(),
+            "demand": data.demand_t.ravel(),
+            "shortfall": values.shortfall.ravel(),
+            "closing": values.stock.ravel(),
+            "min": np.repeat(data.min_t, periods),
+            "max": np.repeat(np.where(np.isfinite(data.max_t), data.max_t, np.nan), periods),
+            "cover_needed": _clean(cover).ravel(),
+            "floor_gap": values.floor_gap.ravel(),
+            "cover_gap": values.cover_gap.ravel(),
+        }
+    )
+    return frame
+
+
+def _mix(instance: Instance, values: _Values) -> pd.DataFrame:
+    bought = instance.deliveries.assign(quantity=values.buy).reset_index(names="delivery")
+    bought = bought[bought["quantity"] > 0]
+    columns = ["material", "country", "touching_t", "share", "max_share", "shipped_from_t"]
+    if bought.empty:
+        return pd.DataFrame(columns=columns)
+    total = bought.groupby("material")["quantity"].sum()
+    chain = chain_countries(bought, ["delivery", "material", "quantity"])
+    touching = chain.groupby(["material", "country"])["quantity"].sum()
+    shipped = bought.groupby(["material", "country"])["quantity"].sum()
+    mix = pd.DataFrame({"touching_t": touching}).join(
+        pd.DataFrame({"shipped_from_t": shipped}), how="outer"
+    )
+    mix = mix.fillna(0.0).reset_index()
+    mix["share"] = mix["touching_t"] / mix["material"].map(total)
+    mix["max_share"] = instance.inputs.countries["max_share"].reindex(mix["country"]).to_numpy()
+    order = {name: i for i, name in enumerate(instance.inputs.materials.index)}
+    mix = mix.sort_values(
+        ["material", "touching_t"], key=lambda s: s.map(order) if s.name == "material" else -s
+    )
+    return mix[columns].reset_index(drop=True)
+
+
+def _capacity(instance: Instance, solution: Solution, values: _Values) -> pd.DataFrame:
+    data, periods = instance.data, instance.data.periods
+    keys = np.asarray(solution.keys.get("con_capacity", []), dtype=np.int64)
+    duals = solution.duals.get("con_capacity", np.zeros(0))
+    used = np.zeros(len(instance.offers) * periods)
+    np.add.at(used, data.offer * periods + data.period, values.buy)
+    offers = instance.offers.iloc[keys // periods]
+    capacity = offers["cap"].to_numpy(float)
+    used_here = _clean(used[keys])
+    return pd.DataFrame(
+        {
+            "supplier": offers["supplier"].to_numpy(),
+            "material": offers["material"].to_numpy(),
+            "country": offers["country"].to_numpy(),
+            "period": [instance.inputs.periods[t] for t in keys % periods],
+            "used": used_here,
+            "capacity": capacity,
+            "utilisation": np.divide(
+                used_here, capacity, out=np.zeros_like(capacity), where=capacity > 0
+            ),
+            "saving_per_extra_t": _clean(-np.asarray(duals, dtype=float)),
+        }
+    )
+
+
+def _gap_warnings(instance: Instance, stock: pd.DataFrame, end_gap: np.ndarray) -> list[Problem]:
+    """Shortfalls and unmet floors, cover and end targets, one line per site and material."""
+    found = []
+    checks = (
+        ("shortfall", "unmet demand"),
+        ("floor_gap", "stock below its floor (min)"),
+        ("cover_gap", "stock short of licence cover"),
+    )
+    for column, what in checks:
+        short = stock[stock[column] > 0]
+        for (site, material), group in short.groupby(["site", "material"], sort=False):
+            periods = group["period"].tolist()
+            span = periods[0] if len(periods) == 1 else f"{periods[0]} … {periods[-1]}"
+            found.append(
+                Problem(
+                    f"{what}: {group[column].sum():,.3f} t of {material} at {site} "
+                    f"in {len(periods)} period(s) ({span})",
+                    warning=True,
+                )
+            )
+    points = instance.points
+    for point in np.flatnonzero(end_gap[:, -1] > 0):
+        found.append(
+            Problem(
+                f"end target missed by {end_gap[point, -1]:,.3f} t of "
+                f"{points.at[point, 'material']} at {points.at[point, 'site']}",
+                warning=True,
+            )
+        )
+    return found
+
+
+def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -> PlanTables:
+    """All plan tables of one solved scenario; `analyses=False` leaves out the review
+    sheets (limits, marginal costs, unused offers, exposure, shortfalls), as sweeps do."""
+    values = _values(instance, solution)
+    terms = cost_terms(instance, values)
+    stock = _stock(instance, values)
+    plan = _plan(instance, values)
+    purchased = float(values.buy.sum())
+    licensed = float(values.buy[instance.deliveries["licensed"].to_numpy(bool)].sum())
+    scenario = instance.scenario
+    measures = {
+        "objective": solution.objective,
+        **terms,
+        "shortfall_t": float(values.shortfall.sum()),
+        "purchased_t": purchased,
+        "licensed_share": licensed / purchased if purchased else 0.0,
+        "solve_seconds": solution.seconds,
+    }
+    summary: dict[str, object] = {
+        "scenario": scenario.name,
+        "status": "optimal",
+        **{name: as_stored(value) for name, value in measures.items()},
+        "input_sha256": instance.inputs.sha256,
+        "input_file": instance.inputs.file,
+        "currency": instance.inputs.settings.currency,
+        "demand_factor": as_stored(scenario.demand_factor),
+        "scenario_chain": " → ".join(scenario.chain),
+        "scenario_description": scenario.description,
+        "periods": f"{instance.inputs.periods[0]} … {instance.inputs.periods[-1]}",
+        "delivery_variables": instance.data.deliveries,
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    warnings = (
+        list(instance.inputs.warnings)
+        + list(instance.warnings)
+        + _gap_warnings(instance, stock, values.end_gap)
+    )
+    tables = PlanTables(
+        summary=summary,
+        plan=plan,
+        stock=stock,
+        mix=_mix(instance, values),
+        capacity=_capacity(instance, solution, values),
+        warnings=warnings,
+    )
+    if not analyses:
+        return tables
+    limits = insights.binding_limits(instance, solution, values.buy)
+    exposure, licensed_by = insights.exposure(instance, values.buy)
+    return dataclasses.replace(
+        tables,
+        marginal_costs=insights.marginal_costs(instance, solution),
+        limits=limits,
+        unused=insights.unused_offers(instance, solution, values.buy),
+        exposure=exposure,
+        licensed_by=licensed_by,
+        shortfalls=insights.shortfall_reasons(instance, values.buy, values.shortfall, limits),
+    )

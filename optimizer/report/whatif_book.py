@@ -1,0 +1,70 @@
+"""The what-if workbooks: scenarios compared side by side, or a licence sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from optimizer.plan.outcomes import Comparison, Sweep
+from optimizer.problems import Problem
+from optimizer.report.dashboard import top_limits, write_comparison_dashboard
+from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows, write_summary
+from optimizer.report.targets import atomic_file
+from optimizer.report.writer import WORKBOOK_OPTIONS, Writer
+
+
+def scenario_highlights(comparison: Comparison) -> pd.DataFrame:
+    """Per scenario: expected denied tonnes and the limit whose relaxation saves most."""
+    rows = []
+    for result in comparison.results:
+        row: dict[str, object] = {"scenario": result.scenario}
+        if result.tables is not None:
+            exposure, limits = result.tables.exposure, top_limits(result.tables.limits, 1)
+            row["expected_denied_t"] = float(exposure["expected_denied_t"].sum())
+            if len(limits):
+                top = limits.iloc[0]
+                row["top_limit"] = f"{top['limit']}: {top['subject']}"
+                row["top_limit_saving"] = float(top["saving_if_relaxed"])
+        rows.append(row)
+    columns = ["scenario", "expected_denied_t", "top_limit", "top_limit_saving"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def write_comparison_workbook(
+    comparison: Comparison, target: Path, summary: dict[str, object], warnings: list[Problem]
+) -> None:
+    """Comparison (with the cost chart), Plan and Mix with a scenario column, Warnings."""
+    with atomic_file(target) as temporary:
+        book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        writer = Writer(book, str(summary.get("currency", "USD")))
+        dashboard = book.add_worksheet("Dashboard")
+        writer.frame("Comparison", comparison.table)
+        write_comparison_dashboard(
+            writer, dashboard, comparison.table, scenario_highlights(comparison)
+        )
+        write_summary(writer, summary)
+        writer.frame("Plan", comparison.plan)
+        writer.frame("Mix", comparison.mix)
+        failures = [
+            Problem(
+                f"{result.scenario}: {result.status}. " + " ".join(result.explanation), warning=True
+            )
+            for result in comparison.results
+            if not result.solved
+        ]
+        writer.table("Warnings", WARNING_COLUMNS, warning_rows([*warnings, *failures]))
+        writer.close(temporary)
+
+
+def write_sweep_workbook(sweep: Sweep, target: Path, summary: dict[str, object]) -> None:
+    """Risk (percentiles), Suppliers (how often used), Samples (one row per draw)."""
+    with atomic_file(target) as temporary:
+        book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        writer = Writer(book, str(summary.get("currency", "USD")))
+        writer.frame("Risk", sweep.risk)
+        write_summary(writer, summary)
+        writer.frame("Suppliers", sweep.suppliers)
+        writer.frame("Samples", sweep.samples)
+        writer.close(temporary)

@@ -1,0 +1,16 @@
+"""What a user may set on HiGHS: importable without loading HiGHS or Pyomo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+METHODS = ("simplex", "ipm", "pdlp", "choose")
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """What the user may set on HiGHS from the command line."""
+
+    time_limit: float | None = None
+    threads: int | None = None
+    method: str = "choose"

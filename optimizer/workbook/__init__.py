@@ -1,0 +1,2 @@
+"""Reading a workbook: container guards, sheets, cells, the declared schema, typed tables
+and validation into Inputs."""
