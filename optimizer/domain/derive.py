@@ -42,13 +42,15 @@ class Instance:
     """one row per delivery i: offer, supplier, material, country, refined_in, mined_in,
     site, period, lead_periods, approval, licensed, purchase/tariff/freight per t"""
     offers: pd.DataFrame
-    """Inputs.offers with `cap` (scenario capacity)"""
+    """Inputs.offers; their capacity per period in this scenario is `data.capacity_t`"""
     shares: pd.DataFrame
     """one row per country-share cap k: material, country, limit"""
     warnings: list[Problem]
     pairs: pd.DataFrame
-    """every offer-site pair (o, s) with (s, material(o)) ∈ SM and why it can or cannot
-    deliver: approval, allowed, excluded, lead_periods, first, last, cap"""
+    """every offer-site pair (o, s) with (s, material(o)) ∈ SM, one row per window segment
+    start..end (0-based periods over which its terms hold; one segment 0..T−1 without
+    windows), and why it can or cannot deliver there: approval, allowed, excluded,
+    lead_periods, first, last, cap"""
 
 
 def _codes(values: pd.Series, order: pd.Index) -> np.ndarray:
@@ -113,30 +115,66 @@ def _matching_rules(inputs: Inputs, rules: pd.DataFrame) -> pd.DataFrame:
     return matched.drop_duplicates(subset=["offer", "rule"])
 
 
-def _pair_terms(pairs: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
-    """p, D, cf and Σ extra_tariff per offer-site pair, over the rules matching it."""
+def _windows(keys: pd.Series, hits: pd.DataFrame, periods: int) -> pd.DataFrame:
+    """Cut 0..T−1 of every key at the window ends of its rule hits.
+
+    One row per (key, start, end): the rules matching a key are in force either over a
+    whole segment or over none of it, so everything derived from them is constant there.
+    Without windows every key has the single segment 0..T−1.
+    """
+    name = keys.name
+    cuts = pd.concat(
+        [
+            pd.DataFrame({name: keys.to_numpy(), "start": 0}),
+            pd.DataFrame({name: hits[name].to_numpy(), "start": hits["from_t"].to_numpy()}),
+            pd.DataFrame({name: hits[name].to_numpy(), "start": hits["to_t"].to_numpy() + 1}),
+        ]
+    )
+    cuts = cuts[cuts["start"] < periods].drop_duplicates().sort_values([name, "start"])
+    following = cuts.groupby(name)["start"].shift(-1, fill_value=periods)
+    return cuts.assign(end=following.to_numpy(np.int64) - 1).reset_index(drop=True)
+
+
+def _in_force(segments: pd.DataFrame, hits: pd.DataFrame, key: str) -> pd.DataFrame:
+    """(segment, rule) for every rule hit whose window covers the segment."""
+    joined = segments.reset_index(names="segment").merge(hits, on=key)
+    return joined[(joined["from_t"] <= joined["start"]) & (joined["end"] <= joined["to_t"])]
+
+
+def _pair_terms(pairs: pd.DataFrame, matched: pd.DataFrame, periods: int) -> pd.DataFrame:
+    """p, D, cf and Σ extra_tariff per offer-site pair and window segment (pair, start,
+    end), over the rules matching the pair and in force in the segment."""
     hits = pairs[["pair", "offer", "end_use"]].merge(matched, on="offer", suffixes=("", "_rule"))
     site_key = hits["end_use"].map(canonical)
     hits = hits[(hits["end_use_rule"] == ANY) | (hits["end_use_rule"].map(canonical) == site_key)]
-    terms = hits.groupby("pair").agg(
+    segments = _windows(pairs["pair"], hits, periods)
+    live = _in_force(segments, hits.drop(columns=["offer", "end_use"]), "pair")
+    terms = live.groupby("segment").agg(
         approval=("approval", "prod"),
         delay_days=("delay_days", "max"),
         cost_factor=("cost_factor", "prod"),
         extra_tariff=("extra_tariff", "sum"),
         rule_rows=("row", lambda rows: tuple(sorted(int(r) for r in rows if pd.notna(r)))),
     )
-    licensing = hits[(hits["approval"] < 1) | (hits["delay_days"] > 0)]
-    terms["jurisdictions"] = licensing.groupby("pair")["country"].agg(
+    licensing = live[(live["approval"] < 1) | (live["delay_days"] > 0)]
+    terms["jurisdictions"] = licensing.groupby("segment")["country"].agg(
         lambda countries: ", ".join(sorted(set(countries)))
     )
-    return terms
+    return segments.join(terms)
 
 
-def _capacity(inputs: Inputs, matched: pd.DataFrame) -> pd.Series:
-    """cap[o] = capacity × Π capacity_factor over the matching end_use `*` rules."""
+def _capacity(inputs: Inputs, matched: pd.DataFrame, periods: int) -> np.ndarray:
+    """cap[o,t] = capacity × Π capacity_factor over the matching end_use `*` rules in force
+    in t, as an (offers, periods) array."""
     general = matched[matched["end_use"] == ANY]
-    factor = general.groupby("offer")["capacity_factor"].prod()
-    return inputs.offers["capacity"] * factor.reindex(inputs.offers.index, fill_value=1.0)
+    offers = pd.Series(np.arange(len(inputs.offers)), name="offer")
+    segments = _windows(offers, general, periods)
+    live = _in_force(segments, general, "offer")
+    factor = live.groupby("segment")["capacity_factor"].prod()
+    factor = factor.reindex(segments.index, fill_value=1.0).to_numpy()
+    capacity = inputs.offers["capacity"].to_numpy(float)[segments["offer"].to_numpy()] * factor
+    span = (segments["end"] - segments["start"] + 1).to_numpy()
+    return np.repeat(capacity, span).reshape(len(inputs.offers), periods)
 
 
 def _negative_tariffs(inputs: Inputs, pairs: pd.DataFrame) -> None:
@@ -159,21 +197,23 @@ def _negative_tariffs(inputs: Inputs, pairs: pd.DataFrame) -> None:
 
 def _offer_site_pairs(
     inputs: Inputs, scenario: Scenario, points: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Every (o, s) with (s, material(o)) ∈ SM and its derived terms; and cap[o]."""
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every (o, s) with (s, material(o)) ∈ SM and window segment (start..end) with its
+    derived terms; and cap[o,t]."""
     offers = inputs.offers.reset_index(names="offer")
     point_keys = points[["site", "material"]].reset_index(names="point")
     pairs = offers.merge(point_keys, on="material").sort_values(["offer", "point"])
     pairs = pairs.reset_index(drop=True).reset_index(names="pair")
     pairs["end_use"] = inputs.sites["end_use"].reindex(pairs["site"]).to_numpy()
     matched = _matching_rules(inputs, scenario.rules)
-    terms = _pair_terms(pairs, matched).reindex(pairs["pair"])
-    pairs["approval"] = terms["approval"].fillna(1.0).to_numpy()
-    pairs["delay_days"] = terms["delay_days"].fillna(0.0).to_numpy()
-    pairs["cost_factor"] = terms["cost_factor"].fillna(1.0).to_numpy()
-    extra = terms["extra_tariff"].fillna(0.0).to_numpy()
-    pairs["rule_rows"] = terms["rule_rows"].to_numpy()
-    pairs["jurisdictions"] = terms["jurisdictions"].fillna("").to_numpy()
+    periods = len(inputs.periods)
+    terms = _pair_terms(pairs, matched, periods)
+    pairs = pairs.merge(terms, on="pair").sort_values(["pair", "start"]).reset_index(drop=True)
+    pairs = pairs.fillna(
+        {"approval": 1.0, "delay_days": 0.0, "cost_factor": 1.0, "extra_tariff": 0.0}
+    )
+    pairs["jurisdictions"] = pairs["jurisdictions"].fillna("")
+    extra = pairs.pop("extra_tariff").to_numpy()
     pairs["tariff_rate"] = inputs.countries["tariff"].reindex(pairs["country"]).to_numpy() + extra
     _negative_tariffs(inputs, pairs)
     pairs["licensed"] = (pairs["approval"] < 1) | (pairs["delay_days"] > 0)
@@ -198,46 +238,83 @@ def _offer_site_pairs(
     pairs["landed_per_t"] = pairs["purchase_per_t"] + pairs["tariff_per_t"] + pairs["freight_per_t"]
     disruption = inputs.materials["disruption_cost"].reindex(pairs["material"]).to_numpy()
     pairs["risk_per_t"] = inputs.settings.risk_weight * (1 - pairs["approval"]) * disruption
-    return pairs, _capacity(inputs, matched)
+    capacity = _capacity(inputs, matched, periods)
+    pairs["cap"] = capacity[pairs["offer"].to_numpy(), pairs["start"].to_numpy()]
+    return pairs, capacity
 
 
 def _expand_periods(pairs: pd.DataFrame) -> pd.DataFrame:
-    """One row per usable (pair, t): max(L, first) ≤ t ≤ last (0-based periods)."""
-    start = np.maximum(pairs["lead_periods"].to_numpy(), pairs["first"].to_numpy())
-    count = np.clip(pairs["last"].to_numpy() - start + 1, 0, None)
+    """One row per usable (pair, t): max(L, first, start) ≤ t ≤ min(last, end), 0-based,
+    where start..end is the window segment in which the pair's terms (and L) hold."""
+    start = np.maximum.reduce([pairs[c].to_numpy() for c in ("lead_periods", "first", "start")])
+    count = np.clip(np.minimum(pairs["last"], pairs["end"]).to_numpy() - start + 1, 0, None)
     rows = pairs.loc[pairs.index.repeat(count)].reset_index(drop=True)
     offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     rows["period"] = np.repeat(start, count) + offsets
     return rows
 
 
-def _unused_offer_warnings(
-    inputs: Inputs, pairs: pd.DataFrame, usable: pd.DataFrame, cap: pd.Series
-) -> list[Problem]:
-    """An offer that can never deliver in this scenario, with the first reason why."""
-    sheet = inputs.sheet("suppliers")
-    used = set(usable["offer"])
-    flags = (
-        pairs.assign(approved=pairs["approval"] > 0)
-        .groupby("offer")
-        .agg(approved=("approved", "any"), allowed=("allowed", "any"), excluded=("excluded", "all"))
+UNUSED_REASONS = {
+    "capacity": "its capacity is 0 in this scenario",
+    "ban": "its licence approval is 0 (export ban) in this scenario",
+    "lanes": "Lanes forbid every site that needs it",
+    "defense": "only defense sites need it and its chain touches a covered country",
+    "timing": "lead time and licence delay end after its last available period",
+}
+
+
+def _unused_reasons(pairs: pd.DataFrame, capacity: np.ndarray) -> pd.DataFrame:
+    """Why each offer of `pairs` cannot deliver, per period: (offer, period, reason)."""
+    span = (pairs["end"] - pairs["start"] + 1).to_numpy()
+    rows = pairs.loc[pairs.index.repeat(span)].reset_index(drop=True)
+    rows["period"] = (
+        rows["start"].to_numpy() + np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
     )
+    flags = (
+        rows.assign(approved=rows["approval"] > 0)
+        .groupby(["offer", "period"])
+        .agg(approved=("approved", "any"), allowed=("allowed", "any"), excluded=("excluded", "all"))
+        .reset_index()
+    )
+    cap = capacity[flags["offer"].to_numpy(), flags["period"].to_numpy()]
+    flags["reason"] = np.select(
+        [cap <= 0, ~flags["approved"], ~flags["allowed"], flags["excluded"]],
+        ["capacity", "ban", "lanes", "defense"],
+        "timing",
+    )
+    return flags[["offer", "period", "reason"]]
+
+
+def _spans(periods: list[str], reasons: pd.DataFrame) -> str:
+    """`reason` alone, or `2026-01 … 2027-12: reason; 2028-01 … : reason` when it varies."""
+    runs = reasons.assign(run=(reasons["reason"] != reasons["reason"].shift()).cumsum())
+    parts = runs.groupby("run").agg(
+        first=("period", "min"), last=("period", "max"), reason=("reason", "first")
+    )
+    if len(parts) == 1 or set(parts["reason"]) == {"timing"}:
+        return UNUSED_REASONS[parts["reason"].iloc[0]]
+    return "; ".join(
+        f"{periods[row.first]}"
+        + (f" … {periods[row.last]}" if row.last > row.first else "")
+        + f": {UNUSED_REASONS[row.reason]}"
+        for row in parts.itertuples()
+    )
+
+
+def _unused_offer_warnings(
+    inputs: Inputs, pairs: pd.DataFrame, deliveries: pd.DataFrame, capacity: np.ndarray
+) -> list[Problem]:
+    """An offer that can never deliver in this scenario, with the reason in each period."""
+    sheet = inputs.sheet("suppliers")
+    unused = inputs.offers.drop(index=deliveries["offer"].unique())
+    reasons = _unused_reasons(pairs[pairs["offer"].isin(unused.index)], capacity)
+    by_offer = dict(tuple(reasons.groupby("offer")))
     warnings = []
-    for offer in inputs.offers.itertuples():
-        if offer.Index in used:
-            continue
-        if offer.Index not in flags.index:
-            reason = f"no site needs {offer.material}"
-        elif cap[offer.Index] <= 0:
-            reason = "its capacity is 0 in this scenario"
-        elif not flags.at[offer.Index, "approved"]:
-            reason = "its licence approval is 0 (export ban) in this scenario"
-        elif not flags.at[offer.Index, "allowed"]:
-            reason = "Lanes forbid every site that needs it"
-        elif flags.at[offer.Index, "excluded"]:
-            reason = "only defense sites need it and its chain touches a covered country"
-        else:
-            reason = "lead time and licence delay end after its last available period"
+    for offer in unused.itertuples():
+        found = by_offer.get(offer.Index)
+        reason = (
+            f"no site needs {offer.material}" if found is None else _spans(inputs.periods, found)
+        )
         warnings.append(
             Problem(
                 f"unused supplier: {offer.supplier} / {offer.material} can never deliver "
@@ -274,8 +351,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     points = _stock_points(inputs)
     demand = _per_point_matrix(points, inputs.demand, periods) * scenario.demand_factor
     pipeline = _per_point_matrix(points, inputs.pipeline, periods)
-    pairs, cap = _offer_site_pairs(inputs, scenario, points)
-    pairs["cap"] = cap.reindex(pairs["offer"]).to_numpy()
+    pairs, capacity = _offer_site_pairs(inputs, scenario, points)
     usable = pairs[
         (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
     ]
@@ -301,7 +377,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         landed_cost_per_t=deliveries["landed_per_t"].to_numpy(float),
         risk_cost_per_t=deliveries["risk_per_t"].to_numpy(float),
         denial_share=(1 - deliveries["approval"]).to_numpy(float),
-        capacity_t=np.repeat(cap.to_numpy(float)[:, None], periods, axis=1),
+        capacity_t=capacity,
         budget=np.array([math.nan if b is None else b for b in inputs.budget], dtype=float),
         share_limit=caps["limit"].to_numpy(float),
         share_material=caps["material_code"].to_numpy(np.int64),
@@ -309,6 +385,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         share_delivery=share_delivery,
         material=material_of,
     )
-    offers = inputs.offers.assign(cap=cap)
-    warnings = _unused_offer_warnings(inputs, pairs, usable, cap)
-    return Instance(inputs, scenario, data, points, deliveries, offers, caps, warnings, pairs)
+    warnings = _unused_offer_warnings(inputs, pairs, deliveries, capacity)
+    return Instance(
+        inputs, scenario, data, points, deliveries, inputs.offers, caps, warnings, pairs
+    )

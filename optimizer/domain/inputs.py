@@ -61,7 +61,7 @@ class Inputs:
     """index scenario; parent (None for base), demand_factor, description, row"""
     controls: pd.DataFrame
     """scenario, country, item, end_use, approval, delay_days, capacity_factor,
-    cost_factor, extra_tariff, row"""
+    cost_factor, extra_tariff, from_t, to_t (0-based window, open ends filled), row"""
     sheet_names: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 

@@ -64,6 +64,16 @@ def _labelled(frame: pd.DataFrame, periods: list[str], columns: list[str]) -> pd
     return frame
 
 
+def _windows(inputs: Inputs) -> pd.DataFrame:
+    """Controls with window ends as period labels, blank where open, so a horizon that
+    rolls forward does not show every open window as moved."""
+    controls = inputs.controls.copy()
+    last = len(inputs.periods) - 1
+    controls["from_t"] = controls["from_t"].where(controls["from_t"] > 0)
+    controls["to_t"] = controls["to_t"].where(controls["to_t"] < last)
+    return _labelled(controls, inputs.periods, ["from_t", "to_t"])
+
+
 def _diff(name: str, old: pd.DataFrame, new: pd.DataFrame, key: list[str], fields: list[str]):
     """Rows of (input, key, field, old, new) for added, removed and changed entries."""
     merged = old[key + fields].merge(
@@ -121,11 +131,15 @@ def input_changes(old: Inputs, new: Inputs) -> pd.DataFrame:
         ["supplier", "material"],
         offer_fields,
     )
-    control_fields = ["approval", "delay_days", "capacity_factor", "cost_factor", "extra_tariff"]
+    control_fields = ["approval", "delay_days", "capacity_factor", "cost_factor", "extra_tariff",
+                      "from_t", "to_t"]  # fmt: skip
     rows += _diff(
-        "Controls", old.controls, new.controls, ["scenario", "country", "item", "end_use"],
+        "Controls",
+        _windows(old),
+        _windows(new),
+        ["scenario", "country", "item", "end_use"],
         control_fields,
-    )  # fmt: skip
+    )
     rows += _diff(
         "Stock", old.stock, new.stock, ["site", "material"], ["initial", "min", "max", "target_end"]
     )
@@ -139,5 +153,8 @@ def input_changes(old: Inputs, new: Inputs) -> pd.DataFrame:
     periods = [pd.DataFrame({"period": p.periods, "budget": p.budget}) for p in (old, new)]
     rows += _diff("Periods", periods[0], periods[1], ["period"], ["budget"])
     table = pd.DataFrame(rows, columns=["input", "key", "field", "old", "new"])
-    table["field"] = table["field"].replace({"first": "available_from", "last": "available_to"})
+    table["field"] = table["field"].replace(
+        {"first": "available_from", "last": "available_to", "from_t": "from_period",
+         "to_t": "to_period"}
+    )  # fmt: skip
     return table

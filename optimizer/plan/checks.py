@@ -36,6 +36,10 @@ class _Rule:
     approval: float
     delay_days: float
     capacity_factor: float
+    cost_factor: float
+    extra_tariff: float
+    from_t: int
+    to_t: int
 
 
 class _Facts:
@@ -46,7 +50,16 @@ class _Facts:
         self.scenario = scenario
         self.rules = [
             _Rule(
-                r.country, r.item, canonical(r.end_use), r.approval, r.delay_days, r.capacity_factor
+                r.country,
+                r.item,
+                canonical(r.end_use),
+                r.approval,
+                r.delay_days,
+                r.capacity_factor,
+                r.cost_factor,
+                r.extra_tariff,
+                int(r.from_t),
+                int(r.to_t),
             )
             for r in scenario.rules.itertuples()
         ]
@@ -56,15 +69,19 @@ class _Facts:
         self.end_use = inputs.sites["end_use"].to_dict()
         self.period = {label: index for index, label in enumerate(inputs.periods)}
 
-    def matching(self, offer: dict, end_use: str | None) -> list[_Rule]:
-        """Rules whose country is in the offer's chain and whose item and end use match."""
+    def matching(self, offer: dict, end_use: str | None, t: int) -> list[_Rule]:
+        """Rules whose country is in the offer's chain, whose item and end use match, and
+        whose window holds period t."""
         chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
         items = {ANY, offer["material"], *self.elements[offer["material"]]}
         use = canonical(end_use) if end_use is not None else None
         return [
             rule
             for rule in self.rules
-            if rule.country in chain and rule.item in items and rule.end_use in (ANY, use)
+            if rule.country in chain
+            and rule.item in items
+            and rule.end_use in (ANY, use)
+            and rule.from_t <= t <= rule.to_t
         ]
 
 
@@ -79,7 +96,8 @@ def check_capacity(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> li
     problems = []
     for (supplier, material, period), quantity in used.items():
         offer = facts.offers[(supplier, material)]
-        cap = offer["capacity"] * math.prod(r.capacity_factor for r in facts.matching(offer, None))
+        rules = facts.matching(offer, None, facts.period[period])
+        cap = offer["capacity"] * math.prod(r.capacity_factor for r in rules)
         if _above(quantity, cap):
             problems.append(
                 f"capacity: {supplier} / {material} delivers {quantity:g} t in {period}, "
@@ -94,23 +112,20 @@ def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> 
     allowed = {
         (row.supplier, row.material, row.site): row.allowed for row in inputs.lanes.itertuples()
     }
-    terms: dict[tuple[str, str, str], tuple[int, float, bool]] = {}
     problems = []
     for supplier, material, site, period in tables.plan[
         ["supplier", "material", "site", "period"]
     ].itertuples(index=False, name=None):
         offer = facts.offers[(supplier, material)]
         lane = (supplier, material, site)
-        if lane not in terms:
-            end_use = facts.end_use[site]
-            rules = facts.matching(offer, end_use)
-            delay = max((rule.delay_days for rule in rules), default=0.0)
-            lead = offer["lead_time"] + math.ceil(delay / inputs.settings.period_days - 1e-9)
-            chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
-            excluded = canonical(end_use) == DEFENSE and any(facts.covered[c] for c in chain)
-            terms[lane] = (lead, math.prod(rule.approval for rule in rules), excluded)
-        lead, approval, excluded = terms[lane]
         t = facts.period[period]
+        end_use = facts.end_use[site]
+        rules = facts.matching(offer, end_use, t)
+        delay = max((rule.delay_days for rule in rules), default=0.0)
+        lead = offer["lead_time"] + math.ceil(delay / inputs.settings.period_days - 1e-9)
+        approval = math.prod(rule.approval for rule in rules)
+        chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
+        excluded = canonical(end_use) == DEFENSE and any(facts.covered[c] for c in chain)
         where = f"{supplier} / {material} → {site} in {period}"
         if not offer["first"] <= t <= offer["last"]:
             problems.append(f"window: {where} is outside the availability window")
@@ -122,6 +137,47 @@ def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> 
             problems.append(f"lanes: {where} is not allowed by Lanes")
         if excluded:
             problems.append(f"defense: {where} touches a covered country")
+    return problems
+
+
+def check_terms(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
+    """Each plan row's approval, licensed flag and landed cost are those of the rules in
+    force in its period, and Stock's cover_needed is Σ (1 − approval) × licensed tonnes."""
+    facts = _Facts(inputs, scenario)
+    freight = {
+        (row.supplier, row.material, row.site): row.freight
+        for row in inputs.lanes.itertuples()
+        if row.freight == row.freight
+    }
+    tariff = inputs.countries["tariff"].to_dict()
+    cover: dict[tuple[str, str, str], float] = defaultdict(float)
+    problems = []
+    for row in tables.plan.to_dict("records"):
+        offer = facts.offers[(row["supplier"], row["material"])]
+        lane = (row["supplier"], row["material"], row["site"])
+        rules = facts.matching(offer, facts.end_use[row["site"]], facts.period[row["period"]])
+        approval = math.prod(rule.approval for rule in rules)
+        licensed = approval < 1 or max((rule.delay_days for rule in rules), default=0.0) > 0
+        rate = tariff[offer["country"]] + sum(rule.extra_tariff for rule in rules)
+        landed = offer["unit_cost"] * math.prod(rule.cost_factor for rule in rules) * (
+            1 + rate
+        ) + freight.get(lane, offer["freight"])
+        where = f"{' / '.join(lane)} in {row['period']}"
+        if not _close(row["approval"], approval):
+            problems.append(f"approval: {where} is {row['approval']:g}, expected {approval:g}")
+        if (row["licensed"] == "yes") != licensed:
+            problems.append(f"licensed: {where} is {row['licensed']}, expected {licensed}")
+        if not _close(row["landed_cost"], landed):
+            problems.append(f"landed cost: {where} is {row['landed_cost']:g}, expected {landed:g}")
+        if licensed:
+            cover[(row["site"], row["material"], row["period"])] += (1 - approval) * row["quantity"]
+    for row in tables.stock.to_dict("records"):
+        expected = cover.get((row["site"], row["material"], row["period"]), 0.0)
+        if not _close(row["cover_needed"], expected):
+            problems.append(
+                f"cover: {row['site']} / {row['material']} in {row['period']} needs "
+                f"{row['cover_needed']:g} t, expected {expected:g} t"
+            )
     return problems
 
 
@@ -214,6 +270,7 @@ def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[s
     return (
         check_capacity(inputs, scenario, tables)
         + check_deliveries(inputs, scenario, tables)
+        + check_terms(inputs, scenario, tables)
         + check_balance(inputs, scenario, tables)
         + check_budget(inputs, tables)
         + check_shares(inputs, tables)

@@ -73,7 +73,8 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
         saving = -solution.duals["con_capacity"]
         frames.append(_limit_rows(
             "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
-            [periods[t] for t in keys % data.periods], offers["cap"].to_numpy(), "t",
+            [periods[t] for t in keys % data.periods],
+            data.capacity_t[keys // data.periods, keys % data.periods], "t",
             saving, "1 t", saving,
         ))  # fmt: skip
     budget = np.asarray(solution.keys.get("con_budget", []), dtype=np.int64)
@@ -255,11 +256,10 @@ def shortfall_reasons(
     rows = []
     for p, t in short.tolist():
         site, material = instance.points.at[p, "site"], instance.points.at[p, "material"]
+        here = [pair for pair in by_point.get(p, []) if pair["start"] <= t <= pair["end"]]
         states = [_supplier_state(pair, t, used[pair["offer"] * data.periods + t], periods)
-                  for pair in by_point.get(p, [])]  # fmt: skip
-        spare = [
-            pair for pair, (cause, _) in zip(by_point.get(p, []), states, strict=True) if not cause
-        ]
+                  for pair in here]  # fmt: skip
+        spare = [pair for pair, (cause, _) in zip(here, states, strict=True) if not cause]
         causes = sorted({cause for cause, _ in states if cause})
         if not states:
             binding, lead = "no supplier", f"no supplier offers {material} to {site}"

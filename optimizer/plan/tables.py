@@ -185,7 +185,7 @@ def _capacity(instance: Instance, solution: Solution, values: _Values) -> pd.Dat
     used = np.zeros(len(instance.offers) * periods)
     np.add.at(used, data.offer * periods + data.period, values.buy)
     offers = instance.offers.iloc[keys // periods]
-    capacity = offers["cap"].to_numpy(float)
+    capacity = data.capacity_t[keys // periods, keys % periods]
     used_here = _clean(used[keys])
     return pd.DataFrame(
         {

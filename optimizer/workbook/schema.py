@@ -184,6 +184,8 @@ SHEETS: dict[str, Sheet] = {
             _nonneg("capacity_factor"),
             _nonneg("cost_factor"),
             Column("extra_tariff", Kind.NUMBER),
+            Column("from_period", Kind.PERIOD),
+            Column("to_period", Kind.PERIOD),
         ),
     ),
 }

@@ -452,7 +452,8 @@ class _Validator:
                     value=factor,
                     **table.where(row, "capacity_factor"),
                 )
-            if None in (scenario, country, item, end_use):
+            window = self._rule_window(row, table)
+            if None in (scenario, country, item, end_use, window):
                 continue
             key = (scenario, country, item, end_use)
             what = f"repeats the rule ({country}, {item}, {end_use}) of scenario {scenario}"
@@ -469,10 +470,29 @@ class _Validator:
                     "capacity_factor": _or(factor, 1.0),
                     "cost_factor": _or(row.get("cost_factor"), 1.0),
                     "extra_tariff": _or(row.get("extra_tariff"), 0.0),
+                    "from_t": window[0],  # type: ignore[index]
+                    "to_t": window[1],  # type: ignore[index]
                     "row": row["_row"],
                 }
             )
         return _frame(records, CONTROL_COLUMNS)
+
+    def _rule_window(self, row: Row, table: Table) -> tuple[int, int] | None:
+        """(from_t, to_t): the 0-based periods a rule is in force, open ends filled."""
+        start = self.period_index(table, row, "from_period")
+        end = self.period_index(table, row, "to_period")
+        if (row.get("from_period") is not None and start is None) or (
+            row.get("to_period") is not None and end is None
+        ):
+            return None
+        if start is not None and end is not None and start > end:
+            self.problems.add(
+                f"is after to_period {self.periods_list[end]!r}: the rule is never in force",
+                value=row.get("from_period"),
+                **table.where(row, "from_period"),
+            )
+            return None
+        return _or(start, 0), _or(end, len(self.periods_list) - 1)  # type: ignore[return-value]
 
     def _rule_end_use(self, row: Row, table: Table) -> str:
         """The rule's end_use; a label no site carries is kept, with a warning (SPEC v2)."""
@@ -568,7 +588,7 @@ OFFER_COLUMNS = [
 LANE_COLUMNS = ["supplier", "material", "site", "freight", "allowed", "row"]
 CONTROL_COLUMNS = [
     "scenario", "country", "item", "end_use", "approval", "delay_days", "capacity_factor",
-    "cost_factor", "extra_tariff", "row",
+    "cost_factor", "extra_tariff", "from_t", "to_t", "row",
 ]  # fmt: skip
 
 
@@ -581,7 +601,8 @@ EMPTY_DTYPES = {
     "first": "int64", "last": "int64", "period": "int64", "quantity": float, "tariff": float,
     "covered": bool, "max_share": float, "allowed": bool, "initial": float, "min": float,
     "max": float, "target_end": float, "approval": float, "delay_days": float,
-    "capacity_factor": float, "cost_factor": float, "extra_tariff": float,
+    "capacity_factor": float, "cost_factor": float, "extra_tariff": float, "from_t": "int64",
+    "to_t": "int64",
 }  # fmt: skip
 """Column types of a table with no rows (pandas would make every column `object`)."""
 
