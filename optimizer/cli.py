@@ -157,12 +157,27 @@ STRESS_FLAGS = ("approval", "delay", "capacity", "tariff", "ban")
 @click.option(
     "--base-scenario", default="base", show_default=True, help="Scenario the flags start from."
 )
-@click.option("--ban", multiple=True, metavar="COUNTRY:ITEMS", help="Export ban, e.g. China:Dy,Tb.")
-@click.option("--approval", multiple=True, metavar="COUNTRY:ITEMS=P", help="e.g. China:*=0.5.")
-@click.option("--delay", multiple=True, metavar="COUNTRY:ITEMS=DAYS", help="e.g. China:Tb=90.")
-@click.option("--capacity", multiple=True, metavar="COUNTRY:ITEMS=F", help="e.g. Burma:*=0.")
 @click.option(
-    "--tariff", multiple=True, metavar="COUNTRY=+RATE", help="Added duty, e.g. China=+0.25."
+    "--ban",
+    multiple=True,
+    metavar="COUNTRY:ITEMS[@PERIOD]",
+    help="Export ban, e.g. China:Dy,Tb; from a period on: China:Dy,Tb@2028-01.",
+)
+@click.option(
+    "--approval", multiple=True, metavar="COUNTRY:ITEMS=P[@PERIOD]", help="e.g. China:*=0.5."
+)
+@click.option(
+    "--delay", multiple=True, metavar="COUNTRY:ITEMS=DAYS[@PERIOD]", help="e.g. China:Tb=90."
+)
+@click.option(
+    "--capacity", multiple=True, metavar="COUNTRY:ITEMS=F[@PERIOD]", help="e.g. Burma:*=0."
+)
+@click.option(
+    "--tariff",
+    multiple=True,
+    metavar="COUNTRY=+RATE[@PERIOD]",
+    help="Added duty, e.g. China=+0.25. Any stress flag may end with @PERIOD: the measure "
+    "starts in that period (earlier periods keep the workbook's rules).",
 )
 @click.option(
     "--demand", type=click.FloatRange(min=0), default=1.0, help="Demand factor, e.g. 1.2."

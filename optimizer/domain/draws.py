@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from optimizer.domain.scenarios import RULE_KEY, Scenario
+from optimizer.domain.scenarios import Scenario
 
 PERCENTILES = (10, 50, 90, 99)
 
@@ -27,24 +27,29 @@ def licence_draws(scenario: Scenario, samples: int, seed: int) -> tuple[pd.DataF
     return drawn, uniform < drawn["approval"].to_numpy(float)
 
 
+def _label(rule: pd.Series, periods: list[str] | None) -> str:
+    """`China Dy *`, with the window when it does not span the horizon."""
+    label = f"{rule['country']} {rule['item']} {rule['end_use']}"
+    if periods is None or (rule["from_t"] == 0 and rule["to_t"] == len(periods) - 1):
+        return label
+    return f"{label} {periods[int(rule['from_t'])]} … {periods[int(rule['to_t'])]}"
+
+
 def sample_scenarios(
-    scenario: Scenario, samples: int, seed: int
+    scenario: Scenario, samples: int, seed: int, periods: list[str] | None = None
 ) -> tuple[list[Scenario], pd.DataFrame]:
-    """One scenario per sample, and a table of the draws (one column per drawn rule)."""
+    """One scenario per sample, and a table of the draws (one column per drawn rule;
+    `periods` names the window of a rule in force over part of the horizon)."""
     drawn, approved = licence_draws(scenario, samples, seed)
-    keys = [tuple(row) for row in drawn[RULE_KEY].itertuples(index=False)]
-    position = {
-        tuple(row): index
-        for index, row in enumerate(scenario.rules[RULE_KEY].itertuples(index=False))
-    }
+    positions = np.flatnonzero(scenario.rules["approval"].to_numpy(float) < 1)
+    column = scenario.rules.columns.get_loc("approval")
     result = []
     for sample in range(samples):
         rules = scenario.rules.copy()
-        for key, ok in zip(keys, approved[sample], strict=True):
-            rules.at[position[key], "approval"] = 1.0 if ok else 0.0
+        rules.iloc[positions, column] = np.where(approved[sample], 1.0, 0.0)
         name = f"{scenario.name} sample {sample + 1}"
         result.append(replace(scenario, name=name, chain=(*scenario.chain, name), rules=rules))
-    columns = [f"{country} {item} {end_use}" for country, item, end_use in keys]
+    columns = [_label(rule, periods) for _, rule in drawn.iterrows()]
     draws = pd.DataFrame(approved.astype(int), columns=columns)
     draws.insert(0, "sample", np.arange(1, samples + 1))
     return result, draws
