@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import strategies as st
 
 from tests.workbooks import Sheets
@@ -90,3 +92,89 @@ def with_tighter_rule(
         "Scenarios": [["scenario", "parent"], ["tight", "base"]],
         "Controls": [header, *base, tight],
     }
+
+
+def windowed_workbook(seed: int) -> Sheets:
+    """A random valid workbook using most of SPEC §1: chains, Lanes, Pipeline, Stock,
+    budgets, a scenario chain, and Controls rules with and without windows."""
+    rng = random.Random(seed)
+    periods = [f"2027-{month:02d}" for month in range(1, rng.randint(2, 5) + 1)]
+    materials = {f"mat{i}": rng.choice(ELEMENTS) for i in range(rng.randint(1, 2))}
+    countries = list(COUNTRIES[: rng.randint(2, 4)])
+    sites = {
+        f"site{i}": rng.choice(["commercial", "defense", "ev"]) for i in range(rng.randint(1, 2))
+    }
+
+    def window() -> list[object]:
+        first = rng.randrange(len(periods))
+        last = rng.randrange(first, len(periods))
+        return rng.choice([[None, None], [periods[first], None], [None, periods[last]],
+                           [periods[first], periods[last]]])  # fmt: skip
+
+    sheets: Sheets = {
+        "Settings": [["key", "value"], ["risk_weight", rng.choice([0.5, 1.0])],
+                     ["period_days", rng.choice([30.0, 20.0])]],
+        "Periods": [["period", "budget"]]
+        + [[p, rng.choice([None, None, float(rng.randint(200, 3000))])] for p in periods],
+        "Materials": [["material", "elements", "holding_cost", "disruption_cost"]]
+        + [[m, e, rng.choice([0.0, 1.0, 3.0]), rng.choice([0.0, 20.0])]
+           for m, e in materials.items()],
+        "Countries": [["country", "tariff", "covered", "max_share"]]
+        + [[c, rng.choice([0.0, 0.1, 0.25]), rng.choice(["no", "no", "yes"]),
+            rng.choice([None, None, 0.7])] for c in countries],
+        "Sites": [["site", "end_use"]] + [[s, u] for s, u in sites.items()],
+    }  # fmt: skip
+    offers = [["supplier", "material", "country", "refined_in", "mined_in", "capacity",
+               "unit_cost", "freight", "lead_time", "available_from", "available_to"]]  # fmt: skip
+    for i in range(rng.randint(2, 5)):
+        offers.append(
+            [f"sup{i}", rng.choice(list(materials)), rng.choice(countries),
+             rng.choice([None, *countries]), rng.choice([None, *countries]),
+             float(rng.randint(0, 15)), float(rng.randint(5, 100)), float(rng.randint(0, 5)),
+             rng.randint(0, 1), *window()]
+        )  # fmt: skip
+    sheets["Suppliers"] = offers
+    sheets["Lanes"] = [["supplier", "material", "site", "freight", "allowed"]] + [
+        [row[0], rng.choice([None, row[1]]), rng.choice(list(sites)),
+         rng.choice([None, float(rng.randint(0, 9))]), rng.choice(["yes", "yes", "no"])]
+        for row in offers[1:] if rng.random() < 0.3
+    ]  # fmt: skip
+    unique_lanes = {(r[0], r[1], r[2]): r for r in sheets["Lanes"][1:]}
+    sheets["Lanes"] = [sheets["Lanes"][0], *unique_lanes.values()]
+    demand = [["site", "material", "period", "quantity"]]
+    for s in sites:
+        for m in materials:
+            demand += [[s, m, p, float(rng.randint(0, 12))] for p in periods if rng.random() < 0.7]
+    if len(demand) == 1:
+        demand.append([next(iter(sites)), next(iter(materials)), periods[0], 5.0])
+    sheets["Demand"] = demand
+    sheets["Stock"] = [["site", "material", "initial", "min", "max", "target_end"]] + [
+        [s, m, float(rng.randint(0, 6)), float(rng.randint(0, 4)),
+         rng.choice([None, 40.0]), float(rng.randint(0, 4))]
+        for s in sites for m in materials if rng.random() < 0.5
+    ]  # fmt: skip
+    sheets["Pipeline"] = [["site", "material", "period", "quantity"]] + [
+        [s, m, rng.choice(periods), float(rng.randint(1, 4))]
+        for s in sites for m in materials if rng.random() < 0.3
+    ]  # fmt: skip
+    sheets["Scenarios"] = [["scenario", "parent", "demand_factor"], ["shock", None, 1.2],
+                           ["later", "shock", None]]  # fmt: skip
+    controls = [["scenario", "country", "item", "end_use", "approval", "delay_days",
+                 "capacity_factor", "cost_factor", "extra_tariff", "from_period",
+                 "to_period"]]  # fmt: skip
+    seen = set()
+    for _ in range(rng.randint(1, 6)):
+        scenario = rng.choice(["base", "base", "shock", "later"])
+        item = rng.choice(["*", *materials.values(), *materials])
+        end_use = rng.choice(["*", "*", *sites.values()])
+        key = (scenario, rng.choice(countries), item, end_use)
+        if key in seen:
+            continue
+        seen.add(key)
+        capacity = rng.choice([None, 0.5, 0.0]) if end_use == "*" else None
+        controls.append(
+            [*key, rng.choice([None, 0.0, 0.5, 0.8]), rng.choice([None, 25.0, 45.0]), capacity,
+             rng.choice([None, 1.3]), rng.choice([None, 0.2]), *window()]
+        )  # fmt: skip
+    sheets["Controls"] = controls
+    return sheets

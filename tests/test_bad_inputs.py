@@ -377,16 +377,30 @@ CASES = [
     ),
     Case(
         "unknown-to-period",
-        edited(lambda s: set_cell(set_cell(s, "Controls", 2, "from_period", None), "Controls", 3,
-                                  "to_period", "2027-13")),
+        edited(
+            lambda s: set_cell(
+                set_cell(s, "Controls", 2, "from_period", None),
+                "Controls",
+                3,
+                "to_period",
+                "2027-13",
+            )
+        ),
         ("Controls!I3", '"2027-13"', "Periods"),
-    ),  # fmt: skip
+    ),
     Case(
         "rule-from-after-to",
-        edited(lambda s: set_cell(set_cell(s, "Controls", 2, "from_period", "2027-02"),
-                                  "Controls", 2, "to_period", "2027-01")),
+        edited(
+            lambda s: set_cell(
+                set_cell(s, "Controls", 2, "from_period", "2027-02"),
+                "Controls",
+                2,
+                "to_period",
+                "2027-01",
+            )
+        ),
         ("Controls!H2", '"2027-02"', "after to_period '2027-01'", "never in force"),
-    ),  # fmt: skip
+    ),
     Case(
         "unknown-item",
         cell("Controls", 2, "item", "Dysprosium"),
