@@ -68,21 +68,25 @@ class _Facts:
         self.covered = inputs.countries["covered"].astype(bool).to_dict()
         self.end_use = inputs.sites["end_use"].to_dict()
         self.period = {label: index for index, label in enumerate(inputs.periods)}
+        self.found: dict[tuple[str, str, str | None, int], list[_Rule]] = {}
 
     def matching(self, offer: dict, end_use: str | None, t: int) -> list[_Rule]:
         """Rules whose country is in the offer's chain, whose item and end use match, and
         whose window holds period t."""
-        chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
-        items = {ANY, offer["material"], *self.elements[offer["material"]]}
         use = canonical(end_use) if end_use is not None else None
-        return [
-            rule
-            for rule in self.rules
-            if rule.country in chain
-            and rule.item in items
-            and rule.end_use in (ANY, use)
-            and rule.from_t <= t <= rule.to_t
-        ]
+        key = (offer["supplier"], offer["material"], use, t)
+        if key not in self.found:
+            chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
+            items = {ANY, offer["material"], *self.elements[offer["material"]]}
+            self.found[key] = [
+                rule
+                for rule in self.rules
+                if rule.country in chain
+                and rule.item in items
+                and rule.end_use in (ANY, use)
+                and rule.from_t <= t <= rule.to_t
+            ]
+        return self.found[key]
 
 
 def check_capacity(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
