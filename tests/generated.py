@@ -176,5 +176,10 @@ def windowed_workbook(seed: int) -> Sheets:
             [*key, rng.choice([None, 0.0, 0.5, 0.8]), rng.choice([None, 25.0, 45.0]), capacity,
              rng.choice([None, 1.3]), rng.choice([None, 0.2]), *window()]
         )  # fmt: skip
+    key = ("base", rng.choice(countries), "*", "*")
+    if key not in seen and rng.random() < 0.5:  # a duty stepping up: one rule, two windows
+        step = rng.randrange(1, len(periods))
+        for window_ in ([None, periods[step - 1]], [periods[step], None]):
+            controls.append([*key, None, None, None, None, rng.choice([0.1, 0.3, 0.6]), *window_])
     sheets["Controls"] = controls
     return sheets

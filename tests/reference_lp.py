@@ -199,15 +199,16 @@ def _scenario_chain(book: Book, name: str) -> list[Row]:
 
 
 def rules_in_force(book: Book, scenario: str, periods: list[str]) -> tuple[list[Rule], float]:
-    """The rules of the chain base → … → S, a descendant's rule replacing an ancestor's
-    rule with the same key (window included); and the demand factor."""
+    """The rules of the chain base → … → S, a descendant's rules replacing an ancestor's
+    rules with the same key (window included); and the demand factor. One scenario may
+    give a key several rows (disjoint windows)."""
     position = {label: t for t, label in enumerate(periods)}
-    chain = _scenario_chain(book, scenario)
-    in_force: dict[tuple[str, str, str], Rule] = {}
+    in_force: dict[tuple[str, str, str], list[Rule]] = {}
     factor = 1.0
-    for member in chain:
+    for member in _scenario_chain(book, scenario):
         name = _label(member["scenario"])
         factor *= _number(member.get("demand_factor"), 1.0)
+        own: dict[tuple[str, str, str], list[Rule]] = {}
         for row in book.rows("controls"):
             if (_label(row.get("scenario")) or "base") != name:
                 continue
@@ -217,7 +218,7 @@ def rules_in_force(book: Book, scenario: str, periods: list[str]) -> tuple[list[
                 (_label(row.get("end_use")) or ANY).lower(),
             )
             start, end = _label(row.get("from_period")), _label(row.get("to_period"))
-            in_force[key] = Rule(
+            rule = Rule(
                 *key,
                 approval=_number(row.get("approval"), 1.0),
                 delay_days=_number(row.get("delay_days"), 0.0),
@@ -227,7 +228,9 @@ def rules_in_force(book: Book, scenario: str, periods: list[str]) -> tuple[list[
                 first=position[start] if start else 0,
                 last=position[end] if end else len(periods) - 1,
             )
-    return list(in_force.values()), factor
+            own.setdefault(key, []).append(rule)
+        in_force.update(own)
+    return [rule for rules in in_force.values() for rule in rules], factor
 
 
 def resolve(book: Book, scenario: str = "base") -> Data:

@@ -402,6 +402,25 @@ CASES = [
         ("Controls!H2", '"2027-02"', "after to_period '2027-01'", "never in force"),
     ),
     Case(
+        "rule-windows-overlap",
+        edited(
+            lambda s: set_cell(
+                set_cell(
+                    set_cell(s, "Controls", 2, "to_period", "2027-02"),
+                    "Controls",
+                    3,
+                    "scenario",
+                    "base",
+                ),
+                "Controls",
+                3,
+                "from_period",
+                "2027-02",
+            )
+        ),
+        ("Controls!B3", "repeats the rule (China, Dy, *) of scenario base", "overlapping", "row 2"),
+    ),
+    Case(
         "unknown-item",
         cell("Controls", 2, "item", "Dysprosium"),
         ("Controls!C2", '"Dysprosium"', "not an element symbol"),

@@ -176,6 +176,29 @@ def test_descendant_window_replaces_the_windowless_ancestor_rule(solve_text):
     assert later.instance.scenario.rules["from_t"].tolist() == [1]
 
 
+STEPPED = """
+[Scenarios]
+scenario | parent
+truce    | base
+[Controls]
+scenario | country | extra_tariff | from_period | to_period
+base     | China   | 0.5          |             | P1
+base     | China   | 2.5          | P2          |
+truce    | China   | 0            |             |
+"""
+
+
+def test_one_rule_steps_up_over_disjoint_windows(solve_text):
+    """Duty 50 % in P1, 250 % from P2: CN costs 150 in P1 and 350 after, more than AU's
+    300, so all 30 t are bought in P1: 4,500 + holding 30 = 4,530. `truce` replaces both
+    rows of the key with one windowless rule: 3,000."""
+    run = solve_text(CHINA_OR_AUSTRALIA, STEPPED)
+    assert run.tables.objective == pytest.approx(4530, rel=EXACT)
+    truce = solve_text(CHINA_OR_AUSTRALIA, STEPPED, scenario="truce")
+    assert truce.tables.objective == pytest.approx(3000, rel=EXACT)
+    assert len(truce.instance.scenario.rules) == 1
+
+
 def test_unused_offer_warning_says_in_which_periods(book):
     """CN has lead time 1 and is banned from P2: it can never deliver, for a different
     reason before and after the ban."""

@@ -1,7 +1,9 @@
 """Scenarios are data overrides: the rules in force and demand factor of one scenario.
 
 The rules in force for S are those of its chain base → … → S, where a rule of a
-descendant replaces an ancestor's rule with the same key (country, item, end_use);
+descendant replaces an ancestor's rule with the same key (country, item, end_use),
+window included. One scenario may give a key several rows with disjoint windows (a
+tariff that steps up on 1 January); a descendant's rows of that key replace them all.
 demand_factor multiplies along the chain.
 """
 
@@ -63,9 +65,12 @@ def resolve_scenario(inputs: Inputs, name: str) -> Scenario:
     lineage = chain(inputs, name)
     controls = inputs.controls
     layered = pd.concat(
-        [controls[controls["scenario"] == member] for member in lineage], ignore_index=True
-    )
-    rules = layered.drop_duplicates(subset=RULE_KEY, keep="last").reset_index(drop=True)
+        [controls[controls["scenario"] == member].assign(depth=depth)
+         for depth, member in enumerate(lineage)],
+        ignore_index=True,
+    )  # fmt: skip
+    deepest = layered.groupby(RULE_KEY)["depth"].transform("max")
+    rules = layered[layered["depth"] == deepest].drop(columns="depth").reset_index(drop=True)
     factor = 1.0
     for member in lineage:
         factor *= float(inputs.scenarios.at[member, "demand_factor"])

@@ -66,8 +66,11 @@ def _labelled(frame: pd.DataFrame, periods: list[str], columns: list[str]) -> pd
 
 def _windows(inputs: Inputs) -> pd.DataFrame:
     """Controls with window ends as period labels, blank where open, so a horizon that
-    rolls forward does not show every open window as moved."""
-    controls = inputs.controls.copy()
+    rolls forward does not show every open window as moved; `part` numbers the rows of
+    one rule (disjoint windows) in time order."""
+    key = ["scenario", "country", "item", "end_use"]
+    controls = inputs.controls.sort_values([*key, "from_t"], kind="stable")
+    controls["part"] = controls.groupby(key).cumcount() + 1
     last = len(inputs.periods) - 1
     controls["from_t"] = controls["from_t"].where(controls["from_t"] > 0)
     controls["to_t"] = controls["to_t"].where(controls["to_t"] < last)
@@ -137,7 +140,7 @@ def input_changes(old: Inputs, new: Inputs) -> pd.DataFrame:
         "Controls",
         _windows(old),
         _windows(new),
-        ["scenario", "country", "item", "end_use"],
+        ["scenario", "country", "item", "end_use", "part"],
         control_fields,
     )
     rows += _diff(

@@ -436,7 +436,7 @@ class _Validator:
         table = self.t["controls"]
         symbols = {symbol.casefold(): symbol for symbol in ELEMENTS}
         records = []
-        seen: dict[tuple, object] = {}
+        windows: dict[tuple, list[tuple[int, int, int]]] = {}
         for row in table.rows:
             scenario = BASE
             if row.get("scenario") is not None:
@@ -455,10 +455,18 @@ class _Validator:
             window = self._rule_window(row, table)
             if None in (scenario, country, item, end_use, window):
                 continue
-            key = (scenario, country, item, end_use)
-            what = f"repeats the rule ({country}, {item}, {end_use}) of scenario {scenario}"
-            if not self.first_time(seen, key, what, table, row, "country"):
+            earlier = windows.setdefault((scenario, country, item, end_use), [])
+            clash = [r for first, last, r in earlier if first <= window[1] and window[0] <= last]
+            if clash:
+                self.problems.add(
+                    f"repeats the rule ({country}, {item}, {end_use}) of scenario {scenario} "
+                    f"in overlapping periods (first in row {clash[0]}); rows of one rule need "
+                    "disjoint from_period … to_period windows",
+                    value=row.get("country"),
+                    **table.where(row, "country"),
+                )
                 continue
+            earlier.append((*window, row["_row"]))
             records.append(
                 {
                     "scenario": scenario,
