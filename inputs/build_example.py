@@ -163,12 +163,14 @@ SCENARIOS = [
     ["truce", "base", None, "General licences amount to effective removal of the April "
      "2025 controls for US users (White House fact sheet, 1 Nov 2025)"],
     ["demand-surge", "base", 1.2, "EV and wind demand 20 % above plan"],
+    ["dy-tb-ban-2028", "base", None, "China stops Dy and Tb exports from January 2028 "
+     "(the April 2025 licences apply until then): the plan builds stock through 2027"],
 ]  # fmt: skip
 
 APRIL_2025 = ["Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"]
 CONTROLS = [
     ["scenario", "country", "item", "end_use", "approval", "delay_days", "capacity_factor",
-     "cost_factor", "extra_tariff"],
+     "cost_factor", "extra_tariff", "from_period", "to_period"],
     *[["base", "China", element, "*", 0.5, 63, None, None, None] for element in APRIL_2025],
     ["base", "China", "*", "defense", 0, None, None, None, None],
     ["base", "China", "NdFeB magnet block", "*", None, None, None, None, 0.271],
@@ -177,6 +179,10 @@ CONTROLS = [
     ["heavy-ban", "China", "Tb", "*", 0, None, None, None, None],
     ["burma-disruption", "Burma", "*", "*", None, None, 0, None, None],
     *[["truce", "China", element, "*", 1, 0, None, None, None] for element in APRIL_2025],
+    *[row for element in ("Dy", "Tb") for row in (
+        ["dy-tb-ban-2028", "China", element, "*", 0.5, 63, None, None, None, None, "2027-12"],
+        ["dy-tb-ban-2028", "China", element, "*", 0, None, None, None, None, "2028-01", None],
+    )],
 ]  # fmt: skip
 
 SOURCES = [
@@ -204,6 +210,13 @@ SOURCES = [
     ["Controls", "oct-2025-reinstated", "approval 0.4, 90 days", "Ann. 57/61/62 of 9 Oct 2025 "
      "suspended by Ann. 70 until 10 Nov 2026 (chemradar, pillsburylaw); values assumed",
      "assumption"],
+    ["Controls", "dy-tb-ban-2028", "approval 0 from 2028-01", "Stress case, date assumed: "
+     "Dy and Tb are already licensed (Ann. 18, 4 Apr 2025) and Ann. 61 denies military end "
+     "users; a full stop is the escalation the October 2025 measures pointed to", "assumption"],
+    ["Controls", "dated measures in the horizon", "none before 2028-01", "Every dated "
+     "measure of the sources takes effect or lapses before 2027-01 (Section 301 magnets "
+     "1 Jan 2026; Ann. 70 suspension and IEEPA truce until 10 Nov 2026; DFARS sourcing rule "
+     "1 Jan 2027, the horizon's first period), so base rules need no window", "S"],
     ["Controls", "burma-disruption", "capacity_factor 0", "KIA seized the Kachin belt in Oct "
      "2024; China's imports from Myanmar −89 % y/y in Feb 2025 (CSIS, Reuters)", "S"],
     ["Suppliers", "China prices", "NdPr 69, Dy 239, Tb 1,010, Sm 2.82, Y 9 $/kg",

@@ -11,7 +11,7 @@ from models.grouping import group_positions
 
 
 def add_budget(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """Σ_{o,s} c[o,s]·x[o,s,t] ≤ budget_t for every period with a budget and a delivery.
+    """Σ_{o,s} c[o,s,t]·x[o,s,t] ≤ budget_t for every period with a budget and a delivery.
 
     Landed cost counts (price, duty, freight); risk cost is not spend.
     """

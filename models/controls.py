@@ -13,7 +13,7 @@ from models.stock import stock_grid
 
 
 def add_licence_cover(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """Σ_{licensed o} (1 − p[o,s])·x[o,s,t] ≤ I[p,t−1] + q[p,t], with the cover gap q ≥ 0.
+    """Σ_{licensed o} (1 − p[o,s,t])·x[o,s,t] ≤ I[p,t−1] + q[p,t], with the cover gap q ≥ 0.
 
     Stock at the start of a period must cover the licensed volume expected to be
     denied in it. Rows exist only where some delivery has a denial share > 0; written

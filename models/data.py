@@ -38,11 +38,11 @@ class ModelData:
     point: np.ndarray
     period: np.ndarray
     landed_cost_per_t: np.ndarray
-    """c[o,s] = unit_cost·cf·(1+τ) + f"""
+    """c[o,s,t] = unit_cost·cf·(1+τ) + f, with cf and τ of the rules in force in t"""
     risk_cost_per_t: np.ndarray
-    """r[o,s] = λ·(1−p)·disruption_cost"""
+    """r[o,s,t] = λ·(1−p[o,s,t])·disruption_cost"""
     denial_share: np.ndarray
-    """1 − p[o,s] on licensed pairs, 0 elsewhere: the licence-cover coefficient"""
+    """1 − p[o,s,t] where licensed in t, 0 elsewhere: the licence-cover coefficient"""
     # offers and periods (O, T)
     capacity_t: np.ndarray
     """cap[o,t]: capacity × Π capacity_factor of the end_use `*` rules in force in t"""

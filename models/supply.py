@@ -12,8 +12,8 @@ from models.grouping import group_positions
 def add_deliveries(model: pyo.ConcreteModel, data: ModelData) -> None:
     """x[i] ≥ 0 for every delivery i = (o, s, t) in the sparse set built from the data.
 
-    The set already encodes lead time (t > L[o,s]), the availability window, approval
-    p > 0, cap[o] > 0, Lanes `allowed`, and the defense exclusion of covered chains.
+    The set already encodes lead time (t > L[o,s,t]), the availability window, approval
+    p[o,s,t] > 0, cap[o,t] > 0, Lanes `allowed`, and the defense exclusion of covered chains.
     """
     model.DELIVERIES = pyo.Set(initialize=range(data.deliveries), ordered=True)
     model.buy = pyo.Var(model.DELIVERIES, domain=pyo.NonNegativeReals)

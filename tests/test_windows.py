@@ -6,6 +6,7 @@ Each docstring carries the hand computation; objectives are asserted exactly.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -300,3 +301,24 @@ def test_windows_follow_the_period_labels(book):
     controls = inputs.controls
     assert isinstance(controls, pd.DataFrame)
     assert controls[["from_t", "to_t"]].values.tolist() == [[1, 2]]
+
+
+def test_example_builds_dy_stock_before_the_2028_ban():
+    """The example's dy-tb-ban-2028: no Chinese Dy or Tb delivered in 2028, Dy oxide stock
+    at the end of 2027 well above base's, and only holding costs more than base."""
+    example = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
+    inputs = load_inputs(example)
+    runs = {
+        name: solve_scenario(inputs, resolve_scenario(inputs, name), SolveOptions()).tables
+        for name in ("base", "dy-tb-ban-2028")
+    }
+    plan = runs["dy-tb-ban-2028"].plan
+    banned = plan[(plan["country"] == "China") & plan["material"].isin(["Dy oxide", "Tb oxide"])]
+    assert not banned["period"].str.startswith("2028").any()
+    stock = {name: tables.stock.query("material == 'Dy oxide' and period == '2027-12'")
+             ["closing"].sum() for name, tables in runs.items()}  # fmt: skip
+    assert stock["dy-tb-ban-2028"] > stock["base"] + 10
+    terms = ("purchase", "tariff", "freight", "risk", "safety", "holding")
+    extra = {t: runs["dy-tb-ban-2028"].summary[t] - runs["base"].summary[t] for t in terms}
+    assert extra["holding"] > 0
+    assert all(extra[term] == pytest.approx(0, abs=1e-6) for term in extra if term != "holding")

@@ -1,12 +1,14 @@
 """Inputs + one scenario → the derived data of SPEC §2, as `ModelData` plus name tables.
 
-For each offer-site pair (o, s) with (s, material(o)) ∈ SM, over the matching rules in
-force: p = Π approval, D = max delay_days, cf = Π cost_factor, τ = tariff(country(o))
-+ Σ extra_tariff, cap[o] = capacity × Π capacity_factor of the matching end_use `*`
-rules, L = lead_time + ceil(D / period_days), c = unit_cost·cf·(1+τ) + f and
-r = λ·(1−p)·disruption_cost. A delivery x[o,s,t] exists only when t > L, t is in the
-offer's window, p > 0, cap > 0, Lanes allows (o, s) and not (s is `defense` and the
-chain of o touches a covered country). All steps are vectorised pandas.
+For each offer-site pair (o, s) with (s, material(o)) ∈ SM and period t, over the rules
+in force matching (o, s) in t: p = Π approval, D = max delay_days, cf = Π cost_factor,
+τ = tariff(country(o)) + Σ extra_tariff, cap[o,t] = capacity × Π capacity_factor of the
+matching end_use `*` rules, L = lead_time + ceil(D / period_days), c = unit_cost·cf·(1+τ)
++ f and r = λ·(1−p)·disruption_cost. A delivery x[o,s,t] exists only when t > L[o,s,t],
+t is in the offer's window, p > 0, cap > 0, Lanes allows (o, s) and not (s is `defense`
+and the chain of o touches a covered country). The window ends of the matching rules cut
+each pair's horizon into segments over which all of these are constant; every step is
+vectorised pandas over (pair, segment) rows, never a loop over offers × sites × periods.
 """
 
 from __future__ import annotations
