@@ -43,3 +43,19 @@ def test_the_workbooks_use_windows():
         rules = windowed_workbook(seed)["Controls"][1:]
         windowed += any(rule[-2] is not None or rule[-1] is not None for rule in rules)
     assert windowed >= 15
+
+
+def test_the_reference_is_independent():
+    """The reference imports neither reopt's model nor its optimizer package."""
+    import ast
+    from pathlib import Path
+
+    source = (Path(__file__).parent / "reference_lp.py").read_text()
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            modules.add((node.module or "").split(".")[0])
+    assert modules.isdisjoint({"models", "optimizer", "pyomo", "highspy", "tests"})
+    assert "scipy" in modules
