@@ -181,7 +181,8 @@ def test_comparison_workbook_has_its_sheets_and_chart(tmp_path):
     assert result.exit_code == 0, result.output
     archive = zipfile.ZipFile(target)
     chart = archive.read("xl/charts/chart1.xml").decode()
-    assert "Comparison!$A$2:$A$7" in chart and "Comparison!$D$2:$D$7" in chart
+    last = len(scenario_names(load_inputs(EXAMPLE))) + 1  # one row per scenario
+    assert f"Comparison!$A$2:$A${last}" in chart and f"Comparison!$D$2:$D${last}" in chart
     sheets = pd.read_excel(target, sheet_name=None, engine="calamine")
     assert list(sheets)[:3] == ["Dashboard", "Comparison", "Summary"]
     assert {"Plan", "Mix", "Warnings"} <= set(sheets)
