@@ -42,7 +42,10 @@ def marginal_costs(instance: Instance, solution: Solution) -> pd.DataFrame:
     )
 
 
-def _limit_rows(kind: str, subjects, periods, levels, unit: str, per_unit, step: str, per_step):
+def _limit_rows(
+    kind: str, subjects, periods, levels, unit: str, per_unit, dual=None
+) -> pd.DataFrame:
+    """Rows of one kind of limit; `dual` (default `per_unit`) decides whether it binds."""
     return pd.DataFrame(
         {
             "limit": kind,
@@ -51,18 +54,18 @@ def _limit_rows(kind: str, subjects, periods, levels, unit: str, per_unit, step:
             "limit_value": levels,
             "unit": unit,
             "saving_per_unit": per_unit,
-            "relax_by": step,
-            "saving_if_relaxed": per_step,
+            "dual": per_unit if dual is None else dual,
         }
     )
 
 
 def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
-    """Every binding limit (a dual above zero) and what relaxing it a little would save,
-    largest first.
+    """Every binding limit (a dual above zero) and its marginal value, largest first.
 
-    Relaxing means one more tonne of capacity or storage, one tonne lower stock floor,
-    one percent more budget, or one percentage point more country share.
+    `saving_per_unit` prices the first unit of relaxation only (one more tonne of
+    capacity or storage, one tonne lower floor, one more unit of budget, one percentage
+    point more country share); what a stated relaxation saves is in `plan.savings`, by
+    re-solving.
     """
     data, periods, points = instance.data, instance.inputs.periods, instance.points
     currency = instance.inputs.settings.currency
@@ -70,29 +73,26 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
     keys = np.asarray(solution.keys.get("con_capacity", []), dtype=np.int64)
     if len(keys):
         offers = instance.offers.iloc[keys // data.periods]
-        saving = -solution.duals["con_capacity"]
         frames.append(_limit_rows(
             "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
             [periods[t] for t in keys % data.periods], offers["cap"].to_numpy(), "t",
-            saving, "1 t", saving,
+            -solution.duals["con_capacity"],
         ))  # fmt: skip
     budget = np.asarray(solution.keys.get("con_budget", []), dtype=np.int64)
     if len(budget):
-        saving = -solution.duals["con_budget"]
-        level = data.budget[budget]
         frames.append(_limit_rows(
-            "period budget", "landed spend", [periods[t] for t in budget], level, currency,
-            saving, "1 % of the budget", saving * level * 0.01,
+            "period budget", "landed spend", [periods[t] for t in budget], data.budget[budget],
+            currency, -solution.duals["con_budget"],
         ))  # fmt: skip
     caps = np.asarray(solution.keys.get("con_share", []), dtype=np.int64)
     if len(caps):
         shares = instance.shares.iloc[caps]
         total = np.bincount(data.material, weights=buy, minlength=len(instance.inputs.materials))
-        saving = -solution.duals["con_share"]
         frames.append(_limit_rows(
             "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
-            "all periods", shares["limit"].to_numpy(), "share", saving,
-            "1 percentage point", saving * total[shares["material_code"].to_numpy()] * 0.01,
+            "all periods", shares["limit"].to_numpy(), "percentage point",
+            -solution.duals["con_share"] * total[shares["material_code"].to_numpy()] * 0.01,
+            -solution.duals["con_share"],
         ))  # fmt: skip
     for name, kind, sign, level in (
         ("con_floor", "stock floor", 1.0, data.min_t),
@@ -100,17 +100,16 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
     ):
         where = np.asarray(solution.keys.get(name, []), dtype=np.int64).reshape(-1, 2)
         if len(where):
-            saving = sign * solution.duals[name]
             subject = points["site"] + " / " + points["material"]
             frames.append(_limit_rows(
                 kind, subject.to_numpy()[where[:, 0]], [periods[t] for t in where[:, 1]],
-                level[where[:, 0]], "t", saving, "1 t", saving,
+                level[where[:, 0]], "t", sign * solution.duals[name],
             ))  # fmt: skip
     if not frames:
-        return _limit_rows("", [], [], [], "", [], "", [])
+        return _limit_rows("", [], [], [], "", []).drop(columns="dual")
     limits = pd.concat(frames, ignore_index=True)
-    limits = limits[limits["saving_per_unit"] > TOLERANCE]
-    return limits.sort_values("saving_if_relaxed", ascending=False, kind="stable").reset_index(
+    limits = limits[limits["dual"] > TOLERANCE].drop(columns="dual")
+    return limits.sort_values("saving_per_unit", ascending=False, kind="stable").reset_index(
         drop=True
     )
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.domain.derive import Instance, chain_countries
-from optimizer.plan import insights
+from optimizer.plan import insights, spend
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
@@ -37,6 +37,8 @@ class PlanTables:
     warnings: list[Problem] = field(default_factory=list)
     marginal_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
     limits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    savings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """exact savings of stated relaxations of the binding limits (`plan.savings`)"""
     unused: pd.DataFrame = field(default_factory=pd.DataFrame)
     exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
     licensed_by: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -248,6 +250,8 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
     measures = {
         "objective": solution.objective,
         **terms,
+        "cash_spend": spend.cash_spend(terms),
+        "penalties": spend.penalties(terms),
         "shortfall_t": float(values.shortfall.sum()),
         "purchased_t": purchased,
         "licensed_share": licensed / purchased if purchased else 0.0,

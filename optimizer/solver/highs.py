@@ -59,6 +59,72 @@ class Solution:
     keys: dict[str, list] = field(default_factory=dict)
     """component name → its index keys, aligned with `values` or `duals`"""
     timings: dict[str, float] = field(default_factory=dict)
+    warm: WarmModel | None = None
+    """the solved HiGHS model, kept for re-solves when `solve(..., keep=True)`"""
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A change to one constraint row: its bounds shifted, and a constant added to the
+    coefficients of some columns of a variable component (a share cap's new share)."""
+
+    component: str
+    position: int
+    """the row's position among the component's keys"""
+    lower: float = 0.0
+    upper: float = 0.0
+    variable: str = ""
+    members: tuple[int, ...] = ()
+    """positions within `variable` whose coefficient in this row changes by `coefficient`"""
+    coefficient: float = 0.0
+
+
+class WarmModel:
+    """A solved HiGHS model that re-solves with some rows changed, from its last basis.
+
+    Each re-solve applies the changes, runs HiGHS, and undoes them, so every answer is
+    the optimum of the original model with only those changes.
+    """
+
+    def __init__(self, highs: highspy.Highs, compiled: StandardForm, threads: int) -> None:
+        self.highs, self.compiled, self.threads = highs, compiled, threads
+        self.rows = compiled.matrix.tocsr()
+
+    def _coefficients(self, change: RowChange, row: int) -> list[tuple[int, float, float]]:
+        """(column, old, new) of the changed coefficients of `row`."""
+        if not change.members:
+            return []
+        start = self.compiled.columns[change.variable][0]
+        line = self.rows[[row], :].toarray().ravel()
+        columns = [start + member for member in change.members]
+        return [(col, float(line[col]), float(line[col]) + change.coefficient) for col in columns]
+
+    def objective_with(self, changes: list[RowChange]) -> float | None:
+        """The optimal objective with `changes` applied (None when HiGHS finds no optimum)."""
+        compiled, highs = self.compiled, self.highs
+        undo: list[tuple[int, float, float, list[tuple[int, float, float]]]] = []
+        for change in changes:
+            row = int(compiled.row_of[change.component][change.position])
+            if row < 0:
+                continue
+            lower, upper = float(compiled.row_lower[row]), float(compiled.row_upper[row])
+            entries = self._coefficients(change, row)
+            _checked(
+                "a row's bounds",
+                highs.changeRowBounds(row, lower + change.lower, upper + change.upper),
+            )
+            for col, _, new in entries:
+                _checked("a coefficient", highs.changeCoeff(row, col, new))
+            undo.append((row, lower, upper, entries))
+        try:
+            _run(highs, self.threads)
+            optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            return float(highs.getInfo().objective_function_value) if optimal else None
+        finally:
+            for row, lower, upper, entries in reversed(undo):
+                _checked("a row's bounds", highs.changeRowBounds(row, lower, upper))
+                for col, old, _ in entries:
+                    _checked("a coefficient", highs.changeCoeff(row, col, old))
 
 
 class NotSolved(Exception):
@@ -205,11 +271,12 @@ def solve(
     model: pyo.ConcreteModel,
     options: SolveOptions | None = None,
     progress: Callable[[str, float], None] | None = None,
+    keep: bool = False,
 ) -> Solution:
     """Solve to optimality or raise `NotSolved` with the status (and conflict).
 
     `progress(stage, seconds)` hears of the hand-off before HiGHS starts, and of the
-    solve when it ends.
+    solve when it ends. `keep` keeps the solved model in `Solution.warm` for re-solves.
     """
     options = options or SolveOptions()
     report = progress or (lambda stage, seconds: None)
@@ -243,6 +310,8 @@ def solve(
         "solve": solved - passed,
         "extract": time.perf_counter() - solved,
     }
+    if keep:
+        solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
     return solution
 
 
