@@ -56,7 +56,9 @@ def stated(instance: Instance, limit: str, subject: str) -> dict[str, np.ndarray
         return {"budget": _where(mask, data.budget, data.budget * 1.1)}
     assert limit == "country share cap", limit
     country, material = subject.split(" share of ")
-    mask = ((instance.shares["country"] == country) & (instance.shares["material"] == material)).to_numpy()
+    mask = (
+        (instance.shares["country"] == country) & (instance.shares["material"] == material)
+    ).to_numpy()
     return {"share_limit": _where(mask, data.share_limit, np.minimum(data.share_limit + 0.05, 1.0))}
 
 

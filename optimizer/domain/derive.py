@@ -231,7 +231,7 @@ def _unused_offer_warnings(
         elif cap[offer.Index] <= 0:
             reason = "its capacity is 0 in this scenario"
         elif not flags.at[offer.Index, "approved"]:
-            reason = "its licence approval is 0 (export ban) in this scenario"
+            reason = "a Controls rule sets its licence approval to 0 for every site that needs it"
         elif not flags.at[offer.Index, "allowed"]:
             reason = "Lanes forbid every site that needs it"
         elif flags.at[offer.Index, "excluded"]:

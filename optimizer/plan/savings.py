@@ -75,13 +75,20 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
         capacity[offer] *= 1 + CAPACITY_STEP
         added = CAPACITY_STEP * data.capacity_t[offer, periods]
         record = instance.offers.iloc[int(offer)]
-        found.append(Relaxation(
-            "supplier capacity", f"{record['supplier']} / {record['material']}",
-            f"+{CAPACITY_STEP:.0%} capacity in every period",
-            int((saving[rows] > TOLERANCE).sum()), float(saving[rows] @ added),
-            dataclasses.replace(data, capacity_t=capacity),
-            tuple(RowChange("con_capacity", int(r), upper=float(a)) for r, a in zip(rows, added, strict=True)),
-        ))  # fmt: skip
+        found.append(
+            Relaxation(
+                "supplier capacity",
+                f"{record['supplier']} / {record['material']}",
+                f"+{CAPACITY_STEP:.0%} capacity in every period",
+                int((saving[rows] > TOLERANCE).sum()),
+                float(saving[rows] @ added),
+                dataclasses.replace(data, capacity_t=capacity),
+                tuple(
+                    RowChange("con_capacity", int(r), upper=float(a))
+                    for r, a in zip(rows, added, strict=True)
+                ),
+            )
+        )
     return found
 
 
@@ -95,18 +102,35 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
         subject = f"{points.at[point, 'site']} / {points.at[point, 'material']}"
         if name == "con_floor":
             level = float(data.min_t[point])
-            relaxed = dataclasses.replace(data, min_t=np.where(np.arange(data.points) == point, 0.0, data.min_t))
-            words, changes = f"remove the stock floor of {level:,.3f} t", [RowChange(name, int(r), lower=-level) for r in rows]
+            relaxed = dataclasses.replace(
+                data, min_t=np.where(np.arange(data.points) == point, 0.0, data.min_t)
+            )
+            words, changes = (
+                f"remove the stock floor of {level:,.3f} t",
+                [RowChange(name, int(r), lower=-level) for r in rows],
+            )
             step = level
         else:
             level = float(data.max_t[point])
             step = STORAGE_STEP * level
-            relaxed = dataclasses.replace(data, max_t=np.where(np.arange(data.points) == point, level + step, data.max_t))
-            words, changes = f"+{STORAGE_STEP:.0%} storage ({level:,.3f} t → {level + step:,.3f} t)", [RowChange(name, int(r), upper=step) for r in rows]
-        found.append(Relaxation(
-            "stock floor" if name == "con_floor" else "storage max", subject, words,
-            int((saving[rows] > TOLERANCE).sum()), float(saving[rows].sum() * step), relaxed, tuple(changes),
-        ))  # fmt: skip
+            relaxed = dataclasses.replace(
+                data, max_t=np.where(np.arange(data.points) == point, level + step, data.max_t)
+            )
+            words, changes = (
+                f"+{STORAGE_STEP:.0%} storage ({level:,.3f} t → {level + step:,.3f} t)",
+                [RowChange(name, int(r), upper=step) for r in rows],
+            )
+        found.append(
+            Relaxation(
+                "stock floor" if name == "con_floor" else "storage max",
+                subject,
+                words,
+                int((saving[rows] > TOLERANCE).sum()),
+                float(saving[rows].sum() * step),
+                relaxed,
+                tuple(changes),
+            )
+        )
     return found
 
 
@@ -119,12 +143,17 @@ def _budgets(instance: Instance, solution: Solution) -> list[Relaxation]:
         level = float(data.budget[t])
         budget = data.budget.copy()
         budget[t] = level * (1 + BUDGET_STEP)
-        found.append(Relaxation(
-            "period budget", f"budget of {instance.inputs.periods[t]}",
-            f"+{BUDGET_STEP:.0%} budget ({level:,.0f} → {budget[t]:,.0f} {currency})", 1,
-            float(saving[row] * BUDGET_STEP * level), dataclasses.replace(data, budget=budget),
-            (RowChange("con_budget", int(row), upper=BUDGET_STEP * level),),
-        ))  # fmt: skip
+        found.append(
+            Relaxation(
+                "period budget",
+                f"budget of {instance.inputs.periods[t]}",
+                f"+{BUDGET_STEP:.0%} budget ({level:,.0f} → {budget[t]:,.0f} {currency})",
+                1,
+                float(saving[row] * BUDGET_STEP * level),
+                dataclasses.replace(data, budget=budget),
+                (RowChange("con_budget", int(row), upper=BUDGET_STEP * level),),
+            )
+        )
     return found
 
 
@@ -141,12 +170,25 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
         limits[k] = level + step
         members = np.flatnonzero(data.material == data.share_material[k])
         record = instance.shares.iloc[k]
-        found.append(Relaxation(
-            "country share cap", f"{record['country']} share of {record['material']}",
-            f"cap +{step * 100:.0f} percentage points ({level:.0%} → {level + step:.0%})", data.periods,
-            float(saving[row] * step * buy[members].sum()), dataclasses.replace(data, share_limit=limits),
-            (RowChange("con_share", int(row), variable="buy", members=tuple(members.tolist()), coefficient=-step),),
-        ))  # fmt: skip
+        found.append(
+            Relaxation(
+                "country share cap",
+                f"{record['country']} share of {record['material']}",
+                f"cap +{step * 100:.0f} percentage points ({level:.0%} → {level + step:.0%})",
+                data.periods,
+                float(saving[row] * step * buy[members].sum()),
+                dataclasses.replace(data, share_limit=limits),
+                (
+                    RowChange(
+                        "con_share",
+                        int(row),
+                        variable="buy",
+                        members=tuple(members.tolist()),
+                        coefficient=-step,
+                    ),
+                ),
+            )
+        )
     return found
 
 
@@ -176,7 +218,15 @@ def savings(
         saving = np.nan if after is None else solution.objective - after
         if saving == saving and abs(saving) <= TOLERANCE * max(1.0, abs(solution.objective)):
             saving = 0.0
-        rows.append((relaxation.limit, relaxation.subject, relaxation.relaxation,
-                     relaxation.binding_periods, saving, after))  # fmt: skip
+        rows.append(
+            (
+                relaxation.limit,
+                relaxation.subject,
+                relaxation.relaxation,
+                relaxation.binding_periods,
+                saving,
+                after,
+            )
+        )
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.sort_values("saving", ascending=False, kind="stable").reset_index(drop=True)

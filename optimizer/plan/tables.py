@@ -38,6 +38,8 @@ class PlanTables:
     marginal_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
     limits: pd.DataFrame = field(default_factory=pd.DataFrame)
     savings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    countries: tuple[str, ...] = ()
+    """the input's countries in sheet order (each keeps one chart colour)"""
     """exact savings of stated relaxations of the binding limits (`plan.savings`)"""
     unused: pd.DataFrame = field(default_factory=pd.DataFrame)
     exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -283,6 +285,7 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         mix=_mix(instance, values),
         capacity=_capacity(instance, solution, values),
         warnings=warnings,
+        countries=tuple(instance.inputs.countries.index),
     )
     if not analyses:
         return tables

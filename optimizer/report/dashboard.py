@@ -18,17 +18,30 @@ from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import spend
 from optimizer.plan.tables import COST_TERMS, PlanTables
-from optimizer.report.writer import Column, Writer
+from optimizer.report.writer import FOOTER, Column, Writer, print_setup, safe_text
 
 CHART_DATA = "Chart data"
 STOCK_CHARTS = 6
 """Materials with a stock chart (the most bought ones)."""
 TOP_SAVINGS = 5
 COUNTRY_COLOURS = (
-    "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1",
-    "#FF9DA7", "#9C755F", "#BAB0AC", "#17BECF", "#8C564B", "#000000", "#BCBD22",
-)  # fmt: skip
-"""Distinct colours (Tableau 10 and more), one per country in the order of the Mix sheet."""
+    "#4E79A7",
+    "#F28E2B",
+    "#E15759",
+    "#76B7B2",
+    "#59A14F",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
+    "#BAB0AC",
+    "#17BECF",
+    "#8C564B",
+    "#000000",
+    "#BCBD22",
+)
+"""Distinct colours (Tableau 10 and more), one per country in the order of the input's
+Countries sheet, so a country has the same colour in every plan of the same input."""
 CHARTS_WIDTH = 960
 """Pixels: about the width of the Dashboard's columns A–D."""
 STOCK_LINES = (
@@ -36,7 +49,7 @@ STOCK_LINES = (
     ("stock floor, sum of min (t)", "min", "#E15759"),
     ("licence cover needed (t)", "cover_needed", "#F28E2B"),
 )
-WRAP_AT = 48
+WRAP_AT = 60
 """Dashboard text longer than this wraps in its cell."""
 DASHBOARD_FORMATS = {"money": "#,##0", "t": "#,##0.0", "share": "0.0%", "text": "@", "int": "#,##0"}
 
@@ -61,6 +74,7 @@ def _page(sheet: Worksheet, portrait: bool = False) -> None:
     sheet.fit_to_pages(1, 1)
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     sheet.hide_gridlines(2)
+    sheet.set_footer(FOOTER)
 
 
 class _Board:
@@ -71,11 +85,18 @@ class _Board:
         self.widths: dict[int, int] = {}
         book = writer.book
         self.bold = book.add_format({"bold": True, "font_size": 11})
-        # vcenter keeps these formats distinct from the data sheets' (see Writer.numbers)
-        self.formats = {kind: book.add_format({"num_format": fmt, "valign": "vcenter"}) for kind, fmt in DASHBOARD_FORMATS.items()}
-        self.strong = {kind: book.add_format({"num_format": fmt, "bold": True, "top": 1}) for kind, fmt in DASHBOARD_FORMATS.items()}  # fmt: skip
+        # valign top keeps these formats distinct from the data sheets' (see Writer.numbers)
+        self.formats = {
+            kind: book.add_format({"num_format": fmt, "valign": "top"})
+            for kind, fmt in DASHBOARD_FORMATS.items()
+        }
+        self.strong = {
+            kind: book.add_format({"num_format": fmt, "bold": True, "top": 1})
+            for kind, fmt in DASHBOARD_FORMATS.items()
+        }
         self.wrap = book.add_format({"text_wrap": True, "valign": "top", "italic": True})
         self.long = book.add_format({"text_wrap": True, "valign": "top"})
+        self.short = book.add_format({"valign": "top"})
 
     def note(self, col: int, text: str) -> None:
         self.widths[col] = max(self.widths.get(col, 0), min(len(text), 60) + 2)
@@ -94,7 +115,8 @@ class _Board:
             self.sheet.write_string(row, col, text, self.long)
             self.sheet.set_row(row, 15 * min(-(-len(text) // (WRAP_AT - 4)), 4))
         else:
-            self.writer.cell(self.sheet, row, col, text, "text")
+            shown, quoted = safe_text(text)
+            self.sheet.write_string(row, col, shown, self.writer.quoted if quoted else self.short)
         self.note(col, text[:WRAP_AT])
 
     def heading(self, row: int, text: str) -> int:
@@ -196,17 +218,26 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
     shares = top_shares(tables)
     row = board.table(
         row,
-        [Column("material"), Column("shipping country"), Column("share of tonnes", "share"),
-         Column("HHI (0–10,000)", "int")],
+        [
+            Column("material"),
+            Column("shipping country"),
+            Column("share of tonnes", "share"),
+            Column("HHI (0–10,000)", "int"),
+        ],
         list(shares.itertuples(index=False, name=None)),
-    )  # fmt: skip
+    )
     row = board.heading(row, f"Five limits whose relaxation saves most (re-solved, {currency})")
     best = tables.savings.head(TOP_SAVINGS) if len(tables.savings) else pd.DataFrame()
     row = board.table(
         row,
-        [Column("limit"), Column("subject"), Column("relaxation"), Column(f"saving ({currency})", "money")],
+        [
+            Column("limit"),
+            Column("subject"),
+            Column("relaxation"),
+            Column(f"saving ({currency})", "money"),
+        ],
         [(r["limit"], r["subject"], r["relaxation"], r["saving"]) for _, r in best.iterrows()],
-    )  # fmt: skip
+    )
     board.widths[3] = max(board.widths.get(3, 0), 16)
     board.fit(3)
     _charts(writer, sheet, tables, row)
@@ -234,7 +265,13 @@ def _stock_lines(tables: PlanTables) -> dict[str, pd.DataFrame]:
 
 def _axes(chart: object, y_title: str, y_format: str, x_title: str = "period") -> None:
     chart.set_x_axis({"name": x_title, "num_font": {"rotation": -45, "size": 7}})  # type: ignore[attr-defined]
-    chart.set_y_axis({"name": y_title, "num_format": y_format, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})  # type: ignore[attr-defined]  # fmt: skip
+    chart.set_y_axis(
+        {
+            "name": y_title,
+            "num_format": y_format,
+            "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+        }
+    )  # type: ignore[attr-defined]
     chart.set_legend({"position": "bottom", "font": {"size": 8}})  # type: ignore[attr-defined]
 
 
@@ -251,11 +288,21 @@ def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables, row: int) -> N
     end = _block(writer, data, 0, purchases, "t")
     data.set_column(1, max(len(purchases.columns), 4), 16)
     chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
+    position = {country: index for index, country in enumerate(tables.countries)}
     for col in range(1, len(purchases.columns)):
-        colour = COUNTRY_COLOURS[(col - 1) % len(COUNTRY_COLOURS)]
-        chart.add_series({**_series(CHART_DATA, 0, 1, len(purchases), col),
-                          "fill": {"color": colour}, "border": {"none": True}, "gap": 40})  # fmt: skip
-    chart.set_title({"name": "Tonnes bought per period, by shipping country", "name_font": {"size": 11}})
+        country = str(purchases.columns[col])
+        colour = COUNTRY_COLOURS[position.get(country, col) % len(COUNTRY_COLOURS)]
+        chart.add_series(
+            {
+                **_series(CHART_DATA, 0, 1, len(purchases), col),
+                "fill": {"color": colour},
+                "border": {"none": True},
+                "gap": 40,
+            }
+        )
+    chart.set_title(
+        {"name": "Tonnes bought per period, by shipping country", "name_font": {"size": 11}}
+    )
     _axes(chart, "tonnes (t)", "#,##0")
     chart.set_size({"width": CHARTS_WIDTH, "height": 330})
     sheet.insert_chart(row, 0, chart)
@@ -266,14 +313,22 @@ def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables, row: int) -> N
         last = _block(writer, data, first, lines, "t") - 1
         stock = writer.book.add_chart({"type": "line"})
         for col, (_, _, colour) in enumerate(STOCK_LINES, start=1):
-            stock.add_series({**_series(CHART_DATA, first, first + 1, last, col),
-                              "line": {"color": colour, "width": 1.75}})  # fmt: skip
-        stock.set_title({"name": f"{material}: stock, floor and licence cover (t)", "name_font": {"size": 10}})
+            stock.add_series(
+                {
+                    **_series(CHART_DATA, first, first + 1, last, col),
+                    "line": {"color": colour, "width": 1.75},
+                }
+            )
+        stock.set_title(
+            {"name": f"{material}: stock, floor and licence cover (t)", "name_font": {"size": 10}}
+        )
         _axes(stock, "tonnes (t)", "#,##0.0", "")
         stock.set_size({"width": CHARTS_WIDTH // 3, "height": 290})
-        sheet.insert_chart(top + 15 * (index // 3), 0, stock,
-                           {"x_offset": (CHARTS_WIDTH // 3) * (index % 3)})  # fmt: skip
+        sheet.insert_chart(
+            top + 15 * (index // 3), 0, stock, {"x_offset": (CHARTS_WIDTH // 3) * (index % 3)}
+        )
         row = last + 2
+    print_setup(data, row, max(len(purchases.columns), len(STOCK_LINES) + 1))
 
 
 def write_comparison_dashboard(
@@ -288,39 +343,69 @@ def write_comparison_dashboard(
     _page(sheet)
     title = writer.book.add_format({"bold": True, "font_size": 14})
     sheet.write_string(0, 0, "Scenarios compared", title)
-    sheet.write_string(1, 0, f"cash spend, modelled costs, shortfall and exposure per scenario ({currency})")
+    sheet.write_string(
+        1, 0, f"cash spend, modelled costs, shortfall and exposure per scenario ({currency})"
+    )
     merged = table.merge(highlights, on="scenario", how="left")
-    modelled = pd.to_numeric(merged["objective"], errors="coerce") - pd.to_numeric(merged["cash_spend"], errors="coerce")
+    modelled = pd.to_numeric(merged["objective"], errors="coerce") - pd.to_numeric(
+        merged["cash_spend"], errors="coerce"
+    )
     columns = [
-        Column("scenario"), Column("status"), Column(f"cash spend ({currency})", "money"),
-        Column(f"modelled, not cash ({currency})", "money"), Column(f"objective ({currency})", "money"),
-        Column("objective vs base", "share"), Column("shortfall (t)", "t"),
-        Column("expected denied (t)", "t"), Column("licensed share", "share"),
-        Column("limit whose relaxation saves most"), Column(f"its saving ({currency})", "money"),
-    ]  # fmt: skip
-    rows = list(zip(
-        merged["scenario"], merged["status"], merged["cash_spend"], modelled, merged["objective"],
-        merged["change_vs_base_pct"], merged["shortfall_t"], merged["expected_denied_t"],
-        merged["licensed_share"], merged["top_limit"], merged["top_limit_saving"], strict=True,
-    ))  # fmt: skip
+        Column("scenario"),
+        Column("status"),
+        Column(f"cash spend ({currency})", "money"),
+        Column(f"modelled, not cash ({currency})", "money"),
+        Column(f"objective ({currency})", "money"),
+        Column("objective vs base", "share"),
+        Column("shortfall (t)", "t"),
+        Column("expected denied (t)", "t"),
+        Column("licensed share", "share"),
+        Column("limit whose relaxation saves most"),
+        Column(f"its saving ({currency})", "money"),
+    ]
+    rows = list(
+        zip(
+            merged["scenario"],
+            merged["status"],
+            merged["cash_spend"],
+            modelled,
+            merged["objective"],
+            merged["change_vs_base_pct"],
+            merged["shortfall_t"],
+            merged["expected_denied_t"],
+            merged["licensed_share"],
+            merged["top_limit"],
+            merged["top_limit_saving"],
+            strict=True,
+        )
+    )
     board.heading(3, "Scenarios")
     end = board.table(4, columns, rows)
     board.widths[0] = max(board.widths.get(0, 0), 14)
     board.fit(len(columns) - 1)
     count = len(table)
     cost = writer.book.add_chart({"type": "bar", "subtype": "stacked"})
-    for index, term in enumerate(term for term in COST_TERMS if term in spend.CASH_TERMS and term in table):
+    for index, term in enumerate(
+        term for term in COST_TERMS if term in spend.CASH_TERMS and term in table
+    ):
         series = _series("Comparison", 0, 1, count, table.columns.get_loc(term))
-        cost.add_series({**series, "name": spend.words(term), "fill": {"color": COUNTRY_COLOURS[index]}})
+        cost.add_series(
+            {**series, "name": spend.words(term), "fill": {"color": COUNTRY_COLOURS[index]}}
+        )
     cost.set_title({"name": f"Cash spend by scenario (M {currency})", "name_font": {"size": 11}})
-    cost.set_x_axis({"name": f"M {currency}", "num_format": '#,##0,,'})
+    cost.set_x_axis({"name": f"M {currency}", "num_format": "#,##0,,"})
     cost.set_y_axis({"reverse": True})
     cost.set_legend({"position": "bottom"})
     cost.set_size({"width": 620, "height": 60 + 38 * count})
     sheet.insert_chart(end + 1, 0, cost)
     short = writer.book.add_chart({"type": "bar"})
-    short.add_series({**_series("Comparison", 0, 1, count, table.columns.get_loc("shortfall_t")),
-                      "name": "shortfall (t)", "fill": {"color": COUNTRY_COLOURS[2]}})  # fmt: skip
+    short.add_series(
+        {
+            **_series("Comparison", 0, 1, count, table.columns.get_loc("shortfall_t")),
+            "name": "shortfall (t)",
+            "fill": {"color": COUNTRY_COLOURS[2]},
+        }
+    )
     short.set_title({"name": "Demand not met by scenario (t)", "name_font": {"size": 11}})
     short.set_x_axis({"name": "tonnes (t)", "num_format": "#,##0"})
     short.set_y_axis({"reverse": True})

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import xlsxwriter
 
-from optimizer.plan.changes import Changes
 from optimizer.plan import spend
+from optimizer.plan.changes import Changes
 from optimizer.plan.tables import COST_TERMS, PlanTables
 from optimizer.problems import Problem, show_value
 from optimizer.report.dashboard import write_plan_dashboard
 from optimizer.report.targets import atomic_file
 from optimizer.report.writer import (
+    FOOTER,
     WORKBOOK_OPTIONS,
     Column,
     Writer,
@@ -68,6 +69,7 @@ def write_summary(writer: Writer, summary: dict[str, object]) -> None:
     sheet.set_landscape()
     sheet.fit_to_pages(1, 1)
     sheet.print_area(0, 0, len(summary), 2)
+    sheet.set_footer(FOOTER)
 
 
 METRIC_WORDS = {

@@ -166,6 +166,10 @@ class Writer:
         splice(path, self.bulk)
 
 
+FOOTER = "&L&A&RPage &P of &N"
+"""Every printed page: the sheet's name on the left, its page number on the right."""
+
+
 def print_setup(sheet: Worksheet, rows: int, columns: int) -> None:
     """Data sheets print landscape on A4, all columns on one page wide, the header row
     repeated on every page, with gridlines and page numbers."""
@@ -176,7 +180,7 @@ def print_setup(sheet: Worksheet, rows: int, columns: int) -> None:
     sheet.print_area(0, 0, max(rows, 1), max(columns - 1, 0))
     sheet.hide_gridlines(0)
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    sheet.set_footer("&L&A&RPage &P of &N")
+    sheet.set_footer(FOOTER)
 
 
 def _shown(value: object) -> str:
