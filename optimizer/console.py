@@ -40,6 +40,13 @@ class StageLog:
             self.pending = []
 
 
+def _warning(problem: Problem) -> str:
+    """A warning in one line; a whole row is named `row 5`, not as the cell `Sheet!5`."""
+    if problem.row is not None and problem.column_index is None:
+        return f"row {problem.row}: {problem.message}"
+    return problem.render()
+
+
 def warning_lines(warnings: list[Problem], file: str) -> list[str]:
     """Every warning, most important first: the plan's own (unmet demand, then unmet
     floors, cover and end targets, in that order) before those about the input,
@@ -51,10 +58,10 @@ def warning_lines(warnings: list[Problem], file: str) -> list[str]:
     lines = [f"{len(warnings)} warning(s):"]
     if plan:
         lines.append("  about the plan:")
-        lines += [f"    {problem.render()}" for problem in plan]
+        lines += [f"    {_warning(problem)}" for problem in plan]
     for sheet in sheets:
         lines.append(f"  about {file}, sheet {sheet}:")
-        lines += [f"    {problem.render()}" for problem in warnings if problem.sheet == sheet]
+        lines += [f"    {_warning(problem)}" for problem in warnings if problem.sheet == sheet]
     return lines
 
 

@@ -91,9 +91,7 @@ class Problem:
     def render(self, file: str | None = None) -> str:
         """One line: `file: Sheet!F7 column: "value" message`."""
         parts = []
-        if self.row is not None and self.column_index is None and self.sheet is not None:
-            parts.append(f"{self.sheet} row {self.row}:")
-        elif self.cell and self.column:
+        if self.cell and self.column:
             parts += [self.cell, self.column + ":"]
         elif self.cell:
             parts.append(self.cell + ":")

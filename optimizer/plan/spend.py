@@ -26,7 +26,7 @@ TERM_WORDS = {
     "risk": "supply-risk cost (expected, not paid)",
     "holding": "holding cost of stock",
     "shortage": "shortage penalty (unmet demand, not paid)",
-    "safety": "safety-stock penalty (floor, licence cover, end target; not paid)",
+    "safety": "safety-stock penalty (not paid)",
     "salvage": "salvage value of stock left at the end",
 }
 

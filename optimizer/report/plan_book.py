@@ -46,13 +46,13 @@ def warning_rows(warnings: Sequence[Problem]) -> list[list[object]]:
 
 
 def write_summary(writer: Writer, summary: dict[str, object]) -> None:
-    """The Summary sheet, each value in the format of its metric."""
+    """The Summary sheet (SPEC §4: `metric`, `value`), each value in the format of its
+    metric and each metric explained in words in a note on its name; one printed page."""
     sheet = writer.book.add_worksheet("Summary")
     wrap = writer.book.add_format({"text_wrap": True, "valign": "top"})
     sheet.set_column(0, 0, max(len(metric) for metric in summary) + 2)
     sheet.set_column(1, 1, 34)
-    sheet.set_column(2, 2, 70)
-    for col, name in enumerate(("metric", "value", "meaning")):
+    for col, name in enumerate(("metric", "value")):
         sheet.write_string(0, col, name, writer.header)
     for row, (metric, value) in enumerate(summary.items(), start=1):
         sheet.write_string(row, 0, metric)
@@ -63,12 +63,12 @@ def write_summary(writer: Writer, summary: dict[str, object]) -> None:
             writer.cell(sheet, row, 1, value, kind_of(metric))
         meaning = metric_words(metric, writer.currency)
         if meaning:
-            sheet.write_string(row, 2, meaning, wrap)
+            sheet.write_comment(row, 0, meaning, {"x_scale": 2.2, "y_scale": 0.6})
     sheet.freeze_panes(1, 0)
     sheet.set_paper(9)
-    sheet.set_landscape()
+    sheet.set_portrait()
     sheet.fit_to_pages(1, 1)
-    sheet.print_area(0, 0, len(summary), 2)
+    sheet.print_area(0, 0, len(summary), 1)
     sheet.set_footer(FOOTER)
 
 
