@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -358,3 +359,68 @@ def test_dashboard_and_summary_print_on_one_page_each(plan_workbook, tmp_path):
     assert len(plan) < 80, counts
     compared = pages_per_sheet(pdf_pages(tmp_path / "whatif.pdf"))
     assert (compared["Dashboard"], compared["Summary"]) == (1, 1), compared
+
+
+def test_cash_spend_is_purchase_tariff_freight_everywhere(plan_workbook, tmp_path):
+    """Summary, --json and the comparison carry cash spend and penalties; the SPEC §4
+    metrics keep their names."""
+    summary = dict(
+        openpyxl.load_workbook(plan_workbook)["Summary"].iter_rows(min_row=2, values_only=True)
+    )
+    assert summary["cash_spend"] == pytest.approx(
+        summary["purchase"] + summary["tariff"] + summary["freight"], rel=1e-12
+    )
+    assert summary["penalties"] == pytest.approx(summary["shortage"] + summary["safety"])
+    record = json.loads(
+        CliRunner().invoke(cli, [*EXAMPLE_SOLVE, "-o", str(tmp_path / "p.xlsx"), "--json"]).stdout
+    )
+    assert record["cash_spend"] == summary["cash_spend"]
+    assert record["objective"] == summary["objective"]
+
+
+def test_console_prints_every_warning_most_important_first(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["solve", "inputs/example.xlsx", "-o", str(tmp_path / "p.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith("warning(s):"))
+    count = int(lines[start].split()[0])
+    listed = [line for line in lines[start + 1 :] if line.startswith("    ")]
+    assert count == len(listed) == 5
+    assert "below its floor" in listed[0] and "unused supplier" in listed[-1]
+    assert listed[-1].strip().startswith("row 5: ") and "Suppliers!5" not in result.stderr
+    assert "export ban" not in result.stderr
+    assert "cash spend" in result.stdout and "modelled costs" in result.stdout
+
+
+def test_every_offered_method_gives_a_checked_plan(solve_text):
+    """No advertised `--method` fails: each solves the worked example to its optimum."""
+    from optimizer.domain.scenarios import resolve_scenario
+    from optimizer.pipeline import solve_scenario
+    from optimizer.solver.options import METHODS, SolveOptions
+
+    assert "pdlp" not in METHODS
+    base = solve_text(WORKED_EXAMPLE)
+    inputs = base.instance.inputs
+    for method in METHODS:
+        run = solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions(method=method))
+        assert run.tables.objective == pytest.approx(7_057_142.857142857, rel=1e-9), method
+
+
+def test_dashboard_lists_every_cost_term_generically(monkeypatch):
+    """A cost term added to COST_TERMS appears on the Dashboard without an edit there."""
+    from optimizer.report import dashboard
+
+    monkeypatch.setattr(dashboard, "COST_TERMS", (*dashboard.COST_TERMS, "salvage", "fixed"))
+    summary = {"currency": "USD", "objective": 100.0, "cash_spend": 75.0, "purchase": 60.0,
+               "tariff": 5.0, "freight": 5.0, "fixed": 5.0, "risk": 20.0, "holding": 1.0,
+               "shortage": 0.0, "safety": 0.0, "salvage": -1.0}  # fmt: skip
+    lines = dashboard.money_lines(summary)
+    labels = [label.strip() for label, _, _ in lines]
+    assert labels.index("fixed sourcing costs") < labels.index("Cash spend (USD)")
+    assert labels.index("salvage value of stock left at the end") > labels.index("Cash spend (USD)")
+    assert (
+        dict((label, amount) for label, amount, _ in lines)["Modelled costs, not cash (USD)"]
+        == 25.0
+    )
