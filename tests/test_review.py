@@ -40,6 +40,7 @@ def test_marginal_cost_of_demand_is_the_price_of_the_next_tonne(solve_text):
     assert costs.loc[costs["period"] == "P1", "marginal_cost_per_t"].item() == pytest.approx(15)
     capacity = limit(run, "supplier capacity")
     assert capacity["subject"] == "A1 / M" and capacity["saving_per_unit"] == pytest.approx(5)
+    assert capacity["valid_to"] == pytest.approx(6)  # at 6 t A1 covers all demand
     unused = run.tables.unused.set_index("supplier")
     assert unused.at["C1", "price_cut_to_win_per_t"] == pytest.approx(3)
 

@@ -43,9 +43,10 @@ def marginal_costs(instance: Instance, solution: Solution) -> pd.DataFrame:
 
 
 def _limit_rows(
-    kind: str, subjects, periods, levels, unit: str, per_unit, dual=None
+    kind: str, subjects, periods, levels, unit: str, per_unit, valid=np.nan, dual=None
 ) -> pd.DataFrame:
-    """Rows of one kind of limit; `dual` (default `per_unit`) decides whether it binds."""
+    """Rows of one kind of limit; `valid` is the limit value up to which `per_unit`
+    holds, `dual` (default `per_unit`) decides whether it binds."""
     return pd.DataFrame(
         {
             "limit": kind,
@@ -54,18 +55,27 @@ def _limit_rows(
             "limit_value": levels,
             "unit": unit,
             "saving_per_unit": per_unit,
+            "valid_to": valid,
             "dual": per_unit if dual is None else dual,
         }
     )
 
 
+def _moves(solution: Solution, name: str, side: int) -> np.ndarray | float:
+    """How far each row's bound may move down (side 0) or up (side 1) with its dual
+    unchanged (HiGHS ranging); NaN when the solve kept no ranging."""
+    ranges = solution.ranges.get(name)
+    return np.nan if ranges is None else ranges[:, side]
+
+
 def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
     """Every binding limit (a dual above zero) and its marginal value, largest first.
 
-    `saving_per_unit` prices the first unit of relaxation only (one more tonne of
-    capacity or storage, one tonne lower floor, one more unit of budget, one percentage
-    point more country share); what a stated relaxation saves is in `plan.savings`, by
-    re-solving.
+    `saving_per_unit` is the marginal value (one more tonne of capacity or storage, one
+    tonne lower floor, one more unit of budget, one percentage point more country
+    share), valid while the limit moves to `valid_to` (HiGHS ranging: the basis, so the
+    dual, stays the same; unknown for share caps, whose relaxation changes coefficients);
+    what a stated relaxation saves is in `plan.savings`, by re-solving.
     """
     data, periods, points = instance.data, instance.inputs.periods, instance.points
     currency = instance.inputs.settings.currency
@@ -77,12 +87,14 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
             "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
             [periods[t] for t in keys % data.periods], offers["cap"].to_numpy(), "t",
             -solution.duals["con_capacity"],
+            offers["cap"].to_numpy() + _moves(solution, "con_capacity", 1),
         ))  # fmt: skip
     budget = np.asarray(solution.keys.get("con_budget", []), dtype=np.int64)
     if len(budget):
         frames.append(_limit_rows(
             "period budget", "landed spend", [periods[t] for t in budget], data.budget[budget],
             currency, -solution.duals["con_budget"],
+            data.budget[budget] + _moves(solution, "con_budget", 1),
         ))  # fmt: skip
     caps = np.asarray(solution.keys.get("con_share", []), dtype=np.int64)
     if len(caps):
@@ -92,11 +104,12 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
             "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
             "all periods", shares["limit"].to_numpy(), "percentage point",
             -solution.duals["con_share"] * total[shares["material_code"].to_numpy()] * 0.01,
+            np.nan,
             -solution.duals["con_share"],
         ))  # fmt: skip
-    for name, kind, sign, level in (
-        ("con_floor", "stock floor", 1.0, data.min_t),
-        ("con_storage", "storage max", -1.0, data.max_t),
+    for name, kind, sign, level, side in (
+        ("con_floor", "stock floor", 1.0, data.min_t, 0),
+        ("con_storage", "storage max", -1.0, data.max_t, 1),
     ):
         where = np.asarray(solution.keys.get(name, []), dtype=np.int64).reshape(-1, 2)
         if len(where):
@@ -104,6 +117,7 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
             frames.append(_limit_rows(
                 kind, subject.to_numpy()[where[:, 0]], [periods[t] for t in where[:, 1]],
                 level[where[:, 0]], "t", sign * solution.duals[name],
+                level[where[:, 0]] + _moves(solution, name, side),
             ))  # fmt: skip
     if not frames:
         return _limit_rows("", [], [], [], "", []).drop(columns="dual")

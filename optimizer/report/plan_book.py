@@ -50,12 +50,13 @@ def write_summary(writer: Writer, summary: dict[str, object]) -> None:
     metric and each metric explained in words in a note on its name; one printed page."""
     sheet = writer.book.add_worksheet("Summary")
     wrap = writer.book.add_format({"text_wrap": True, "valign": "top"})
+    label = writer.book.add_format({"valign": "top"})
     sheet.set_column(0, 0, max(len(metric) for metric in summary) + 2)
     sheet.set_column(1, 1, 34)
     for col, name in enumerate(("metric", "value")):
         sheet.write_string(0, col, name, writer.header)
     for row, (metric, value) in enumerate(summary.items(), start=1):
-        sheet.write_string(row, 0, metric)
+        sheet.write_string(row, 0, metric, label)
         if isinstance(value, str) and len(value) > 34:
             sheet.write_string(row, 1, safe_text(value)[0], wrap)
             sheet.set_row(row, 15 * min(-(-len(value) // 32), 12))

@@ -196,7 +196,10 @@ MONEY = {
 }  # fmt: skip
 NOTES = {
     "saving_per_unit": "{currency} per unit of the limit (see unit): the marginal value, "
-    "valid for the first unit only; the Savings sheet re-solves stated relaxations",
+    "valid only while the limit moves to valid_to; the Savings sheet re-solves stated "
+    "relaxations",
+    "valid_to": "the limit value (same unit) up to which saving_per_unit holds (HiGHS "
+    "ranging); blank: not known",
     "saving": "{currency}: objective minus the re-solved objective with only this relaxation",
     "cash_spend": "{currency}: purchase + tariff + freight, what is paid for material",
 }

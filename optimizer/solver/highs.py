@@ -61,6 +61,9 @@ class Solution:
     timings: dict[str, float] = field(default_factory=dict)
     warm: WarmModel | None = None
     """the solved HiGHS model, kept for re-solves when `solve(..., keep=True)`"""
+    ranges: dict[str, np.ndarray] = field(default_factory=dict)
+    """constraint component → (N, 2): how far each row's binding bound may move down and
+    up with its dual unchanged (HiGHS ranging; NaN where unknown; with `keep=True`)"""
 
 
 @dataclass(frozen=True)
@@ -312,7 +315,28 @@ def solve(
     }
     if keep:
         solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
+        solution.ranges = _ranges(model, compiled, highs)
     return solution
+
+
+def _ranges(model: pyo.ConcreteModel, compiled: StandardForm, highs: highspy.Highs) -> dict:
+    """Per constraint component and row: (down, up), how far its binding bound can move
+    before the basis, and so the dual, changes. Empty when HiGHS has no ranging."""
+    status, ranging = highs.getRanging()
+    if status != highspy.HighsStatus.kOk or not ranging.valid:
+        return {}
+    bound = np.where(np.isfinite(compiled.row_upper), compiled.row_upper, compiled.row_lower)
+    low = np.where(np.isfinite(compiled.row_lower), compiled.row_lower, compiled.row_upper)
+    down = np.asarray(ranging.row_bound_dn.value_) - low
+    up = np.asarray(ranging.row_bound_up.value_) - bound
+    ranges = {}
+    for component in model.component_objects(pyo.Constraint, active=True):
+        rows = compiled.row_of[component.name]
+        both = np.full((len(rows), 2), np.nan)
+        kept = rows >= 0
+        both[kept, 0], both[kept, 1] = down[rows[kept]], up[rows[kept]]
+        ranges[component.name] = both
+    return ranges
 
 
 def _status_text(highs: highspy.Highs, status: highspy.HighsModelStatus) -> str:
