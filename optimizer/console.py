@@ -120,7 +120,9 @@ def comparison_text(table: object, target: Path) -> str:
         change = row.change_vs_base_pct
         change_text = f"{change:+.1%}" if change == change else ""
         lines.append(
-            f"  {name}  {row.objective:>18,.2f} {change_text:>8}  "
+            f"  {name}  cash spend {row.cash_spend:>16,.2f}  "
+            f"modelled {row.objective - row.cash_spend:>16,.2f}  "
+            f"objective {row.objective:>16,.2f} {change_text:>8}  "
             f"shortfall {row.shortfall_t:,.3f} t"
         )
     return "\n".join(lines)

@@ -135,7 +135,7 @@ def compare(
 
 def _risk(solved: pd.DataFrame, failed: int) -> pd.DataFrame:
     rows = []
-    for measure in ("objective", "shortfall_t"):
+    for measure in ("objective", "cash_spend", "penalties", "shortfall_t"):
         values = solved[measure].to_numpy(float)
         row = {"measure": measure, **percentiles(values)}
         row.update(
