@@ -329,7 +329,7 @@ def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool
             click.echo(f"{out_dir}: no runs recorded")
             return 0
         click.echo(
-            f"{'run':<5} {'started (UTC)':<19}  {'status':<11} {'exit':<9} {'folder':<20} "
+            f"{'run':<5} {'started (UTC)':<25}  {'status':<11} {'exit':<4} {'folder':<20} "
             f"{'base objective':>18}  input, note or first problem"
         )
         for run in runs:
@@ -339,7 +339,7 @@ def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool
                 part for part in (run.input_path, run.note or first_problem(run.error)) if part
             )
             click.echo(
-                f"#{run.id:<4} {run.started}  {run.status:<11} exit {run.exit_code!s:<4} "
+                f"#{run.id:<4} {run.started:<25}  {run.status:<11} {run.exit_code!s:<4} "
                 f"{run.folder or '-':<20} {objective:>18}  {extra_text}"
             )
         return 0

@@ -98,8 +98,7 @@ def write_changes(writer: Writer, changes: Changes) -> None:
     """The Changes sheet: what moved against the last successful run, and why."""
     sheet = writer.book.add_worksheet("Changes")
     title = writer.book.add_format({"bold": True, "font_size": 12})
-    sheet.set_column(0, 0, 34)
-    sheet.set_column(1, 10, 18)
+    widths = [24] + [14] * 9
     row = 0
     for label, value in changes.heading:
         sheet.write_string(row, 0, label, title if row == 0 else writer.text)
@@ -115,8 +114,13 @@ def write_changes(writer: Writer, changes: Changes) -> None:
         row += 1
         sheet.write_string(row, 0, f"{heading}: {len(frame)} row(s)", title)
         rows = list(frame.itertuples(index=False, name=None))
+        for values in [tuple(frame.columns), *rows[:500]]:
+            for col, value in enumerate(values):
+                widths[col] = max(widths[col], min(len(str(value)) + 2, 50))
         row = writer.block(sheet, row + 1, columns_of(frame), rows)
-    print_setup(sheet, row, 11)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    print_setup(sheet, row, len(widths))
 
 
 def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | None = None) -> None:
