@@ -226,6 +226,8 @@ def kind_of(column: str) -> str:
         "sample",
         "solved_samples",
         "failed_samples",
+        "binding_periods",
+        "changed_rows",
     ):
         return "int"
     return "number"
