@@ -135,9 +135,8 @@ def solve_command(
         if as_json:
             click.echo(json.dumps(summary_json(run.tables, target)))
             return 0
-        about_input = [problem for problem in run.tables.warnings if problem.sheet]
-        if about_input:
-            click.echo("\n".join(warning_lines(about_input, str(input_path))), err=True)
+        if run.tables.warnings:
+            click.echo("\n".join(warning_lines(run.tables.warnings, str(input_path))), err=True)
         click.echo(summary_text(run.tables, target))
         return 0
 
@@ -343,12 +342,19 @@ def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool
             return 0
         if not runs:
             click.echo(f"{out_dir}: no runs recorded")
+            return 0
+        click.echo(
+            f"{'run':<5} {'started (UTC)':<25}  {'status':<11} {'exit':<4} {'folder':<20} "
+            f"{'base objective':>18}  input, note or first problem"
+        )
         for run in runs:
             base = run.objectives.get("base")
             objective = "" if base is None else f"{base:,.2f}"
-            extra_text = run.note or first_problem(run.error)
+            extra_text = "; ".join(
+                part for part in (run.input_path, run.note or first_problem(run.error)) if part
+            )
             click.echo(
-                f"#{run.id:<4} {run.started}  {run.status:<11} exit {run.exit_code!s:<4} "
+                f"#{run.id:<4} {run.started:<25}  {run.status:<11} {run.exit_code!s:<4} "
                 f"{run.folder or '-':<20} {objective:>18}  {extra_text}"
             )
         return 0

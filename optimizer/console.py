@@ -40,28 +40,61 @@ class StageLog:
             self.pending = []
 
 
+def _warning(problem: Problem) -> str:
+    """A warning in one line; a whole row is named `row 5`, not as the cell `Sheet!5`."""
+    if problem.row is not None and problem.column_index is None:
+        return f"row {problem.row}: {problem.message}"
+    return problem.render()
+
+
 def warning_lines(warnings: list[Problem], file: str) -> list[str]:
-    return [f"  warning: {problem.render(file)}" for problem in warnings]
+    """Every warning, most important first: the plan's own (unmet demand, then unmet
+    floors, cover and end targets, in that order) before those about the input,
+    which are grouped by sheet in sheet order."""
+    if not warnings:
+        return []
+    plan = [problem for problem in warnings if problem.sheet is None]
+    sheets = list(dict.fromkeys(problem.sheet for problem in warnings if problem.sheet))
+    lines = [f"{len(warnings)} warning(s):"]
+    if plan:
+        lines.append("  about the plan:")
+        lines += [f"    {_warning(problem)}" for problem in plan]
+    for sheet in sheets:
+        lines.append(f"  about {file}, sheet {sheet}:")
+        lines += [f"    {_warning(problem)}" for problem in warnings if problem.sheet == sheet]
+    return lines
 
 
 def summary_text(tables: PlanTables, target: Path) -> str:
-    """The short human summary printed after a solve."""
+    """The short human summary printed after a solve: cash spend apart from the modelled
+    costs that are not paid, then tonnes."""
+    from optimizer.plan import spend
     from optimizer.plan.tables import COST_TERMS
 
     s = tables.summary
     currency = s["currency"]
+    terms = [term for term in COST_TERMS if term in s]
+    cash = float(s["cash_spend"])  # type: ignore[arg-type]
+    modelled = float(s["objective"]) - cash  # type: ignore[arg-type]
+    denied = float(tables.exposure["expected_denied_t"].sum()) if len(tables.exposure) else 0.0
     lines = [
         f"Plan written to {target}",
         f"  scenario        {s['scenario']} ({s['status']})",
-        f"  objective       {s['objective']:,.2f} {currency}",
+        f"  cash spend      {cash:,.2f} {currency}",
     ]
-    lines += [f"    {term:<13} {s[term]:,.2f}" for term in COST_TERMS]
+    lines += [f"    {spend.words(t):<44} {s[t]:>18,.2f}" for t in terms if t in spend.CASH_TERMS]
+    lines.append(f"  modelled costs  {modelled:,.2f} {currency} (weighed by the plan, not paid)")
     lines += [
+        f"    {spend.words(t):<44} {s[t]:>18,.2f}" for t in terms if t not in spend.CASH_TERMS
+    ]
+    lines += [
+        f"  objective       {s['objective']:,.2f} {currency} (cash spend + modelled costs)",
         f"  purchased       {s['purchased_t']:,.3f} t",
-        f"  shortfall       {s['shortfall_t']:,.3f} t",
+        f"  shortfall       {s['shortfall_t']:,.3f} t (every licence granted)",
+        f"  expected denied {denied:,.3f} t of licensed tonnes (see the Dashboard)",
         f"  licensed share  {s['licensed_share']:.1%}",
         f"  solve time      {s['solve_seconds']:.2f} s",
-        f"  warnings        {len(tables.warnings)} (see the Warnings sheet)",
+        f"  warnings        {len(tables.warnings)} (listed above and on the Warnings sheet)",
     ]
     return "\n".join(lines)
 
@@ -87,7 +120,9 @@ def comparison_text(table: object, target: Path) -> str:
         change = row.change_vs_base_pct
         change_text = f"{change:+.1%}" if change == change else ""
         lines.append(
-            f"  {name}  {row.objective:>18,.2f} {change_text:>8}  "
+            f"  {name}  cash spend {row.cash_spend:>16,.2f}  "
+            f"modelled {row.objective - row.cash_spend:>16,.2f}  "
+            f"objective {row.objective:>16,.2f} {change_text:>8}  "
             f"shortfall {row.shortfall_t:,.3f} t"
         )
     return "\n".join(lines)

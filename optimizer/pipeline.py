@@ -7,9 +7,12 @@ solves a model. The commands around it (reading, writing) live in `commands.py`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from models.build import build_model
 from optimizer.domain.derive import Instance, derive
@@ -17,6 +20,7 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario
 from optimizer.plan.checks import check_plan
 from optimizer.plan.explain import explain_conflict
+from optimizer.plan.savings import savings
 from optimizer.plan.tables import PlanTables, plan_tables
 from optimizer.problems import NoPlanError, ReoptError
 from optimizer.solver.highs import NotSolved, Solution, solve
@@ -86,7 +90,7 @@ def solve_scenario(
     with timed(timings, "build", progress):
         model = build_model(instance.data)
     try:
-        solution = solve(model, options, progress)
+        solution = solve(model, options, progress, keep=analyses)
     except NotSolved as failure:
         raise _no_plan(instance, failure, options) from None
     timings.update(solution.timings)
@@ -96,4 +100,10 @@ def solve_scenario(
         violations = check_plan(inputs, scenario, tables)
     if violations:
         raise PlanCheckError(violations)
+    if solution.warm is not None:
+        warm, solution.warm = solution.warm, None
+        with timed(timings, "savings", progress):
+            buy = np.asarray(solution.values.get("buy", np.zeros(0)), dtype=float)
+            found = savings(instance, solution, buy, lambda r: warm.objective_with(list(r.changes)))
+            tables = dataclasses.replace(tables, savings=found)
     return ScenarioRun(instance, solution, tables, timings)

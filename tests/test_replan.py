@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
+from optimizer.plan.changes import plan_changes
 from optimizer.runs import history
 from optimizer.runs.lock import LOCK_NAME, folder_lock
 from tests.test_known_answers import BASE
@@ -253,3 +254,39 @@ def test_history_command_lists_runs(book, tmp_path):
     with sqlite3.connect(out_dir / history.HISTORY_NAME) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
     assert columns == list(history.COLUMNS)
+
+
+def test_changes_put_the_inputs_first_and_sum_per_supplier(book, tmp_path):
+    """The same pair as above: the input changes head the sheet, then the per-supplier
+    sums (S +1 t, T +2 t), and the per-period rows come last; `history` has a header."""
+    out_dir = tmp_path / "nightly"
+    assert replan(book(BASE, PLAN_1), out_dir).exit_code == 0
+    result = replan(book(BASE, PLAN_1, PLAN_2), out_dir)
+    folder = Path(json.loads(result.stdout)["folder"])
+    sheet = pd.read_excel(
+        folder / "plan.xlsx", sheet_name="Changes", header=None, engine="calamine"
+    )
+    rows = [[shown(c) for c in row if not pd.isna(c)] for row in sheet.to_numpy().tolist()]
+    titles = [row[0] for row in rows if row and str(row[0]).endswith("row(s)")]
+    assert [title.split(":")[0] for title in titles] == [
+        "Input changes since the last run",
+        "Plan changes per supplier and material (all sites and periods)",
+        "Suppliers new to the plan or dropped from it",
+        "Plan changes per supplier, material, site and period",
+    ]
+    assert ["T", "M", "1", "2", "40"] in rows and ["S", "M", "1", "1", "10"] in rows
+    listing = CliRunner().invoke(cli, ["history", "--out-dir", str(out_dir)])
+    lines = listing.output.splitlines()
+    assert lines[0].split()[:3] == ["run", "started", "(UTC)"] and len(lines) == 3
+    assert all("book" in line for line in lines[1:])
+
+
+def test_changes_below_1e_9_are_none():
+    old = pd.DataFrame(
+        {"supplier": ["S", "T"], "material": "M", "site": "Plant", "period": "P1",
+         "quantity": [1.0, 2.0], "total_cost": [10.0, 40.0]}
+    )  # fmt: skip
+    new = old.assign(quantity=[1.0 + 4.4e-16, 2.5], total_cost=[10.0, 50.0])
+    changed = plan_changes(old, new)
+    assert changed["supplier"].tolist() == ["T"]
+    assert changed["change_t"].tolist() == [0.5]

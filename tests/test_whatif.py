@@ -73,7 +73,9 @@ def test_every_compared_objective_equals_the_single_solve():
     heavy = comparison.table.set_index("scenario").loc["heavy-ban"]
     assert heavy["change_vs_base_pct"] == pytest.approx(alone["heavy-ban"] / alone["base"] - 1)
     assert set(comparison.plan["scenario"]) == set(alone)
-    assert {"NdPr oxide: top country", "NdPr oxide: top share"} <= set(comparison.table.columns)
+    assert {"NdPr oxide: top shipping country", "NdPr oxide: shipped share"} <= set(
+        comparison.table.columns
+    )
 
 
 def test_ban_removes_the_supplier(book):

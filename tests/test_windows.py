@@ -209,8 +209,8 @@ def test_unused_offer_warning_says_in_which_periods(book):
     (warning,) = [w.message for w in instance.warnings]
     assert warning == (
         "unused supplier: CN / Dy oxide can never deliver (P1: lead time and licence delay "
-        "end after its last available period; P2 … P3: its licence approval is 0 (export "
-        "ban) in this scenario)"
+        "end after its last available period; P2 … P3: a Controls rule sets its licence "
+        "approval to 0 for every site that needs it)"
     )
     pairs = instance.pairs.query("supplier == 'CN'")
     assert pairs[["start", "end", "approval"]].values.tolist() == [[0, 0, 1], [1, 2, 0]]

@@ -258,7 +258,7 @@ def _expand_periods(pairs: pd.DataFrame) -> pd.DataFrame:
 
 UNUSED_REASONS = {
     "capacity": "its capacity is 0 in this scenario",
-    "ban": "its licence approval is 0 (export ban) in this scenario",
+    "ban": "a Controls rule sets its licence approval to 0 for every site that needs it",
     "lanes": "Lanes forbid every site that needs it",
     "defense": "only defense sites need it and its chain touches a covered country",
     "timing": "lead time and licence delay end after its last available period",

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from optimizer.domain.inputs import Inputs
 
-TOLERANCE = 1e-6
+TOLERANCE = 1e-9
+"""Changes of tonnes (and relative changes of money) below this are shown as none."""
 PLAN_KEY = ["supplier", "material", "site", "period"]
 
 
@@ -25,6 +27,27 @@ class Changes:
     plan: pd.DataFrame
     suppliers: pd.DataFrame
     inputs: pd.DataFrame
+
+    @property
+    def by_supplier(self) -> pd.DataFrame:
+        """The plan changes summed per supplier and material, largest move first."""
+        columns = ["supplier", "material", "changed_rows", "change_t", "cost_change"]
+        if self.plan.empty:
+            return pd.DataFrame(columns=columns)
+        grouped = self.plan.groupby(["supplier", "material"], sort=False).agg(
+            changed_rows=("change_t", "size"),
+            change_t=("change_t", "sum"),
+            cost_change=("cost_change", "sum"),
+        )
+        grouped = grouped.reset_index()
+        grouped["change_t"] = _none_below(grouped["change_t"])
+        order = grouped["change_t"].abs().sort_values(ascending=False, kind="stable").index
+        return grouped.loc[order, columns].reset_index(drop=True)
+
+
+def _none_below(values: pd.Series, scale: pd.Series | float = 1.0) -> pd.Series:
+    """Values whose size is below TOLERANCE (times `scale`) as exactly 0."""
+    return values.where(values.abs() > TOLERANCE * scale, 0.0)
 
 
 def plan_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +65,10 @@ def plan_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
             "cost_change": joined["total_cost_new"] - joined["total_cost_old"],
         }
     ).reset_index()
-    changed = (table["change_t"].abs() > TOLERANCE) | (table["cost_change"].abs() > TOLERANCE)
+    scale = np.maximum(1.0, np.maximum(table["old_cost"].abs(), table["new_cost"].abs()))
+    table["change_t"] = _none_below(table["change_t"])
+    table["cost_change"] = _none_below(table["cost_change"], scale)
+    changed = (table["change_t"] != 0) | (table["cost_change"] != 0)
     return table.loc[changed, columns].reset_index(drop=True)
 
 

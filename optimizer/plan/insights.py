@@ -42,7 +42,11 @@ def marginal_costs(instance: Instance, solution: Solution) -> pd.DataFrame:
     )
 
 
-def _limit_rows(kind: str, subjects, periods, levels, unit: str, per_unit, step: str, per_step):
+def _limit_rows(
+    kind: str, subjects, periods, levels, unit: str, per_unit, valid=np.nan, dual=None
+) -> pd.DataFrame:
+    """Rows of one kind of limit; `valid` is the limit value up to which `per_unit`
+    holds, `dual` (default `per_unit`) decides whether it binds."""
     return pd.DataFrame(
         {
             "limit": kind,
@@ -51,18 +55,27 @@ def _limit_rows(kind: str, subjects, periods, levels, unit: str, per_unit, step:
             "limit_value": levels,
             "unit": unit,
             "saving_per_unit": per_unit,
-            "relax_by": step,
-            "saving_if_relaxed": per_step,
+            "valid_to": valid,
+            "dual": per_unit if dual is None else dual,
         }
     )
 
 
-def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
-    """Every binding limit (a dual above zero) and what relaxing it a little would save,
-    largest first.
+def _moves(solution: Solution, name: str, side: int) -> np.ndarray | float:
+    """How far each row's bound may move down (side 0) or up (side 1) with its dual
+    unchanged (HiGHS ranging); NaN when the solve kept no ranging."""
+    ranges = solution.ranges.get(name)
+    return np.nan if ranges is None else ranges[:, side]
 
-    Relaxing means one more tonne of capacity or storage, one tonne lower stock floor,
-    one percent more budget, or one percentage point more country share.
+
+def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
+    """Every binding limit (a dual above zero) and its marginal value, largest first.
+
+    `saving_per_unit` is the marginal value (one more tonne of capacity or storage, one
+    tonne lower floor, one more unit of budget, one percentage point more country
+    share), valid while the limit moves to `valid_to` (HiGHS ranging: the basis, so the
+    dual, stays the same; unknown for share caps, whose relaxation changes coefficients);
+    what a stated relaxation saves is in `plan.savings`, by re-solving.
     """
     data, periods, points = instance.data, instance.inputs.periods, instance.points
     currency = instance.inputs.settings.currency
@@ -70,48 +83,48 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
     keys = np.asarray(solution.keys.get("con_capacity", []), dtype=np.int64)
     if len(keys):
         offers = instance.offers.iloc[keys // data.periods]
-        saving = -solution.duals["con_capacity"]
+        capacity = data.capacity_t[keys // data.periods, keys % data.periods]
         frames.append(_limit_rows(
             "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
-            [periods[t] for t in keys % data.periods],
-            data.capacity_t[keys // data.periods, keys % data.periods], "t",
-            saving, "1 t", saving,
+            [periods[t] for t in keys % data.periods], capacity, "t",
+            -solution.duals["con_capacity"],
+            capacity + _moves(solution, "con_capacity", 1),
         ))  # fmt: skip
     budget = np.asarray(solution.keys.get("con_budget", []), dtype=np.int64)
     if len(budget):
-        saving = -solution.duals["con_budget"]
-        level = data.budget[budget]
         frames.append(_limit_rows(
-            "period budget", "landed spend", [periods[t] for t in budget], level, currency,
-            saving, "1 % of the budget", saving * level * 0.01,
+            "period budget", "landed spend", [periods[t] for t in budget], data.budget[budget],
+            currency, -solution.duals["con_budget"],
+            data.budget[budget] + _moves(solution, "con_budget", 1),
         ))  # fmt: skip
     caps = np.asarray(solution.keys.get("con_share", []), dtype=np.int64)
     if len(caps):
         shares = instance.shares.iloc[caps]
         total = np.bincount(data.material, weights=buy, minlength=len(instance.inputs.materials))
-        saving = -solution.duals["con_share"]
         frames.append(_limit_rows(
             "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
-            "all periods", shares["limit"].to_numpy(), "share", saving,
-            "1 percentage point", saving * total[shares["material_code"].to_numpy()] * 0.01,
+            "all periods", shares["limit"].to_numpy(), "percentage point",
+            -solution.duals["con_share"] * total[shares["material_code"].to_numpy()] * 0.01,
+            np.nan,
+            -solution.duals["con_share"],
         ))  # fmt: skip
-    for name, kind, sign, level in (
-        ("con_floor", "stock floor", 1.0, data.min_t),
-        ("con_storage", "storage max", -1.0, data.max_t),
+    for name, kind, sign, level, side in (
+        ("con_floor", "stock floor", 1.0, data.min_t, 0),
+        ("con_storage", "storage max", -1.0, data.max_t, 1),
     ):
         where = np.asarray(solution.keys.get(name, []), dtype=np.int64).reshape(-1, 2)
         if len(where):
-            saving = sign * solution.duals[name]
             subject = points["site"] + " / " + points["material"]
             frames.append(_limit_rows(
                 kind, subject.to_numpy()[where[:, 0]], [periods[t] for t in where[:, 1]],
-                level[where[:, 0]], "t", saving, "1 t", saving,
+                level[where[:, 0]], "t", sign * solution.duals[name],
+                level[where[:, 0]] + _moves(solution, name, side),
             ))  # fmt: skip
     if not frames:
-        return _limit_rows("", [], [], [], "", [], "", [])
+        return _limit_rows("", [], [], [], "", []).drop(columns="dual")
     limits = pd.concat(frames, ignore_index=True)
-    limits = limits[limits["saving_per_unit"] > TOLERANCE]
-    return limits.sort_values("saving_if_relaxed", ascending=False, kind="stable").reset_index(
+    limits = limits[limits["dual"] > TOLERANCE].drop(columns="dual")
+    return limits.sort_values("saving_per_unit", ascending=False, kind="stable").reset_index(
         drop=True
     )
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.domain.derive import Instance, chain_countries
-from optimizer.plan import insights
+from optimizer.plan import insights, spend
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
@@ -37,6 +37,10 @@ class PlanTables:
     warnings: list[Problem] = field(default_factory=list)
     marginal_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
     limits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    savings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    countries: tuple[str, ...] = ()
+    """the input's countries in sheet order (each keeps one chart colour)"""
+    """exact savings of stated relaxations of the binding limits (`plan.savings`)"""
     unused: pd.DataFrame = field(default_factory=pd.DataFrame)
     exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
     licensed_by: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -248,6 +252,8 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
     measures = {
         "objective": solution.objective,
         **terms,
+        "cash_spend": spend.cash_spend(terms),
+        "penalties": spend.penalties(terms),
         "shortfall_t": float(values.shortfall.sum()),
         "purchased_t": purchased,
         "licensed_share": licensed / purchased if purchased else 0.0,
@@ -279,6 +285,7 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         mix=_mix(instance, values),
         capacity=_capacity(instance, solution, values),
         warnings=warnings,
+        countries=tuple(instance.inputs.countries.index),
     )
     if not analyses:
         return tables

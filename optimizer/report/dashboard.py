@@ -1,10 +1,14 @@
-"""The Dashboard sheets: a plan, or a set of scenarios, at a glance.
+"""The Dashboard sheets: a plan, or a set of scenarios, at a glance, on one printed page.
 
-The plan Dashboard shows the headline cost and its terms, tonnes short and licensed,
-the largest country share per material, the five limits whose relaxation would save
-most, a stacked chart of purchases by shipping country per period, and for the
-materials bought most a chart of stock against its floor and licence cover. Chart series
-come from the `Chart data` sheet, so every number drawn can be read.
+The plan Dashboard shows cash spend apart from the modelled costs that are not paid
+(risk cost, holding, penalties; every cost term of `COST_TERMS`, so new terms appear
+without edits here), tonnes bought and short with what expected licence denials mean,
+the largest shipping country per material, the five limits whose stated relaxation
+saves most (exact, by re-solving), a stacked chart of purchases by shipping country per
+period (one colour per country), and for the materials bought most a chart of stock
+against its floor and licence cover. Chart series come from the `Chart data` sheet, so
+every number drawn can be read. Labels are words with units; the data sheets keep the
+column names of SPEC §4.
 """
 
 from __future__ import annotations
@@ -12,15 +16,45 @@ from __future__ import annotations
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from optimizer.plan import spend
 from optimizer.plan.tables import COST_TERMS, PlanTables
-from optimizer.report.writer import Column, Writer, columns_of, kind_of
+from optimizer.report.writer import FOOTER, Column, Writer, print_setup, safe_text
 
 CHART_DATA = "Chart data"
 STOCK_CHARTS = 6
 """Materials with a stock chart (the most bought ones)."""
+TOP_SAVINGS = 5
+COUNTRY_COLOURS = (
+    "#4E79A7",
+    "#F28E2B",
+    "#E15759",
+    "#76B7B2",
+    "#59A14F",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
+    "#BAB0AC",
+    "#17BECF",
+    "#8C564B",
+    "#000000",
+    "#BCBD22",
+)
+"""Distinct colours (Tableau 10 and more), one per country in the order of the input's
+Countries sheet, so a country has the same colour in every plan of the same input."""
+CHARTS_WIDTH = 960
+"""Pixels: about the width of the Dashboard's columns A–D."""
+STOCK_LINES = (
+    ("stock at period end (t)", "closing", "#4E79A7"),
+    ("stock floor, sum of min (t)", "min", "#E15759"),
+    ("licence cover needed (t)", "cover_needed", "#F28E2B"),
+)
+WRAP_AT = 60
+"""Dashboard text longer than this wraps in its cell."""
+DASHBOARD_FORMATS = {"money": "#,##0", "t": "#,##0.0", "share": "0.0%", "text": "@", "int": "#,##0"}
 
 
-def _series(sheet: str, header: int, first: int, last: int, col: int) -> dict[str, list]:
+def _series(sheet: str, header: int, first: int, last: int, col: int) -> dict[str, object]:
     """A chart series over rows first..last of a column, named by its header, with the
     labels of column A as categories."""
     return {
@@ -30,29 +64,112 @@ def _series(sheet: str, header: int, first: int, last: int, col: int) -> dict[st
     }
 
 
-def _title(writer: Writer, sheet: Worksheet, text: str, note: str) -> None:
-    """Title and note, and a print layout of one landscape page wide."""
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    big = writer.book.add_format({"bold": True, "font_size": 14})
-    sheet.write_string(0, 0, text, big)
-    sheet.write_string(1, 0, note)
+def _page(sheet: Worksheet, portrait: bool = False) -> None:
+    """One page (landscape unless `portrait`): everything on the sheet scaled to fit."""
+    if portrait:
+        sheet.set_portrait()
+    else:
+        sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 1)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.hide_gridlines(2)
+    sheet.set_footer(FOOTER)
 
 
-def _metrics(writer: Writer, sheet: Worksheet, row: int, pairs: list[tuple[str, object]]) -> int:
-    row = writer.block(sheet, row, [Column("metric"), Column("value")], [])
-    for metric, value in pairs:
-        sheet.write_string(row, 0, metric)
-        writer.cell(sheet, row, 1, value, kind_of(metric))
-        row += 1
-    return row + 1
+class _Board:
+    """Writes labelled blocks down the left of a dashboard and tracks column widths."""
+
+    def __init__(self, writer: Writer, sheet: Worksheet) -> None:
+        self.writer, self.sheet = writer, sheet
+        self.widths: dict[int, int] = {}
+        book = writer.book
+        self.bold = book.add_format({"bold": True, "font_size": 11})
+        # valign top keeps these formats distinct from the data sheets' (see Writer.numbers)
+        self.formats = {
+            kind: book.add_format({"num_format": fmt, "valign": "top"})
+            for kind, fmt in DASHBOARD_FORMATS.items()
+        }
+        self.strong = {
+            kind: book.add_format({"num_format": fmt, "bold": True, "top": 1})
+            for kind, fmt in DASHBOARD_FORMATS.items()
+        }
+        self.wrap = book.add_format({"text_wrap": True, "valign": "top", "italic": True})
+        self.long = book.add_format({"text_wrap": True, "valign": "top"})
+        self.short = book.add_format({"valign": "top"})
+
+    def note(self, col: int, text: str) -> None:
+        self.widths[col] = max(self.widths.get(col, 0), min(len(text), 60) + 2)
+
+    def write(self, row: int, col: int, value: object, kind: str, strong: bool = False) -> None:
+        """One cell: numbers in the dashboard format of their kind, text as safe text."""
+        if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+            fmt = (self.strong if strong else self.formats)["t" if kind == "text" else kind]
+            self.sheet.write_number(row, col, float(value), fmt)
+            self.note(col, f"{float(value):,.1f}")
+            return
+        if value is None or value != value:
+            return
+        text = str(value)
+        if len(text) > WRAP_AT:
+            self.sheet.write_string(row, col, text, self.long)
+            self.sheet.set_row(row, 15 * min(-(-len(text) // (WRAP_AT - 4)), 4))
+        else:
+            shown, quoted = safe_text(text)
+            self.sheet.write_string(row, col, shown, self.writer.quoted if quoted else self.short)
+        self.note(col, text[:WRAP_AT])
+
+    def heading(self, row: int, text: str) -> int:
+        self.sheet.write_string(row, 0, text, self.bold)
+        return row + 1
+
+    def table(self, row: int, columns: list[Column], rows: list[tuple]) -> int:
+        """A header and its rows; returns the row after a blank line."""
+        for col, column in enumerate(columns):
+            self.sheet.write_string(row, col, column.name, self.writer.header)
+            self.note(col, column.name)
+        for offset, values in enumerate(rows, start=1):
+            for col, (value, column) in enumerate(zip(values, columns, strict=True)):
+                self.write(row + offset, col, value, column.kind)
+        return row + len(rows) + 2
+
+    def fit(self, last_col: int) -> None:
+        for col in range(last_col + 1):
+            self.sheet.set_column(col, col, max(self.widths.get(col, 8), 8))
 
 
-def _section(writer: Writer, sheet: Worksheet, row: int, heading: str, frame: pd.DataFrame) -> int:
-    bold = writer.book.add_format({"bold": True})
-    sheet.write_string(row, 0, heading, bold)
-    rows = list(frame.itertuples(index=False, name=None))
-    return writer.block(sheet, row + 1, columns_of(frame), rows) + 1
+def money_lines(summary: dict[str, object]) -> list[tuple[str, float, bool]]:
+    """(label, amount, is a total) for the money block: cash terms, their total, the
+    modelled costs that are not paid, and the objective they add up to."""
+    currency = summary["currency"]
+    terms = [term for term in COST_TERMS if term in summary]
+    cash = [term for term in terms if term in spend.CASH_TERMS]
+    other = [term for term in terms if term not in spend.CASH_TERMS]
+    lines = [(f"  {spend.words(term)}", float(summary[term]), False) for term in cash]  # type: ignore[arg-type]
+    lines.append((f"Cash spend ({currency})", float(summary["cash_spend"]), True))  # type: ignore[arg-type]
+    lines += [(f"  {spend.words(term)}", float(summary[term]), False) for term in other]  # type: ignore[arg-type]
+    modelled = float(summary["objective"]) - float(summary["cash_spend"])  # type: ignore[arg-type]
+    lines.append((f"Modelled costs, not cash ({currency})", modelled, True))
+    lines.append((f"Objective = cash + modelled ({currency})", float(summary["objective"]), True))  # type: ignore[arg-type]
+    return lines
+
+
+def denial_note(tables: PlanTables) -> str:
+    """What the expected licence denials mean next to the shortfall."""
+    denied = float(tables.exposure["expected_denied_t"].sum()) if len(tables.exposure) else 0.0
+    needed = float(tables.stock["cover_needed"].sum())
+    gap = float(tables.stock["cover_gap"].sum())
+    if denied <= 0:
+        return "No licensed purchases: no tonnes are expected to be denied."
+    return (
+        f"Shortfall counts only demand this plan leaves unmet when every licence is granted. "
+        f"Of the licensed tonnes, {denied:,.1f} t are expected to be denied "
+        f"(Σ (1 − approval) × tonnes). The plan holds stock at the start of each period "
+        f"against that period's expected denials ({needed:,.1f} t over the horizon; "
+        f"{gap:,.1f} t of it uncovered, priced as safety penalty). A bad licence draw can "
+        f"still leave demand unmet: `reopt whatif --samples 200` shows the spread of "
+        f"shortfall over random licence outcomes (Risk sheet)."
+    )
 
 
 def top_shares(tables: PlanTables) -> pd.DataFrame:
@@ -69,22 +186,69 @@ def top_shares(tables: PlanTables) -> pd.DataFrame:
     return top.sort_values("material", key=lambda names: names.map(order)).reset_index(drop=True)
 
 
-def top_limits(limits: pd.DataFrame, count: int) -> pd.DataFrame:
-    """The limits whose relaxation saves most, each summed over the periods it binds in."""
-    columns = ["limit", "subject", "binding_periods", "saving_if_relaxed", "relax_by"]
-    if limits.empty:
-        return pd.DataFrame(columns=columns)
-    grouped = limits.groupby(["limit", "subject", "relax_by"], sort=False).agg(
-        binding_periods=("period", "count"), saving_if_relaxed=("saving_if_relaxed", "sum")
+def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -> None:
+    """Fill the plan workbook's first sheet; add the chart data sheet it draws from."""
+    summary = tables.summary
+    currency = str(summary["currency"])
+    board = _Board(writer, sheet)
+    _page(sheet, portrait=True)
+    title = writer.book.add_format({"bold": True, "font_size": 14})
+    sheet.write_string(0, 0, f"Sourcing plan: scenario {summary['scenario']}", title)
+    sheet.write_string(
+        1, 0, f"{summary['input_file']}, {summary['periods']}, created {summary['created_utc']} UTC"
     )
-    grouped = grouped.reset_index().sort_values("saving_if_relaxed", ascending=False)
-    return grouped.head(count)[columns].reset_index(drop=True)
+    row = board.heading(3, "Money")
+    for label, amount, total in money_lines(summary):
+        sheet.write_string(row, 0, label, board.bold if total else writer.text)
+        board.write(row, 2, amount, "money", strong=total)
+        row += 1
+    row = board.heading(row + 1, "Tonnes")
+    denied = float(tables.exposure["expected_denied_t"].sum()) if len(tables.exposure) else 0.0
+    for label, value, kind in (
+        ("Bought (t)", summary["purchased_t"], "t"),
+        ("Demand not met, shortfall (t)", summary["shortfall_t"], "t"),
+        ("Bought under export licence (share)", summary["licensed_share"], "share"),
+        ("Expected to be denied a licence (t)", denied, "t"),
+    ):
+        sheet.write_string(row, 0, label)
+        board.write(row, 2, value, kind)
+        row += 1
+    sheet.merge_range(row, 0, row + 3, 3, denial_note(tables), board.wrap)
+    row = board.heading(row + 5, "Largest shipping country per material")
+    shares = top_shares(tables)
+    row = board.table(
+        row,
+        [
+            Column("material"),
+            Column("shipping country"),
+            Column("share of tonnes", "share"),
+            Column("HHI (0–10,000)", "int"),
+        ],
+        list(shares.itertuples(index=False, name=None)),
+    )
+    row = board.heading(row, f"Five limits whose relaxation saves most (re-solved, {currency})")
+    best = tables.savings.head(TOP_SAVINGS) if len(tables.savings) else pd.DataFrame()
+    row = board.table(
+        row,
+        [
+            Column("limit"),
+            Column("subject"),
+            Column("relaxation"),
+            Column(f"saving ({currency})", "money"),
+        ],
+        [(r["limit"], r["subject"], r["relaxation"], r["saving"]) for _, r in best.iterrows()],
+    )
+    board.widths[3] = max(board.widths.get(3, 0), 16)
+    board.fit(3)
+    _charts(writer, sheet, tables, row)
 
 
 def _purchases_by_country(tables: PlanTables, periods: list[str]) -> pd.DataFrame:
+    order = list(dict.fromkeys(tables.mix["country"])) if len(tables.mix) else []
     pivot = tables.plan.pivot_table(
         index="period", columns="country", values="quantity", aggfunc="sum", fill_value=0.0
     )
+    pivot = pivot[[country for country in order if country in pivot.columns]]
     return pivot.reindex(periods, fill_value=0.0).reset_index()
 
 
@@ -93,83 +257,159 @@ def _stock_lines(tables: PlanTables) -> dict[str, pd.DataFrame]:
     lines = {}
     for material in bought.index[:STOCK_CHARTS]:
         rows = tables.stock[tables.stock["material"] == material]
-        lines[material] = (
-            rows.groupby("period", sort=False)
-            .agg(
-                stock_t=("closing", "sum"),
-                floor_t=("min", "sum"),
-                cover_needed_t=("cover_needed", "sum"),
-            )
-            .reset_index()
-        )
+        sums = rows.groupby("period", sort=False)[[column for _, column, _ in STOCK_LINES]].sum()
+        sums.columns = [label for label, _, _ in STOCK_LINES]
+        lines[material] = sums.reset_index()
     return lines
 
 
-def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -> None:
-    """Fill the plan workbook's first sheet; add the chart data sheet it draws from."""
-    summary = tables.summary
-    sheet.set_column(0, 0, 44)
-    sheet.set_column(1, 4, 18)
-    note = f"{summary['input_file']}, {summary['periods']}, created {summary['created_utc']} UTC"
-    _title(writer, sheet, f"Sourcing plan: scenario {summary['scenario']}", note)
-    names = ("objective", *COST_TERMS, "shortfall_t", "purchased_t", "licensed_share")
-    headline = [(name, summary[name]) for name in names]
-    denied = tables.exposure["expected_denied_t"].sum() if len(tables.exposure) else 0.0
-    headline.append(("expected_denied_t", float(denied)))
-    row = _metrics(writer, sheet, 3, headline)
-    row = _section(writer, sheet, row, "Largest shipping country per material", top_shares(tables))
-    limits = top_limits(tables.limits, 5)
-    _section(writer, sheet, row, "Five limits whose relaxation would save most", limits)
-    _charts(writer, sheet, tables)
+def _axes(chart: object, y_title: str, y_format: str, x_title: str = "period") -> None:
+    chart.set_x_axis({"name": x_title, "num_font": {"rotation": -45, "size": 7}})  # type: ignore[attr-defined]
+    chart.set_y_axis(
+        {
+            "name": y_title,
+            "num_format": y_format,
+            "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+        }
+    )  # type: ignore[attr-defined]
+    chart.set_legend({"position": "bottom", "font": {"size": 8}})  # type: ignore[attr-defined]
 
 
-def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables) -> None:
+def _block(writer: Writer, sheet: Worksheet, row: int, frame: pd.DataFrame, kind: str) -> int:
+    columns = [Column(str(frame.columns[0]))] + [Column(str(c), kind) for c in frame.columns[1:]]
+    return writer.block(sheet, row, columns, list(frame.itertuples(index=False, name=None)))
+
+
+def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables, row: int) -> None:
+    """The purchases chart from `row`, the stock charts below it, three a row."""
     data = writer.book.add_worksheet(CHART_DATA)
+    data.set_column(0, 0, 30)
     purchases = _purchases_by_country(tables, list(tables.stock["period"].unique()))
-    end = writer.block(
-        data, 0, columns_of(purchases), list(purchases.itertuples(index=False, name=None))
-    )
+    end = _block(writer, data, 0, purchases, "t")
+    data.set_column(1, max(len(purchases.columns), 4), 16)
     if len(purchases.columns) > 1:  # a plan that buys nothing has no series to draw
         chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
+        position = {country: index for index, country in enumerate(tables.countries)}
         for col in range(1, len(purchases.columns)):
-            chart.add_series(_series(CHART_DATA, 0, 1, len(purchases), col))
-        chart.set_title({"name": "Purchases by shipping country (t)"})
-        chart.set_size({"width": 760, "height": 320})
-        sheet.insert_chart(0, 6, chart)
-    row = end + 1
+            country = str(purchases.columns[col])
+            colour = COUNTRY_COLOURS[position.get(country, col) % len(COUNTRY_COLOURS)]
+            chart.add_series(
+                {
+                    **_series(CHART_DATA, 0, 1, len(purchases), col),
+                    "fill": {"color": colour},
+                    "border": {"none": True},
+                    "gap": 40,
+                }
+            )
+        chart.set_title(
+            {"name": "Tonnes bought per period, by shipping country", "name_font": {"size": 11}}
+        )
+        _axes(chart, "tonnes (t)", "#,##0")
+        chart.set_size({"width": CHARTS_WIDTH, "height": 330})
+        sheet.insert_chart(row, 0, chart)
+    top, row = row + 17, end + 1
     for index, (material, lines) in enumerate(_stock_lines(tables).items()):
         data.write_string(row, 0, material, writer.header)
         first = row + 1
-        rows = list(lines.itertuples(index=False, name=None))
-        last = writer.block(data, first, columns_of(lines), rows) - 1
+        last = _block(writer, data, first, lines, "t") - 1
         stock = writer.book.add_chart({"type": "line"})
-        for col in range(1, 4):
-            stock.add_series(_series(CHART_DATA, first, first + 1, last, col))
-        stock.set_title({"name": f"{material}: stock, floor and licence cover (t)"})
-        stock.set_size({"width": 380, "height": 240})
-        sheet.insert_chart(17 + 12 * (index // 2), 6 + 6 * (index % 2), stock)
+        for col, (_, _, colour) in enumerate(STOCK_LINES, start=1):
+            stock.add_series(
+                {
+                    **_series(CHART_DATA, first, first + 1, last, col),
+                    "line": {"color": colour, "width": 1.75},
+                }
+            )
+        stock.set_title(
+            {"name": f"{material}: stock, floor and licence cover (t)", "name_font": {"size": 10}}
+        )
+        _axes(stock, "tonnes (t)", "#,##0.0", "")
+        stock.set_size({"width": CHARTS_WIDTH // 3, "height": 290})
+        sheet.insert_chart(
+            top + 15 * (index // 3), 0, stock, {"x_offset": (CHARTS_WIDTH // 3) * (index % 3)}
+        )
         row = last + 2
+    print_setup(data, row, max(len(purchases.columns), len(STOCK_LINES) + 1))
 
 
 def write_comparison_dashboard(
-    writer: Writer, sheet: Worksheet, table: pd.DataFrame, tops: pd.DataFrame
+    writer: Writer, sheet: Worksheet, table: pd.DataFrame, highlights: pd.DataFrame, currency: str
 ) -> None:
-    """Fill the comparison workbook's first sheet: scenarios side by side, two charts."""
-    sheet.set_column(0, 0, 34)
-    sheet.set_column(1, 8, 18)
-    _title(writer, sheet, "Scenarios compared", "costs, shortfalls and exposure per scenario")
-    headline = table[["scenario", "status", "objective", "change_vs_base_pct", "shortfall_t",
-                      "licensed_share"]].merge(tops, on="scenario", how="left")  # fmt: skip
-    _section(writer, sheet, 3, "Scenarios", headline)
-    rows = len(table)
-    cost = writer.book.add_chart({"type": "column", "subtype": "stacked"})
-    for term in COST_TERMS:
-        cost.add_series(_series("Comparison", 0, 1, rows, table.columns.get_loc(term)))
-    cost.set_title({"name": "Cost by scenario"})
-    cost.set_size({"width": 760, "height": 360})
-    sheet.insert_chart(rows + 7, 0, cost)
-    short = writer.book.add_chart({"type": "column"})
-    short.add_series(_series("Comparison", 0, 1, rows, table.columns.get_loc("shortfall_t")))
-    short.set_title({"name": "Shortfall by scenario (t)"})
-    short.set_size({"width": 520, "height": 360})
-    sheet.insert_chart(rows + 7, 6, short)
+    """Fill the comparison workbook's first sheet: scenarios side by side, two charts.
+
+    Money is split as on the plan Dashboard: cash spend, then the modelled costs (risk,
+    holding, penalties) that are not paid; the cost chart stacks cash terms only.
+    """
+    board = _Board(writer, sheet)
+    _page(sheet)
+    title = writer.book.add_format({"bold": True, "font_size": 14})
+    sheet.write_string(0, 0, "Scenarios compared", title)
+    sheet.write_string(
+        1, 0, f"cash spend, modelled costs, shortfall and exposure per scenario ({currency})"
+    )
+    merged = table.merge(highlights, on="scenario", how="left")
+    modelled = pd.to_numeric(merged["objective"], errors="coerce") - pd.to_numeric(
+        merged["cash_spend"], errors="coerce"
+    )
+    columns = [
+        Column("scenario"),
+        Column("status"),
+        Column(f"cash spend ({currency})", "money"),
+        Column(f"modelled, not cash ({currency})", "money"),
+        Column(f"objective ({currency})", "money"),
+        Column("objective vs base", "share"),
+        Column("shortfall (t)", "t"),
+        Column("expected denied (t)", "t"),
+        Column("licensed share", "share"),
+        Column("limit whose relaxation saves most"),
+        Column(f"its saving ({currency})", "money"),
+    ]
+    rows = list(
+        zip(
+            merged["scenario"],
+            merged["status"],
+            merged["cash_spend"],
+            modelled,
+            merged["objective"],
+            merged["change_vs_base_pct"],
+            merged["shortfall_t"],
+            merged["expected_denied_t"],
+            merged["licensed_share"],
+            merged["top_limit"],
+            merged["top_limit_saving"],
+            strict=True,
+        )
+    )
+    board.heading(3, "Scenarios")
+    end = board.table(4, columns, rows)
+    board.widths[0] = max(board.widths.get(0, 0), 14)
+    board.fit(len(columns) - 1)
+    count = len(table)
+    cost = writer.book.add_chart({"type": "bar", "subtype": "stacked"})
+    for index, term in enumerate(
+        term for term in COST_TERMS if term in spend.CASH_TERMS and term in table
+    ):
+        series = _series("Comparison", 0, 1, count, table.columns.get_loc(term))
+        cost.add_series(
+            {**series, "name": spend.words(term), "fill": {"color": COUNTRY_COLOURS[index]}}
+        )
+    cost.set_title({"name": f"Cash spend by scenario (M {currency})", "name_font": {"size": 11}})
+    cost.set_x_axis({"name": f"M {currency}", "num_format": "#,##0,,"})
+    cost.set_y_axis({"reverse": True})
+    cost.set_legend({"position": "bottom"})
+    cost.set_size({"width": 620, "height": 60 + 38 * count})
+    sheet.insert_chart(end + 1, 0, cost)
+    short = writer.book.add_chart({"type": "bar"})
+    short.add_series(
+        {
+            **_series("Comparison", 0, 1, count, table.columns.get_loc("shortfall_t")),
+            "name": "shortfall (t)",
+            "fill": {"color": COUNTRY_COLOURS[2]},
+        }
+    )
+    short.set_title({"name": "Demand not met by scenario (t)", "name_font": {"size": 11}})
+    short.set_x_axis({"name": "tonnes (t)", "num_format": "#,##0"})
+    short.set_y_axis({"reverse": True})
+    short.set_legend({"none": True})
+    short.set_size({"width": 520, "height": 60 + 38 * count})
+    sheet.insert_chart(end + 1, 5, short)

@@ -7,12 +7,23 @@ from pathlib import Path
 
 import xlsxwriter
 
+from optimizer.plan import spend
 from optimizer.plan.changes import Changes
-from optimizer.plan.tables import PlanTables
+from optimizer.plan.tables import COST_TERMS, PlanTables
 from optimizer.problems import Problem, show_value
 from optimizer.report.dashboard import write_plan_dashboard
 from optimizer.report.targets import atomic_file
-from optimizer.report.writer import WORKBOOK_OPTIONS, Column, Writer, columns_of, kind_of
+from optimizer.report.writer import (
+    FOOTER,
+    WORKBOOK_OPTIONS,
+    Column,
+    Writer,
+    columns_of,
+    kind_of,
+    print_setup,
+    safe_text,
+    unit_of,
+)
 
 WARNING_COLUMNS = [
     Column(name) for name in ("severity", "sheet", "cell", "column", "value", "message")
@@ -20,12 +31,12 @@ WARNING_COLUMNS = [
 
 
 def warning_rows(warnings: Sequence[Problem]) -> list[list[object]]:
-    """One row per warning: severity, where, what."""
+    """One row per warning: severity, where, what (a cell only when its column is known)."""
     return [
         [
             "warning" if problem.warning else "error",
             problem.sheet,
-            problem.cell or None,
+            problem.cell if problem.column_index is not None else None,
             problem.column,
             show_value(problem.value) or None,
             problem.message,
@@ -35,39 +46,81 @@ def warning_rows(warnings: Sequence[Problem]) -> list[list[object]]:
 
 
 def write_summary(writer: Writer, summary: dict[str, object]) -> None:
-    """The Summary sheet, each value in the format of its metric."""
+    """The Summary sheet (SPEC §4: `metric`, `value`), each value in the format of its
+    metric and each metric explained in words in a note on its name; one printed page."""
     sheet = writer.book.add_worksheet("Summary")
-    sheet.set_column(0, 0, 22)
-    sheet.set_column(1, 1, 70)
-    sheet.write_string(0, 0, "metric", writer.header)
-    sheet.write_string(0, 1, "value", writer.header)
+    wrap = writer.book.add_format({"text_wrap": True, "valign": "top"})
+    label = writer.book.add_format({"valign": "top"})
+    sheet.set_column(0, 0, max(len(metric) for metric in summary) + 2)
+    sheet.set_column(1, 1, 34)
+    for col, name in enumerate(("metric", "value")):
+        sheet.write_string(0, col, name, writer.header)
     for row, (metric, value) in enumerate(summary.items(), start=1):
-        sheet.write_string(row, 0, metric)
-        writer.cell(sheet, row, 1, value, kind_of(metric))
+        sheet.write_string(row, 0, metric, label)
+        if isinstance(value, str) and len(value) > 34:
+            sheet.write_string(row, 1, safe_text(value)[0], wrap)
+            sheet.set_row(row, 15 * min(-(-len(value) // 32), 12))
+        else:
+            writer.cell(sheet, row, 1, value, kind_of(metric))
+        meaning = metric_words(metric, writer.currency)
+        if meaning:
+            sheet.write_comment(row, 0, meaning, {"x_scale": 2.2, "y_scale": 0.6})
     sheet.freeze_panes(1, 0)
+    sheet.set_paper(9)
+    sheet.set_portrait()
+    sheet.fit_to_pages(1, 1)
+    sheet.print_area(0, 0, len(summary), 1)
+    sheet.set_footer(FOOTER)
+
+
+METRIC_WORDS = {
+    "objective": "what the plan minimises: cash spend + modelled costs",
+    "cash_spend": "paid for material: purchase + tariff + freight (holding is not)",
+    "penalties": "shortage + safety penalties (prices of unmet needs, not paid)",
+    "shortfall_t": "demand left unmet by the plan, every licence granted",
+    "purchased_t": "tonnes bought over the horizon",
+    "licensed_share": "share of the tonnes bought under an export licence",
+    "solve_seconds": "HiGHS solve time",
+    "input_sha256": "fingerprint of the input workbook",
+    "demand_factor": "the scenario's multiplier on demand",
+    "delivery_variables": "size of the model: possible deliveries",
+}
+
+
+def metric_words(metric: str, currency: str) -> str:
+    """A Summary metric in words, with its unit."""
+    unit = unit_of(metric, currency).split(":")[0]
+    words = METRIC_WORDS.get(metric) or (spend.words(metric) if metric in COST_TERMS else "")
+    return "; ".join(part for part in (words, unit) if part)
 
 
 def write_changes(writer: Writer, changes: Changes) -> None:
     """The Changes sheet: what moved against the last successful run, and why."""
     sheet = writer.book.add_worksheet("Changes")
     title = writer.book.add_format({"bold": True, "font_size": 12})
-    sheet.set_column(0, 0, 34)
-    sheet.set_column(1, 10, 18)
+    widths = [24] + [14] * 9
     row = 0
     for label, value in changes.heading:
         sheet.write_string(row, 0, label, title if row == 0 else writer.text)
         writer.cell(sheet, row, 1, value, kind_of(label))
         row += 1
     sections = (
-        ("Plan changes (per supplier, material, site and period)", changes.plan),
+        ("Input changes since the last run", changes.inputs),
+        ("Plan changes per supplier and material (all sites and periods)", changes.by_supplier),
         ("Suppliers new to the plan or dropped from it", changes.suppliers),
-        ("Input changes that explain them", changes.inputs),
+        ("Plan changes per supplier, material, site and period", changes.plan),
     )
     for heading, frame in sections:
         row += 1
         sheet.write_string(row, 0, f"{heading}: {len(frame)} row(s)", title)
         rows = list(frame.itertuples(index=False, name=None))
+        for values in [tuple(frame.columns), *rows[:500]]:
+            for col, value in enumerate(values):
+                widths[col] = max(widths[col], min(len(str(value)) + 2, 50))
         row = writer.block(sheet, row + 1, columns_of(frame), rows)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    print_setup(sheet, row, len(widths))
 
 
 def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | None = None) -> None:
@@ -90,6 +143,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         writer.frame("Mix", tables.mix)
         writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
+        writer.frame("Savings", tables.savings)
         writer.frame("Limits", tables.limits)
         writer.frame("Marginal costs", tables.marginal_costs)
         writer.frame("Unused offers", tables.unused)

@@ -9,24 +9,25 @@ import xlsxwriter
 
 from optimizer.plan.outcomes import Comparison, Sweep
 from optimizer.problems import Problem
-from optimizer.report.dashboard import top_limits, write_comparison_dashboard
+from optimizer.report.dashboard import write_comparison_dashboard
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows, write_summary
 from optimizer.report.targets import atomic_file
 from optimizer.report.writer import WORKBOOK_OPTIONS, Writer
 
 
 def scenario_highlights(comparison: Comparison) -> pd.DataFrame:
-    """Per scenario: expected denied tonnes and the limit whose relaxation saves most."""
+    """Per scenario: expected denied tonnes and the limit whose stated relaxation saves
+    most (exact, re-solved; see `plan.savings`)."""
     rows = []
     for result in comparison.results:
         row: dict[str, object] = {"scenario": result.scenario}
         if result.tables is not None:
-            exposure, limits = result.tables.exposure, top_limits(result.tables.limits, 1)
+            exposure, savings = result.tables.exposure, result.tables.savings
             row["expected_denied_t"] = float(exposure["expected_denied_t"].sum())
-            if len(limits):
-                top = limits.iloc[0]
-                row["top_limit"] = f"{top['limit']}: {top['subject']}"
-                row["top_limit_saving"] = float(top["saving_if_relaxed"])
+            if len(savings):
+                top = savings.iloc[0]
+                row["top_limit"] = f"{top['limit']}: {top['subject']}, {top['relaxation']}"
+                row["top_limit_saving"] = float(top["saving"])
         rows.append(row)
     columns = ["scenario", "expected_denied_t", "top_limit", "top_limit_saving"]
     return pd.DataFrame(rows).reindex(columns=columns)
@@ -38,11 +39,12 @@ def write_comparison_workbook(
     """Comparison (with the cost chart), Plan and Mix with a scenario column, Warnings."""
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
-        writer = Writer(book, str(summary.get("currency", "USD")))
+        currency = str(summary.get("currency", "USD"))
+        writer = Writer(book, currency)
         dashboard = book.add_worksheet("Dashboard")
         writer.frame("Comparison", comparison.table)
         write_comparison_dashboard(
-            writer, dashboard, comparison.table, scenario_highlights(comparison)
+            writer, dashboard, comparison.table, scenario_highlights(comparison), currency
         )
         write_summary(writer, summary)
         writer.frame("Plan", comparison.plan)

@@ -122,6 +122,7 @@ class Writer:
         self.block(sheet, 0, columns, rows)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+        print_setup(sheet, len(rows), len(columns))
         return sheet
 
     def frame(
@@ -155,6 +156,7 @@ class Writer:
             sheet.conditional_format(1, index, max(len(frame), 1), index, self.highlights[style])
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
+        print_setup(sheet, len(frame), len(columns))
         self.bulk.append(BulkSheet(sheet, data, len(frame), self.quoted))
         return sheet
 
@@ -162,6 +164,23 @@ class Writer:
         """Close the workbook written to `path` and splice in the bulk data rows."""
         self.book.close()
         splice(path, self.bulk)
+
+
+FOOTER = "&L&A&RPage &P of &N"
+"""Every printed page: the sheet's name on the left, its page number on the right."""
+
+
+def print_setup(sheet: Worksheet, rows: int, columns: int) -> None:
+    """Data sheets print landscape on A4, all columns on one page wide, the header row
+    repeated on every page, with gridlines and page numbers."""
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.print_area(0, 0, max(rows, 1), max(columns - 1, 0))
+    sheet.hide_gridlines(0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_footer(FOOTER)
 
 
 def _shown(value: object) -> str:
@@ -173,7 +192,17 @@ def _shown(value: object) -> str:
 MONEY = {
     "objective", "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety",
     "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
+    "cash_spend", "penalties", "saving", "objective_after", "top_limit_saving", "salvage", "fixed",
 }  # fmt: skip
+NOTES = {
+    "saving_per_unit": "{currency} per unit of the limit (see unit): the marginal value, "
+    "valid only while the limit moves to valid_to; the Savings sheet re-solves stated "
+    "relaxations",
+    "valid_to": "the limit value (same unit) up to which saving_per_unit holds (HiGHS "
+    "ranging); blank: not known",
+    "saving": "{currency}: objective minus the re-solved objective with only this relaxation",
+    "cash_spend": "{currency}: purchase + tariff + freight, what is paid for material",
+}
 TONNES = {
     "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
     "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
@@ -197,6 +226,8 @@ def kind_of(column: str) -> str:
         "sample",
         "solved_samples",
         "failed_samples",
+        "binding_periods",
+        "changed_rows",
     ):
         return "int"
     return "number"
@@ -209,6 +240,8 @@ def columns_of(frame: pd.DataFrame) -> list[Column]:
 
 def unit_of(column: str, currency: str) -> str:
     """The unit of a column, for its header note ('' when it has none)."""
+    if column in NOTES:
+        return NOTES[column].format(currency=currency)
     kind = kind_of(column)
     if kind == "t":
         return "tonnes (t)"

@@ -22,7 +22,10 @@ from optimizer.plan.tables import COST_TERMS
 from optimizer.runs.parallel import Task, run_tasks
 from optimizer.solver.options import SolveOptions
 
-MEASURES = ("objective", *COST_TERMS, "shortfall_t", "purchased_t", "licensed_share")
+MEASURES = (
+    "objective", *COST_TERMS, "cash_spend", "penalties", "shortfall_t", "purchased_t",
+    "licensed_share",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,17 @@ def compared_scenarios(inputs: Inputs, request: Request) -> list[Scenario]:
 
 
 def _top_shares(mix: pd.DataFrame | None, materials: list[str]) -> dict[str, object]:
+    """Per material, the country most tonnes ship from and its share of the tonnes
+    (the same measure as the plan Dashboard's)."""
     row: dict[str, object] = {}
     for material in materials:
         rows = mix[mix["material"] == material] if mix is not None else pd.DataFrame()
-        top = rows.loc[rows["share"].idxmax()] if len(rows) else None
-        row[f"{material}: top country"] = None if top is None else top["country"]
-        row[f"{material}: top share"] = None if top is None else float(top["share"])
+        shipped = rows["shipped_from_t"] if len(rows) else pd.Series(dtype=float)
+        top = rows.loc[shipped.idxmax()] if shipped.sum() > 0 else None
+        row[f"{material}: top shipping country"] = None if top is None else top["country"]
+        row[f"{material}: shipped share"] = (
+            None if top is None else float(top["shipped_from_t"] / shipped.sum())
+        )
     return row
 
 
@@ -127,7 +135,7 @@ def compare(
 
 def _risk(solved: pd.DataFrame, failed: int) -> pd.DataFrame:
     rows = []
-    for measure in ("objective", "shortfall_t"):
+    for measure in ("objective", "cash_spend", "penalties", "shortfall_t"):
         values = solved[measure].to_numpy(float)
         row = {"measure": measure, **percentiles(values)}
         row.update(

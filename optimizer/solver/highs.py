@@ -59,6 +59,75 @@ class Solution:
     keys: dict[str, list] = field(default_factory=dict)
     """component name → its index keys, aligned with `values` or `duals`"""
     timings: dict[str, float] = field(default_factory=dict)
+    warm: WarmModel | None = None
+    """the solved HiGHS model, kept for re-solves when `solve(..., keep=True)`"""
+    ranges: dict[str, np.ndarray] = field(default_factory=dict)
+    """constraint component → (N, 2): how far each row's binding bound may move down and
+    up with its dual unchanged (HiGHS ranging; NaN where unknown; with `keep=True`)"""
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A change to one constraint row: its bounds shifted, and a constant added to the
+    coefficients of some columns of a variable component (a share cap's new share)."""
+
+    component: str
+    position: int
+    """the row's position among the component's keys"""
+    lower: float = 0.0
+    upper: float = 0.0
+    variable: str = ""
+    members: tuple[int, ...] = ()
+    """positions within `variable` whose coefficient in this row changes by `coefficient`"""
+    coefficient: float = 0.0
+
+
+class WarmModel:
+    """A solved HiGHS model that re-solves with some rows changed, from its last basis.
+
+    Each re-solve applies the changes, runs HiGHS, and undoes them, so every answer is
+    the optimum of the original model with only those changes.
+    """
+
+    def __init__(self, highs: highspy.Highs, compiled: StandardForm, threads: int) -> None:
+        self.highs, self.compiled, self.threads = highs, compiled, threads
+        self.rows = compiled.matrix.tocsr()
+
+    def _coefficients(self, change: RowChange, row: int) -> list[tuple[int, float, float]]:
+        """(column, old, new) of the changed coefficients of `row`."""
+        if not change.members:
+            return []
+        start = self.compiled.columns[change.variable][0]
+        line = self.rows[[row], :].toarray().ravel()
+        columns = [start + member for member in change.members]
+        return [(col, float(line[col]), float(line[col]) + change.coefficient) for col in columns]
+
+    def objective_with(self, changes: list[RowChange]) -> float | None:
+        """The optimal objective with `changes` applied (None when HiGHS finds no optimum)."""
+        compiled, highs = self.compiled, self.highs
+        undo: list[tuple[int, float, float, list[tuple[int, float, float]]]] = []
+        for change in changes:
+            row = int(compiled.row_of[change.component][change.position])
+            if row < 0:
+                continue
+            lower, upper = float(compiled.row_lower[row]), float(compiled.row_upper[row])
+            entries = self._coefficients(change, row)
+            _checked(
+                "a row's bounds",
+                highs.changeRowBounds(row, lower + change.lower, upper + change.upper),
+            )
+            for col, _, new in entries:
+                _checked("a coefficient", highs.changeCoeff(row, col, new))
+            undo.append((row, lower, upper, entries))
+        try:
+            _run(highs, self.threads)
+            optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            return float(highs.getInfo().objective_function_value) if optimal else None
+        finally:
+            for row, lower, upper, entries in reversed(undo):
+                _checked("a row's bounds", highs.changeRowBounds(row, lower, upper))
+                for col, old, _ in entries:
+                    _checked("a coefficient", highs.changeCoeff(row, col, old))
 
 
 class NotSolved(Exception):
@@ -205,11 +274,12 @@ def solve(
     model: pyo.ConcreteModel,
     options: SolveOptions | None = None,
     progress: Callable[[str, float], None] | None = None,
+    keep: bool = False,
 ) -> Solution:
     """Solve to optimality or raise `NotSolved` with the status (and conflict).
 
     `progress(stage, seconds)` hears of the hand-off before HiGHS starts, and of the
-    solve when it ends.
+    solve when it ends. `keep` keeps the solved model in `Solution.warm` for re-solves.
     """
     options = options or SolveOptions()
     report = progress or (lambda stage, seconds: None)
@@ -243,7 +313,30 @@ def solve(
         "solve": solved - passed,
         "extract": time.perf_counter() - solved,
     }
+    if keep:
+        solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
+        solution.ranges = _ranges(model, compiled, highs)
     return solution
+
+
+def _ranges(model: pyo.ConcreteModel, compiled: StandardForm, highs: highspy.Highs) -> dict:
+    """Per constraint component and row: (down, up), how far its binding bound can move
+    before the basis, and so the dual, changes. Empty when HiGHS has no ranging."""
+    status, ranging = highs.getRanging()
+    if status != highspy.HighsStatus.kOk or not ranging.valid:
+        return {}
+    bound = np.where(np.isfinite(compiled.row_upper), compiled.row_upper, compiled.row_lower)
+    low = np.where(np.isfinite(compiled.row_lower), compiled.row_lower, compiled.row_upper)
+    down = np.asarray(ranging.row_bound_dn.value_) - low
+    up = np.asarray(ranging.row_bound_up.value_) - bound
+    ranges = {}
+    for component in model.component_objects(pyo.Constraint, active=True):
+        rows = compiled.row_of[component.name]
+        both = np.full((len(rows), 2), np.nan)
+        kept = rows >= 0
+        both[kept, 0], both[kept, 1] = down[rows[kept]], up[rows[kept]]
+        ranges[component.name] = both
+    return ranges
 
 
 def _status_text(highs: highspy.Highs, status: highspy.HighsModelStatus) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-METHODS = ("simplex", "ipm", "pdlp", "choose")
+METHODS = ("simplex", "ipm", "choose")
+"""HiGHS's LP methods offered. PDLP is not: a first-order method, it stops at
+tolerances of about 1e-6 relative and gives no basis, so its plans miss the independent
+check by small residuals and its duals are not exact (issue 16)."""
 
 
 @dataclass(frozen=True)

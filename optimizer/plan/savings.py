@@ -1,0 +1,232 @@
+"""What relaxing a binding limit by a realistic step would save, by re-solving.
+
+A dual prices the first unit of a limit only, and only inside its ranging interval: a
+0.3 t stock floor whose dual is 2.5 M per t does not save 2.5 M when lifted. So each
+binding limit (a dual above zero in some period) gets one stated relaxation, and its
+saving is the objective of the scenario minus the optimal objective with only that
+relaxation applied:
+
+| limit | relaxation |
+|---|---|
+| supplier capacity | +10 % capacity in every period |
+| stock floor | the whole floor removed (min = 0) |
+| storage max | +10 % storage |
+| period budget | +10 % of that period's budget |
+| country share cap | +5 percentage points (at most 100 %) |
+
+Each relaxation is carried twice: as the scenario's `ModelData` with the change applied
+(`dataclasses.replace`), so anyone can rebuild and re-solve it, and as the row changes
+that `WarmModel` applies to the solved model, which re-solves from its last basis.
+Only the `RELAXATIONS` limits with the largest first-order estimate are re-solved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.data import ModelData
+from optimizer.domain.derive import Instance
+from optimizer.plan.insights import TOLERANCE
+from optimizer.solver.highs import RowChange, Solution
+
+RELAXATIONS = 12
+"""Binding limits re-solved per scenario (those with the largest dual estimate)."""
+CAPACITY_STEP = STORAGE_STEP = BUDGET_STEP = 0.10
+SHARE_STEP = 0.05
+COLUMNS = ["limit", "subject", "relaxation", "binding_periods", "saving", "objective_after"]
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One binding limit and the stated relaxation whose saving is reported."""
+
+    limit: str
+    subject: str
+    relaxation: str
+    binding_periods: int
+    estimate: float
+    """first-order saving (dual × step), used only to choose which limits to re-solve"""
+    data: ModelData
+    """the scenario's data with only this relaxation applied"""
+    changes: tuple[RowChange, ...]
+    """the same relaxation as changes to the solved model's rows"""
+
+
+def _binding(solution: Solution, name: str, sign: float) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, saving per unit) of a component's rows whose relaxation saves money."""
+    keys = np.asarray(solution.keys.get(name, []), dtype=np.int64)
+    saving = sign * np.asarray(solution.duals.get(name, np.zeros(0)), dtype=float)
+    return keys, saving
+
+
+def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
+    data, found = instance.data, []
+    keys, saving = _binding(solution, "con_capacity", -1.0)
+    offers = keys // data.periods if len(keys) else keys
+    for offer in np.unique(offers[saving > TOLERANCE]):
+        rows = np.flatnonzero(offers == offer)
+        periods = keys[rows] % data.periods
+        capacity = data.capacity_t.copy()
+        capacity[offer] *= 1 + CAPACITY_STEP
+        added = CAPACITY_STEP * data.capacity_t[offer, periods]
+        record = instance.offers.iloc[int(offer)]
+        found.append(
+            Relaxation(
+                "supplier capacity",
+                f"{record['supplier']} / {record['material']}",
+                f"+{CAPACITY_STEP:.0%} capacity in every period",
+                int((saving[rows] > TOLERANCE).sum()),
+                float(saving[rows] @ added),
+                dataclasses.replace(data, capacity_t=capacity),
+                tuple(
+                    RowChange("con_capacity", int(r), upper=float(a))
+                    for r, a in zip(rows, added, strict=True)
+                ),
+            )
+        )
+    return found
+
+
+def _points(instance: Instance, solution: Solution, name: str, sign: float) -> list[Relaxation]:
+    """Stock floors (removed) or storage limits (+10 %), one relaxation per stock point."""
+    data, points, found = instance.data, instance.points, []
+    keys, saving = _binding(solution, name, sign)
+    keys = keys.reshape(-1, 2)
+    for point in np.unique(keys[saving > TOLERANCE, 0]):
+        rows = np.flatnonzero(keys[:, 0] == point)
+        subject = f"{points.at[point, 'site']} / {points.at[point, 'material']}"
+        if name == "con_floor":
+            level = float(data.min_t[point])
+            relaxed = dataclasses.replace(
+                data, min_t=np.where(np.arange(data.points) == point, 0.0, data.min_t)
+            )
+            words, changes = (
+                f"remove the stock floor of {level:,.3f} t",
+                [RowChange(name, int(r), lower=-level) for r in rows],
+            )
+            step = level
+        else:
+            level = float(data.max_t[point])
+            step = STORAGE_STEP * level
+            relaxed = dataclasses.replace(
+                data, max_t=np.where(np.arange(data.points) == point, level + step, data.max_t)
+            )
+            words, changes = (
+                f"+{STORAGE_STEP:.0%} storage ({level:,.3f} t → {level + step:,.3f} t)",
+                [RowChange(name, int(r), upper=step) for r in rows],
+            )
+        found.append(
+            Relaxation(
+                "stock floor" if name == "con_floor" else "storage max",
+                subject,
+                words,
+                int((saving[rows] > TOLERANCE).sum()),
+                float(saving[rows].sum() * step),
+                relaxed,
+                tuple(changes),
+            )
+        )
+    return found
+
+
+def _budgets(instance: Instance, solution: Solution) -> list[Relaxation]:
+    data, found = instance.data, []
+    currency = instance.inputs.settings.currency
+    keys, saving = _binding(solution, "con_budget", -1.0)
+    for row in np.flatnonzero(saving > TOLERANCE):
+        t = int(keys[row])
+        level = float(data.budget[t])
+        budget = data.budget.copy()
+        budget[t] = level * (1 + BUDGET_STEP)
+        found.append(
+            Relaxation(
+                "period budget",
+                f"budget of {instance.inputs.periods[t]}",
+                f"+{BUDGET_STEP:.0%} budget ({level:,.0f} → {budget[t]:,.0f} {currency})",
+                1,
+                float(saving[row] * BUDGET_STEP * level),
+                dataclasses.replace(data, budget=budget),
+                (RowChange("con_budget", int(row), upper=BUDGET_STEP * level),),
+            )
+        )
+    return found
+
+
+def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Relaxation]:
+    """Country share caps: the share raised by 5 points, i.e. every coefficient of the row
+    (1 − share for touching deliveries, −share for the others) lowered by 5 points."""
+    data, found = instance.data, []
+    keys, saving = _binding(solution, "con_share", -1.0)
+    for row in np.flatnonzero(saving > TOLERANCE):
+        k = int(keys[row])
+        level = float(data.share_limit[k])
+        step = min(SHARE_STEP, 1.0 - level)
+        limits = data.share_limit.copy()
+        limits[k] = level + step
+        members = np.flatnonzero(data.material == data.share_material[k])
+        record = instance.shares.iloc[k]
+        found.append(
+            Relaxation(
+                "country share cap",
+                f"{record['country']} share of {record['material']}",
+                f"cap +{step * 100:.0f} percentage points ({level:.0%} → {level + step:.0%})",
+                data.periods,
+                float(saving[row] * step * buy[members].sum()),
+                dataclasses.replace(data, share_limit=limits),
+                (
+                    RowChange(
+                        "con_share",
+                        int(row),
+                        variable="buy",
+                        members=tuple(members.tolist()),
+                        coefficient=-step,
+                    ),
+                ),
+            )
+        )
+    return found
+
+
+def relaxations(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Relaxation]:
+    """Every binding limit with its stated relaxation, largest first-order estimate first."""
+    found = [
+        *_capacity(instance, solution),
+        *_points(instance, solution, "con_floor", 1.0),
+        *_points(instance, solution, "con_storage", -1.0),
+        *_budgets(instance, solution),
+        *_shares(instance, solution, buy),
+    ]
+    return sorted(found, key=lambda relaxation: -relaxation.estimate)
+
+
+def savings(
+    instance: Instance,
+    solution: Solution,
+    buy: np.ndarray,
+    resolve: Callable[[Relaxation], float | None],
+) -> pd.DataFrame:
+    """The exact saving of each of the `RELAXATIONS` most promising relaxations, largest
+    first: the scenario's objective minus `resolve(relaxation)`'s optimal objective."""
+    rows = []
+    for relaxation in relaxations(instance, solution, buy)[:RELAXATIONS]:
+        after = resolve(relaxation)
+        saving = np.nan if after is None else solution.objective - after
+        if saving == saving and abs(saving) <= TOLERANCE * max(1.0, abs(solution.objective)):
+            saving = 0.0
+        rows.append(
+            (
+                relaxation.limit,
+                relaxation.subject,
+                relaxation.relaxation,
+                relaxation.binding_periods,
+                saving,
+                after,
+            )
+        )
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return table.sort_values("saving", ascending=False, kind="stable").reset_index(drop=True)

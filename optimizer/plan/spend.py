@@ -1,0 +1,46 @@
+"""Cash against modelled cost: which cost terms are paid out, and their names in words.
+
+The objective adds up money of different kinds. Cash spend is what is paid for the
+material up to the site: purchase price, tariffs and freight (and fixed sourcing costs
+where the model has them), the same landed cost that period budgets limit (SPEC §2,
+constraint 8). Holding cost is left out of cash spend: it is a per-period estimate of
+carrying stock (warehousing and the capital tied up), not an invoice for material, and
+budgets do not count it. Risk cost is an expected loss the model weighs, and the
+shortage and safety penalties price unmet demand and unmet stock targets: none of them
+is paid to anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+CASH_TERMS = ("purchase", "tariff", "freight", "fixed")
+"""Cost terms paid out (those the model has)."""
+PENALTY_TERMS = ("shortage", "safety")
+"""Penalties: prices of unmet demand and unmet stock targets, never paid."""
+TERM_WORDS = {
+    "purchase": "purchase price",
+    "tariff": "tariffs",
+    "freight": "freight",
+    "fixed": "fixed sourcing costs",
+    "risk": "supply-risk cost (expected, not paid)",
+    "holding": "holding cost of stock",
+    "shortage": "shortage penalty (unmet demand, not paid)",
+    "safety": "safety-stock penalty (not paid)",
+    "salvage": "salvage value of stock left at the end",
+}
+
+
+def cash_spend(terms: Mapping[str, object]) -> float:
+    """Purchase + tariff + freight (+ fixed): the money paid for material."""
+    return float(sum(float(terms[name]) for name in CASH_TERMS if name in terms))  # type: ignore[arg-type]
+
+
+def penalties(terms: Mapping[str, object]) -> float:
+    """Shortage and safety penalties together."""
+    return float(sum(float(terms[name]) for name in PENALTY_TERMS if name in terms))  # type: ignore[arg-type]
+
+
+def words(term: str) -> str:
+    """A cost term in plain words (its name with spaces when it has no entry)."""
+    return TERM_WORDS.get(term, term.replace("_", " "))
