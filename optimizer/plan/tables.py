@@ -16,7 +16,9 @@ from optimizer.solver.highs import Solution
 
 QUANTITY_TOLERANCE = 1e-7
 """Tonnes below this are solver noise, not purchases or gaps."""
-COST_TERMS = ("purchase", "tariff", "freight", "risk", "holding", "shortage", "safety")
+COST_TERMS = (
+    "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage",
+)  # fmt: skip
 
 
 def as_stored(value: float) -> float:
@@ -99,6 +101,7 @@ def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
         "holding": float((data.holding_cost_per_t[:, None] * values.stock).sum()),
         "shortage": float((data.shortage_penalty_per_t[:, None] * values.shortfall).sum()),
         "safety": float(safety.sum()),
+        "salvage": -float(data.salvage_value_per_t @ values.stock[:, -1]),
     }
 
 

@@ -172,6 +172,8 @@ def _shown(value: object) -> str:
 
 MONEY = {
     "objective", "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety",
+    "salvage", "failed", "cost", "alone", "difference", "expected_cost", "cvar", "ws", "eev",
+    "vss", "evpi",
     "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
 }  # fmt: skip
 TONNES = {
