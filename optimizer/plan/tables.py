@@ -101,7 +101,7 @@ def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
         "holding": float((data.holding_cost_per_t[:, None] * values.stock).sum()),
         "shortage": float((data.shortage_penalty_per_t[:, None] * values.shortfall).sum()),
         "safety": float(safety.sum()),
-        "salvage": -float(data.salvage_value_per_t @ values.stock[:, -1]),
+        "salvage": 0.0 - float(data.salvage_value_per_t @ values.stock[:, -1]),
     }
 
 

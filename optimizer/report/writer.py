@@ -180,7 +180,7 @@ TONNES = {
     "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
     "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
 }  # fmt: skip
-SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share"}
+SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share", "probability"}
 
 
 def kind_of(column: str) -> str:
@@ -189,7 +189,7 @@ def kind_of(column: str) -> str:
         return "money"
     if column in TONNES or column.endswith("_t"):
         return "t"
-    if column in SHARES or column.endswith("share") or column.startswith("share"):
+    if column in SHARES or column.endswith("share") or column.startswith(("share", "arrives")):
         return "share"
     if column.endswith("seconds"):
         return "seconds"
@@ -199,6 +199,7 @@ def kind_of(column: str) -> str:
         "sample",
         "solved_samples",
         "failed_samples",
+        "commit_periods",
     ):
         return "int"
     return "number"
