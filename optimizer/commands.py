@@ -16,13 +16,13 @@ from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import find_scenario, resolve_scenario, scenario_names
 from optimizer.pipeline import Progress, ScenarioRun, solve_scenario, timed
-from optimizer.plan.outcomes import TaskResult
+from optimizer.plan.outcomes import Robust, TaskResult
 from optimizer.problems import UsageError
 from optimizer.report.plan_book import write_plan_workbook
 from optimizer.report.robust_book import write_robust_workbook
 from optimizer.report.targets import check_target, default_output
 from optimizer.report.whatif_book import write_comparison_workbook, write_sweep_workbook
-from optimizer.runs.robust import Robust, RobustRequest, check_request, plan_robust
+from optimizer.runs.robust import RobustRequest, check_request, plan_robust
 from optimizer.runs.whatif import Comparison, Request, Sweep, compare, sweep
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs

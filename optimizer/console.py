@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from optimizer.problems import InputError, NoPlanError, Problem
 
 if TYPE_CHECKING:
+    from optimizer.plan.outcomes import Robust
     from optimizer.plan.tables import PlanTables
-    from optimizer.runs.robust import Robust
 
 
 def failure_json(error: BaseException, code: int) -> dict[str, object]:

@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from optimizer.plan.outcomes import Robust
 from optimizer.plan.tables import COST_TERMS
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows
 from optimizer.report.targets import atomic_file
 from optimizer.report.writer import WORKBOOK_OPTIONS, Column, Writer, kind_of
-from optimizer.runs.robust import Robust
 
 SCENARIOS = "Scenarios"
 

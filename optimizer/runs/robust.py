@@ -27,7 +27,8 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario, find_scenario, resolve_scenario, scenario_names
 from optimizer.pipeline import PlanCheckError, Progress, ScenarioRun, solve_scenario, timed
 from optimizer.plan.checks import check_plan
-from optimizer.plan.tables import COST_TERMS, PlanTables, as_stored, plan_tables
+from optimizer.plan.outcomes import Robust, ScenarioOutcome
+from optimizer.plan.tables import COST_TERMS, as_stored, plan_tables
 from optimizer.problems import InputError, NoPlanError, Problem, UsageError
 from optimizer.solver.highs import NotSolved, Solution, solve
 from optimizer.solver.options import SolveOptions
@@ -51,52 +52,6 @@ class RobustRequest:
     samples: int = 0
     seed: int = 0
     options: SolveOptions = field(default_factory=SolveOptions)
-
-
-@dataclass(frozen=True)
-class ScenarioOutcome:
-    """One scenario under the robust plan, and alone."""
-
-    name: str
-    probability: float
-    cost: float
-    """C_ω: its §2 cost terms plus `failed`"""
-    terms: dict[str, float]
-    alone: float
-    """its own §2 optimum (`reopt solve --scenario`)"""
-    tables: PlanTables
-
-
-@dataclass(frozen=True)
-class Robust:
-    """The robust plan and its figures (SPEC §6)."""
-
-    reference: str
-    commit_periods: int
-    alpha: float
-    beta: float
-    objective: float
-    expected_cost: float
-    cvar: float
-    ws: float
-    eev: float | None
-    eev_reason: str | None
-    scenarios: list[ScenarioOutcome]
-    commit: pd.DataFrame
-    """the committed orders, with the share that arrives in each scenario"""
-    sizes: dict[str, int]
-    timings: dict[str, float]
-    warnings: list[Problem]
-
-    @property
-    def vss(self) -> float | None:
-        """eev − objective: what planning for several futures saves."""
-        return None if self.eev is None else self.eev - self.objective
-
-    @property
-    def evpi(self) -> float:
-        """objective − ws: what perfect foresight would still save."""
-        return self.objective - self.ws
 
 
 def check_request(request: RobustRequest) -> None:
