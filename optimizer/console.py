@@ -147,6 +147,8 @@ def robust_json(robust: Robust, target: Path) -> dict[str, object]:
         s.name: {"probability": s.probability, "cost": s.cost, "alone": s.alone}
         for s in robust.scenarios
     }
+    record["sizes"] = robust.sizes
+    record["timings"] = robust.timings
     record["output"] = str(target)
     record["warnings"] = [problem.as_dict() for problem in robust.warnings]
     record["exit_code"] = 0

@@ -174,9 +174,6 @@ def test_one_scenario_of_probability_one_equals_solve_for_every_k(tmp_path, seed
         ["ban", None, None],
     ]
     sheets["Controls"] = [row for row in sheets["Controls"] if row[0] != "squeeze"]
-    sheets["Controls"] = [
-        ["ban" if r == "squeeze" else r for r in row] for row in sheets["Controls"]
-    ]
     path = write_book(tmp_path / "single.xlsx", sheets)
     inputs = load_inputs(path)
     alone = solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions())

@@ -360,9 +360,12 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     seen = {problem.render() for problem in warnings}
     for instance in [reference_instance, *instances]:
         for problem in instance.warnings:
-            if problem.render() not in seen:
-                seen.add(problem.render())
-                warnings.append(problem)
+            named = dataclasses.replace(
+                problem, message=f"{instance.scenario.name}: {problem.message}"
+            )
+            if named.render() not in seen:
+                seen.add(named.render())
+                warnings.append(named)
     if reason:
         warnings.append(Problem(f"eev is absent: {reason}", warning=True))
     sizes = {
