@@ -163,6 +163,10 @@ def test_wait_and_see_below_robust_below_expected_value(tmp_path, seed):
     assert result.evpi >= -tolerance
     zero = robust(path, commit=0)
     assert zero.objective == pytest.approx(zero.ws, rel=1e-9, abs=1e-6)
+    inputs = load_inputs(path)
+    for outcome in result.scenarios:
+        own = solve_scenario(inputs, resolve_scenario(inputs, outcome.name), SolveOptions())
+        assert outcome.alone == pytest.approx(own.tables.objective, rel=1e-9, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -284,3 +288,16 @@ def test_salvage_at_or_above_landed_cost_is_warned_and_reported(solve_text):
     # buying beyond demand is free: each extra tonne costs 12 and is worth 12 at the end
     assert run_.tables.summary["objective"] == pytest.approx(12 * 400)
     assert run_.tables.summary["salvage"] <= 0
+
+
+def test_eev_is_absent_with_its_reason_when_the_reference_plan_overflows_storage(book):
+    storage = POPUP + "[Stock]\nsite | material | max\nShop | shirt    | 100\n"
+    result = run("robust", book(storage), "--reference", "high", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["eev"] is None and record["vss"] is None
+    assert "breaks a hard limit" in record["eev_reason"]
+    assert ("low" in record["eev_reason"]) or ("base" in record["eev_reason"])
+    # the robust plan itself keeps the low scenario within storage: at most 200 + 100 t
+    assert record["scenarios"]["low"]["cost"] >= record["scenarios"]["low"]["alone"]
+    assert record["ws"] <= record["objective"] + 1e-6

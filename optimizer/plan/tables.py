@@ -105,6 +105,11 @@ def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
     }
 
 
+def scenario_cost(instance: Instance, solution: Solution) -> float:
+    """The §2 objective of a solution of `instance`, as the sum of its cost terms."""
+    return sum(cost_terms(instance, _values(instance, solution)).values())
+
+
 def _plan(instance: Instance, values: _Values) -> pd.DataFrame:
     periods = instance.inputs.periods
     bought = instance.deliveries.assign(quantity=values.buy)

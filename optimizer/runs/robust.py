@@ -25,10 +25,10 @@ from optimizer.domain.derive import Instance, derive
 from optimizer.domain.draws import sample_scenarios
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario, find_scenario, resolve_scenario, scenario_names
-from optimizer.pipeline import PlanCheckError, Progress, ScenarioRun, solve_scenario, timed
+from optimizer.pipeline import PlanCheckError, Progress, solve_scenario, timed
 from optimizer.plan.checks import check_plan
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
-from optimizer.plan.tables import COST_TERMS, as_stored, plan_tables
+from optimizer.plan.tables import COST_TERMS, as_stored, plan_tables, scenario_cost
 from optimizer.problems import InputError, NoPlanError, Problem, UsageError
 from optimizer.solver.highs import NotSolved, Solution, solve
 from optimizer.solver.options import SolveOptions
@@ -197,13 +197,23 @@ def _part(instance: Instance, committed: ModelData, window: int, probability: fl
     return _Part(block, merged)
 
 
-def _solve(model: pyo.ConcreteModel, options: SolveOptions, progress: Progress) -> Solution:
+def _where(failure: NotSolved, names: list[str]) -> str:
+    """The scenarios whose rows are in HiGHS's conflict, by name."""
+    hit = sorted({int(m.group(1)) for row in failure.conflict if (m := BLOCK.match(row.component))})
+    return ", ".join(names[w] for w in hit) or "some scenario"
+
+
+def _solve(
+    model: pyo.ConcreteModel, options: SolveOptions, progress: Progress, names: list[str]
+) -> Solution:
     try:
         return solve(model, options, progress)
     except NotSolved as failure:
-        rows = sorted({row.component for row in failure.conflict})
-        lines = [f"the conflicting limits include {', '.join(rows[:10])}"] if rows else []
-        raise NoPlanError(failure.status, lines or ["HiGHS ended without a robust plan"]) from None
+        if failure.status.startswith("infeasible"):
+            lines = [f"the hard limits (storage max, budget) conflict in {_where(failure, names)}"]
+        else:
+            lines = ["HiGHS ended without a robust plan; raise --time-limit or use fewer scenarios"]
+        raise NoPlanError(failure.status, lines) from None
 
 
 def _block_solution(solution: Solution, index: int, part: _Part) -> Solution:
@@ -240,13 +250,15 @@ def _outcome(
     return ScenarioOutcome(name, part.block.probability, cost, terms, alone, tables)
 
 
-def _commit_table(reference: Instance, window: int, y: np.ndarray, parts: list[_Part]):
+def _commit_table(
+    reference: Instance, window: int, y: np.ndarray, parts: list[_Part]
+) -> pd.DataFrame:
     """The committed orders y > 0 with the share of each that arrives in each scenario."""
     periods = reference.inputs.periods
     rows = reference.deliveries[reference.data.period < window].reset_index(drop=True)
     chosen = np.flatnonzero(y > QUANTITY_TOLERANCE)
     rows = rows.iloc[chosen]
-    table = pd.DataFrame(
+    orders = pd.DataFrame(
         {
             "supplier": rows["supplier"].to_numpy(),
             "material": rows["material"].to_numpy(),
@@ -259,17 +271,10 @@ def _commit_table(reference: Instance, window: int, y: np.ndarray, parts: list[_
             "quantity": y[chosen],
         }
     )
-    for part in parts:
-        table[f"arrives: {part.instance.scenario.name}"] = part.block.arrival[chosen]
-    return table
-
-
-def _alone(
-    inputs: Inputs, scenario: Scenario, options: SolveOptions, runs: dict[str, ScenarioRun]
-) -> ScenarioRun:
-    if scenario.name not in runs:
-        runs[scenario.name] = solve_scenario(inputs, scenario, options, analyses=False)
-    return runs[scenario.name]
+    arrives = pd.DataFrame(
+        {f"arrives: {part.instance.scenario.name}": part.block.arrival[chosen] for part in parts}
+    )
+    return pd.concat([orders, arrives], axis=1)
 
 
 def _expected_value(
@@ -282,27 +287,27 @@ def _expected_value(
     try:
         return solve(model, options).objective, None
     except NotSolved as failure:
-        hit = sorted(
-            {int(m.group(1)) for row in failure.conflict if (m := BLOCK.match(row.component))}
-        )
-        where = ", ".join(names[w] for w in hit) or "some scenario"
+        if not failure.status.startswith("infeasible"):
+            raise NoPlanError(failure.status, ["HiGHS ended without the eev plan"]) from None
         return None, (
-            f"the reference plan for the committed periods breaks a hard limit (storage max "
-            f"or budget) in {where}: {failure.status}"
+            "the reference plan for the committed periods breaks a hard limit (storage max "
+            f"or budget) in {_where(failure, names)}"
         )
 
 
-def _wait_and_see(
-    instances: list[Instance], probability: np.ndarray, request: RobustRequest
-) -> float:
-    """WS with β > 0: the extensive form with nothing shared (K = 0)."""
+def _nothing_shared(
+    instances: list[Instance], probability: np.ndarray, request: RobustRequest, beta: float
+) -> tuple[Solution, list[_Part]]:
+    """The extensive form with nothing shared (K = 0): with β = 0 its blocks are
+    independent, each solved to its own §2 optimum in one HiGHS run."""
     empty = restrict(instances[0].data, np.zeros(instances[0].data.deliveries, dtype=bool))
-    blocks = [
-        _part(instance, empty, 0, float(p)).block
+    parts = [
+        _part(instance, empty, 0, float(p))
         for instance, p in zip(instances, probability.tolist(), strict=True)
     ]
-    model = build_robust(empty, blocks, request.alpha, request.beta)
-    return _solve(model, request.options, None).objective
+    model = build_robust(empty, [part.block for part in parts], request.alpha, beta)
+    names = [instance.scenario.name for instance in instances]
+    return _solve(model, request.options, None, names), parts
 
 
 def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = None) -> Robust:
@@ -322,11 +327,15 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
         ]
     with timed(timings, "build", progress):
         model = build_robust(committed, [p.block for p in parts], request.alpha, request.beta)
-    solution = _solve(model, request.options, progress)
+    names = [scenario.name for scenario in scenarios]
+    solution = _solve(model, request.options, progress, names)
     timings.update({f"robust {k}": v for k, v in solution.timings.items()})
-    runs: dict[str, ScenarioRun] = {}
     with timed(timings, "alone", progress):
-        alone = [_alone(inputs, s, request.options, runs).tables.objective for s in scenarios]
+        separate, alone_parts = _nothing_shared(instances, probability, request, 0.0)
+        alone = [
+            scenario_cost(part.instance, _block_solution(separate, index, part))
+            for index, part in enumerate(alone_parts)
+        ]
     with timed(timings, "extract", progress):
         outcomes = [
             _outcome(inputs, solution, index, part, alone[index])
@@ -344,18 +353,18 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
         ws = (
             float(probability @ np.array(alone))
             if request.beta == 0
-            else _wait_and_see(instances, probability, request)
+            else _nothing_shared(instances, probability, request, request.beta)[0].objective
         )
     eev, reason = solution.objective, None
     if window > 0:
         with timed(timings, "eev", progress):
-            plan = _alone(inputs, reference, request.options, runs).solution.values["buy"]
-            eev, reason = _expected_value(
-                model,
-                plan[reference_instance.data.period < window],
-                request.options,
-                [s.name for s in scenarios],
-            )
+            try:
+                own = solve_scenario(inputs, reference, request.options, analyses=False)
+            except NoPlanError as failure:
+                eev, reason = None, f"{reference.name} has no plan of its own ({failure.status})"
+            else:
+                plan = own.solution.values["buy"][reference_instance.data.period < window]
+                eev, reason = _expected_value(model, plan, request.options, names)
     warnings = list(inputs.warnings)
     seen = {problem.render() for problem in warnings}
     for instance in [reference_instance, *instances]:
