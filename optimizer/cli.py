@@ -245,6 +245,11 @@ def whatif_command(
     "--samples", type=click.IntRange(min=1), help="N equally likely licence draws as the set."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0),
+    help="Relative gap of an integer model (SPEC §7); a linear model is solved exactly.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Workbook to write.")
 @TIME_LIMIT
 @JSON
@@ -258,6 +263,7 @@ def robust_command(
     cvar_weight: float,
     samples: int | None,
     seed: int,
+    mip_gap: float | None,
     output: Path | None,
     time_limit: float | None,
     as_json: bool,
@@ -277,6 +283,7 @@ def robust_command(
             beta=cvar_weight,
             samples=samples or 0,
             seed=seed,
+            mip_gap=mip_gap,
             options=SolveOptions(time_limit=time_limit),
         )
         progress = None if as_json else StageLog(sys.stderr)

@@ -301,3 +301,15 @@ def test_eev_is_absent_with_its_reason_when_the_reference_plan_overflows_storage
     # the robust plan itself keeps the low scenario within storage: at most 200 + 100 t
     assert record["scenarios"]["low"]["cost"] >= record["scenarios"]["low"]["alone"]
     assert record["ws"] <= record["objective"] + 1e-6
+
+
+def test_no_probability_anywhere_makes_every_scenario_equally_likely(book):
+    blank = DY_BAN.replace("base     | 0.5", "base     |").replace("dy-ban   | 0.5", "dy-ban   |")
+    result = run("robust", book(blank), "--reference", "base", "--mip-gap", "0.01", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["objective"] == pytest.approx(4140)
+    assert {name: s["probability"] for name, s in record["scenarios"].items()} == {
+        "base": 0.5,
+        "dy-ban": 0.5,
+    }

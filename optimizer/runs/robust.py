@@ -51,6 +51,8 @@ class RobustRequest:
     beta: float = 0.0
     samples: int = 0
     seed: int = 0
+    mip_gap: float | None = None
+    """SPEC §7's gap: recorded; it takes effect once the integer terms are built"""
     options: SolveOptions = field(default_factory=SolveOptions)
 
 
