@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from models.robust import DELIVERY_FIELDS
 from optimizer.cli import cli
+from optimizer.domain.derive import derive
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
 from optimizer.runs.robust import RobustRequest, plan_robust
@@ -313,3 +316,19 @@ def test_no_probability_anywhere_makes_every_scenario_equally_likely(book):
         "base": 0.5,
         "dy-ban": 0.5,
     }
+
+
+def test_restrict_slices_every_per_delivery_array(book):
+    """A per-delivery array added to ModelData must join `DELIVERY_FIELDS` (else the
+    scenario blocks would read it misaligned)."""
+    inputs = load_inputs(book(DY_BAN))
+    data = derive(inputs, resolve_scenario(inputs, "base")).data
+    sizes = {data.points, data.periods, len(data.share_limit), len(data.share_cap)}
+    assert data.deliveries not in sizes  # so the shapes below tell the arrays apart
+    per_delivery = {
+        field.name
+        for field in dataclasses.fields(data)
+        if isinstance(getattr(data, field.name), np.ndarray)
+        and getattr(data, field.name).shape == (data.deliveries,)
+    }
+    assert per_delivery == set(DELIVERY_FIELDS)
