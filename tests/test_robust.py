@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from models.robust import DELIVERY_FIELDS
 from optimizer.cli import cli
 from optimizer.domain.derive import derive
+from optimizer.domain.draws import licence_draws
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
 from optimizer.runs.robust import RobustRequest, plan_robust
@@ -220,12 +221,24 @@ def test_cvar_weight_trades_expected_cost_for_tail_cost(tmp_path, seed):
         previous = result
 
 
-def test_samples_are_equally_likely_licence_draws(book):
+def test_samples_are_equally_likely_licence_draws_merged_exactly(book):
     text = DY_BAN.replace("base     | 0.5", "base     |").replace("dy-ban   | 0.5", "dy-ban   |")
     text = text.replace("dy-ban   | China   | Dy   | 0", "base     | China   | Dy   | 0.5")
-    result = robust(book(text), samples=8, seed=3)
-    assert len(result.scenarios) == 8
+    path = book(text)
+    result = robust(path, samples=8, seed=3)
+    assert len(result.scenarios) == 8 and result.sizes["distinct_scenarios"] == 2
     assert {s.probability for s in result.scenarios} == {1 / 8}
+    inputs = load_inputs(path)
+    _, approved = licence_draws(resolve_scenario(inputs, "base"), 8, 3)
+    share = float(approved[:, 0].mean())
+    explicit = (
+        text.replace(
+            "[Scenarios]\nscenario | probability\nbase     |\ndy-ban   |",
+            f"[Scenarios]\nscenario | probability\nbase | 0\nok | {share}\nban | {1 - share}",
+        )
+        + "ok | China | Dy | 1\nban | China | Dy | 0\n"
+    )
+    assert robust(book(explicit)).objective == pytest.approx(result.objective, rel=1e-9)
     assert result.ws <= result.objective + 1e-6
 
 

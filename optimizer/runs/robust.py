@@ -155,6 +155,19 @@ def scenario_set(
     return [resolve_scenario(inputs, name) for name in names], given
 
 
+def distinct_draws(
+    drawn: list[Scenario], probability: np.ndarray
+) -> tuple[list[Scenario], np.ndarray, np.ndarray]:
+    """Identical licence draws merged into one scenario carrying their total probability,
+    and the position of each draw's scenario. Exact: identical blocks share an optimal
+    recourse, and the distribution of C_ω (so Σ π C and CVaR) is unchanged."""
+    keys = [tuple(scenario.rules["approval"].tolist()) for scenario in drawn]
+    first: dict[tuple, int] = {}
+    which = np.array([first.setdefault(key, len(first)) for key in keys], dtype=np.int64)
+    kept = [drawn[int(np.flatnonzero(which == k)[0])] for k in range(len(first))]
+    return kept, np.bincount(which, weights=probability), which
+
+
 def cvar(costs: np.ndarray, probability: np.ndarray, alpha: float) -> float:
     """CVaR_α of a discrete cost: min over η of η + Σ π·max(C − η, 0)/(1 − α), whose
     minimum lies at one of the costs (the function is piecewise linear and convex)."""
@@ -253,7 +266,7 @@ def _outcome(
 
 
 def _commit_table(
-    reference: Instance, window: int, y: np.ndarray, parts: list[_Part]
+    reference: Instance, window: int, y: np.ndarray, arrivals: dict[str, np.ndarray]
 ) -> pd.DataFrame:
     """The committed orders y > 0 with the share of each that arrives in each scenario."""
     periods = reference.inputs.periods
@@ -273,9 +286,7 @@ def _commit_table(
             "quantity": y[chosen],
         }
     )
-    arrives = pd.DataFrame(
-        {f"arrives: {part.instance.scenario.name}": part.block.arrival[chosen] for part in parts}
-    )
+    arrives = pd.DataFrame({f"arrives: {name}": a[chosen] for name, a in arrivals.items()})
     return pd.concat([orders, arrives], axis=1)
 
 
@@ -318,7 +329,12 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     timings: dict[str, float] = {}
     window = commit_periods(inputs, request)
     reference = resolve_scenario(inputs, request.reference or inputs.settings.scenario)
-    scenarios, probability = scenario_set(inputs, request, reference)
+    drawn, drawn_probability = scenario_set(inputs, request, reference)
+    scenarios, probability, which = (
+        distinct_draws(drawn, drawn_probability)
+        if request.samples
+        else (drawn, drawn_probability, np.arange(len(drawn)))
+    )
     with timed(timings, "derive", progress):
         reference_instance = derive(inputs, reference)
         instances = [derive(inputs, scenario) for scenario in scenarios]
@@ -380,7 +396,8 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     if reason:
         warnings.append(Problem(f"eev is absent: {reason}", warning=True))
     sizes = {
-        "scenarios": len(scenarios),
+        "scenarios": len(drawn),
+        "distinct_scenarios": len(scenarios),
         "committed_variables": committed.deliveries,
         "variables": sum(len(v) for v in model.component_objects(pyo.Var, descend_into=True)),
         "constraints": sum(
@@ -398,8 +415,16 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
         ws=ws,
         eev=eev,
         eev_reason=reason,
-        scenarios=outcomes,
-        commit=_commit_table(reference_instance, window, solution.values["commit"], parts),
+        scenarios=[
+            dataclasses.replace(outcomes[w], name=scenario.name, probability=float(p))
+            for scenario, p, w in zip(drawn, drawn_probability, which.tolist(), strict=True)
+        ],
+        commit=_commit_table(
+            reference_instance,
+            window,
+            solution.values["commit"],
+            {s.name: parts[w].block.arrival for s, w in zip(drawn, which.tolist(), strict=True)},
+        ),
         sizes=sizes,
         timings=timings,
         warnings=warnings,
