@@ -21,6 +21,7 @@ SETTINGS = [
     ["risk_weight", 1],
     ["max_country_share", 1],
     ["scenario", "base"],
+    ["commit_periods", 2],
 ]
 
 MATERIALS = [
@@ -152,18 +153,18 @@ def pipeline_rows() -> list[list[object]]:
 
 
 SCENARIOS = [
-    ["scenario", "parent", "demand_factor", "description"],
-    ["base", None, 1, "April 2025 licences in force (Ann. 18), October 2025 measures "
+    ["scenario", "parent", "demand_factor", "probability", "description"],
+    ["base", None, 1, 0.35, "April 2025 licences in force (Ann. 18), October 2025 measures "
      "suspended, IEEPA and Section 301 tariffs, DFARS covered-nation rule"],
-    ["oct-2025-reinstated", "base", None, "The suspended October 2025 measures (Ann. 57, 61, "
-     "62) come back: every rare earth licensed, longer reviews, 0.1 % rule"],
-    ["heavy-ban", "oct-2025-reinstated", None, "China stops Dy and Tb exports altogether"],
-    ["burma-disruption", "base", None, "Kachin ionic-clay belt cut off (KIA seizure, "
+    ["oct-2025-reinstated", "base", None, 0.2, "The suspended October 2025 measures (Ann. 57, "
+     "61, 62) come back: every rare earth licensed, longer reviews, 0.1 % rule"],
+    ["heavy-ban", "oct-2025-reinstated", None, 0.1, "China stops Dy and Tb exports altogether"],
+    ["burma-disruption", "base", None, 0.1, "Kachin ionic-clay belt cut off (KIA seizure, "
      "Oct 2024): no Burma-mined feed"],
-    ["truce", "base", None, "General licences amount to effective removal of the April "
+    ["truce", "base", None, 0.1, "General licences amount to effective removal of the April "
      "2025 controls for US users (White House fact sheet, 1 Nov 2025)"],
-    ["demand-surge", "base", 1.2, "EV and wind demand 20 % above plan"],
-    ["dy-tb-ban-2028", "base", None, "China stops Dy and Tb exports from January 2028 "
+    ["demand-surge", "base", 1.2, 0.05, "EV and wind demand 20 % above plan"],
+    ["dy-tb-ban-2028", "base", None, 0.1, "China stops Dy and Tb exports from January 2028 "
      "(the April 2025 licences apply until then): the plan builds stock through 2027"],
 ]  # fmt: skip
 
@@ -189,6 +190,16 @@ SOURCES = [
     ["sheet", "figure", "value used", "public source", "flag"],
     ["Periods", "horizon", "2027-01 … 2028-12, monthly", "planning choice", "assumption"],
     ["Settings", "period_days", "30.4", "365 / 12 days per monthly period", "derived"],
+    ["Settings", "commit_periods", "2", "orders for the next two months are placed and paid "
+     "for now: the suppliers' lead times are 1–3 months, so they cannot be undone when a "
+     "measure is announced (planning choice)", "assumption"],
+    ["Scenarios", "probability", "base 0.35, oct-2025-reinstated 0.20, heavy-ban 0.10, "
+     "burma-disruption 0.10, truce 0.10, demand-surge 0.05, dy-tb-ban-2028 0.10", "judgement for the 2027 horizon: "
+     "the October 2025 measures are suspended only until 10 Nov 2026 (Ann. 70; chemradar, "
+     "pillsburylaw), so their return is the likeliest change; a total Dy/Tb ban has precedent "
+     "in the April 2025 stop of shipments (MCS 2026) but was never formalised; the Kachin "
+     "belt was cut once already (CSIS, Oct 2024); the Nov 2025 truce is a one-year deal; "
+     "the demand surge is the EV and wind upside; a dated Dy/Tb ban from 2028 is as likely as an immediate one; the rest stays as today", "assumption"],
     ["Countries", "China tariff", "0.20", "IEEPA: fentanyl 10 % from 10 Nov 2025 + reciprocal 10 % "
      "(EOs of 4 Nov 2025; mondaq, strtrade); oxides are MFN-free (HTS 2846.90.20, MCS 2026)", "S"],
     ["Controls", "NdFeB extra_tariff", "0.271", "Section 301 on Chinese permanent magnets 25 % "

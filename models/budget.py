@@ -6,16 +6,16 @@ import numpy as np
 import pyomo.environ as pyo
 
 from models.data import ModelData
-from models.expressions import add_rows, var_array, weighted_sum
+from models.expressions import add_rows, delivery_terms, weighted_sum
 from models.grouping import group_positions
 
 
-def add_budget(model: pyo.ConcreteModel, data: ModelData) -> None:
+def add_budget(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None = None) -> None:
     """Σ_{o,s} c[o,s,t]·x[o,s,t] ≤ budget_t for every period with a budget and a delivery.
 
     Landed cost counts (price, duty, freight); risk cost is not spend.
     """
-    buy = var_array(model.buy)
+    buy = delivery_terms(model, buy)
     groups = group_positions(data.period)
     keys = [t for t in np.flatnonzero(np.isfinite(data.budget)).tolist() if t in groups]
     rows = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from models.budget import add_budget
@@ -16,14 +17,30 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     """Build the sourcing LP of one scenario."""
     model = pyo.ConcreteModel(name="reopt")
     add_deliveries(model, data)
+    add_families(model, data)
+    add_objective(model, data)
+    return model
+
+
+def add_families(
+    model: pyo.Block,
+    data: ModelData,
+    buy: np.ndarray | None = None,
+    own: ModelData | None = None,
+) -> None:
+    """Stock and constraints 1–8 of SPEC §2 on a model (or one scenario's block).
+
+    The robust plan (SPEC §6, `models.robust`) passes `buy`, the delivery terms of `data`
+    (a·y for committed deliveries, the block's own x after), and `own`, the data of the
+    block's own deliveries: capacity rows are written for those only, the committed ones
+    having their own row.
+    """
     add_stock(model, data)
-    add_balance(model, data)  # 1
-    add_capacity(model, data)  # 2
+    add_balance(model, data, buy)  # 1
+    add_capacity(model, data if own is None else own)  # 2
     add_stock_floor(model, data)  # 3
     add_storage(model, data)  # 4
     add_end_target(model, data)  # 5
-    add_licence_cover(model, data)  # 6
-    add_country_share(model, data)  # 7
-    add_budget(model, data)  # 8
-    add_objective(model, data)
-    return model
+    add_licence_cover(model, data, buy)  # 6
+    add_country_share(model, data, buy)  # 7
+    add_budget(model, data, buy)  # 8

@@ -7,12 +7,14 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.data import ModelData
-from models.expressions import add_rows, minus, var_array, weighted_sum
+from models.expressions import add_rows, delivery_terms, minus, var_array, weighted_sum
 from models.grouping import group_positions
 from models.stock import stock_grid
 
 
-def add_licence_cover(model: pyo.ConcreteModel, data: ModelData) -> None:
+def add_licence_cover(
+    model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None = None
+) -> None:
     """Σ_{licensed o} (1 − p[o,s,t])·x[o,s,t] ≤ I[p,t−1] + q[p,t], with the cover gap q ≥ 0.
 
     Stock at the start of a period must cover the licensed volume expected to be
@@ -24,7 +26,8 @@ def add_licence_cover(model: pyo.ConcreteModel, data: ModelData) -> None:
     keys = [(key // data.periods, key % data.periods) for key in sorted(groups)]
     model.COVER_POINTS = pyo.Set(initialize=keys, ordered=True, dimen=2)
     model.cover_gap = pyo.Var(model.COVER_POINTS, domain=pyo.NonNegativeReals)
-    buy, stock, gap = var_array(model.buy), stock_grid(model, data), var_array(model.cover_gap)
+    buy, stock = delivery_terms(model, buy), stock_grid(model, data)
+    gap = var_array(model.cover_gap)
     rows = []
     for i, (p, t) in enumerate(keys):
         members = licensed[groups[p * data.periods + t]]
@@ -35,13 +38,15 @@ def add_licence_cover(model: pyo.ConcreteModel, data: ModelData) -> None:
     add_rows(model, "con_cover", keys, rows)
 
 
-def add_country_share(model: pyo.ConcreteModel, data: ModelData) -> None:
+def add_country_share(
+    model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None = None
+) -> None:
     """Σ_{o∈O_m, c∈chain(o)} Σ_{s,t} x ≤ share_c · Σ_{o∈O_m} Σ_{s,t} x  per capped (m, c).
 
     Written (1 − share)·Σ_touching x − share·Σ_others x ≤ 0. Caps whose country touches
     no delivery of the material are skipped: their left side is empty and could never bind.
     """
-    buy = var_array(model.buy)
+    buy = delivery_terms(model, buy)
     members = group_positions(data.share_cap)
     by_material = group_positions(data.material)
     keys = sorted(members)

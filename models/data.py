@@ -30,6 +30,8 @@ class ModelData:
     holding_cost_per_t: np.ndarray
     shortage_penalty_per_t: np.ndarray
     safety_penalty_per_t: np.ndarray
+    salvage_value_per_t: np.ndarray
+    """value of a tonne left in stock at the end of the last period"""
     # per point and period (P, T)
     demand_t: np.ndarray
     pipeline_t: np.ndarray

@@ -31,6 +31,12 @@ def var_array(var: pyo.Var) -> np.ndarray:
     return members
 
 
+def delivery_terms(model: pyo.Block, buy: np.ndarray | None = None) -> np.ndarray:
+    """The delivery terms a family sums: `buy` when given (the robust plan passes a·y for
+    committed deliveries, SPEC §6), else the block's own variables x."""
+    return var_array(model.buy) if buy is None else buy
+
+
 def unit_sum(members: Sequence[object]) -> LinearExpression:
     """Σ members, for variables with coefficient 1."""
     return LinearExpression(list(members))
@@ -52,7 +58,7 @@ def weighted_sum(coefs: np.ndarray, members: np.ndarray) -> object:
         group = members[start:end].tolist()
         if value == 1.0:
             ones.extend(group)
-        elif len(group) == 1:
+        elif len(group) == 1 and group[0].is_variable_type():
             scaled.append(MonomialTermExpression((value, group[0])))
         else:
             scaled.append(value * LinearExpression(group))

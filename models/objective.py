@@ -1,4 +1,5 @@
-"""The objective of SPEC §2: landed and risk cost, holding, shortage and safety penalties."""
+"""The objective of SPEC §2: landed and risk cost, holding, shortage and safety penalties,
+less the salvage value of the stock left at the end."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.data import ModelData
-from models.expressions import var_array, weighted_sum
+from models.expressions import delivery_terms, var_array, weighted_sum
+from models.stock import stock_grid
 
 
 def _per_point(var: pyo.Var, cost_per_t: np.ndarray) -> object:
@@ -16,11 +18,14 @@ def _per_point(var: pyo.Var, cost_per_t: np.ndarray) -> object:
     return weighted_sum(cost_per_t[np.asarray(points, dtype=np.int64)], var_array(var))
 
 
-def add_objective(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """min Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w)."""
+def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = None) -> object:
+    """Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w) − Σ salvage·I[T].
+
+    `buy` replaces the deliveries x (the robust plan's a·y for committed periods).
+    """
     unit = data.landed_cost_per_t + data.risk_cost_per_t
     terms = [
-        weighted_sum(unit, var_array(model.buy)),
+        weighted_sum(unit, delivery_terms(model, buy)),
         _per_point(model.stock, data.holding_cost_per_t),
         _per_point(model.shortfall, data.shortage_penalty_per_t),
         *[
@@ -28,5 +33,11 @@ def add_objective(model: pyo.ConcreteModel, data: ModelData) -> None:
             for gap in (model.floor_gap, model.cover_gap, model.end_gap)
             if len(gap)
         ],
+        weighted_sum(-data.salvage_value_per_t, stock_grid(model, data)[:, -1]),
     ]
-    model.cost = pyo.Objective(expr=SumExpression(terms), sense=pyo.minimize)
+    return SumExpression(terms)
+
+
+def add_objective(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """min the scenario's cost (`scenario_cost`)."""
+    model.cost = pyo.Objective(expr=scenario_cost(model, data), sense=pyo.minimize)

@@ -7,7 +7,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from models.data import ModelData
-from models.expressions import add_rows, minus, var_array
+from models.expressions import add_rows, delivery_terms, minus, var_array
 from models.grouping import group_positions
 
 
@@ -24,12 +24,12 @@ def stock_grid(model: pyo.ConcreteModel, data: ModelData) -> np.ndarray:
     return var_array(model.stock).reshape(data.points, data.periods)
 
 
-def add_balance(model: pyo.ConcreteModel, data: ModelData) -> None:
+def add_balance(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None = None) -> None:
     """I[p,t−1] + Σ_o x[o,s,t] + P[p,t] + u[p,t] = d[p,t] + I[p,t], with I[p,−1] = initial.
 
     Written as I[p,t−1] + Σ x + u − I[p,t] = d − P (− initial when t = 0).
     """
-    buy = var_array(model.buy)
+    buy = delivery_terms(model, buy)
     stock = stock_grid(model, data)
     shortfall = var_array(model.shortfall).reshape(data.points, data.periods)
     groups = group_positions(data.point * data.periods + data.period)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from models.data import ModelData
-from models.expressions import add_rows, unit_sum, var_array
+from models.expressions import add_rows, delivery_terms, unit_sum
 from models.grouping import group_positions
 
 
@@ -19,12 +20,12 @@ def add_deliveries(model: pyo.ConcreteModel, data: ModelData) -> None:
     model.buy = pyo.Var(model.DELIVERIES, domain=pyo.NonNegativeReals)
 
 
-def add_capacity(model: pyo.ConcreteModel, data: ModelData) -> None:
+def add_capacity(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None = None) -> None:
     """Σ_s x[o,s,t] ≤ cap[o,t]  for every offer o and period t with a delivery.
 
     Rows are keyed o·T + t.
     """
-    buy = var_array(model.buy)
+    buy = delivery_terms(model, buy)
     groups = group_positions(data.offer * data.periods + data.period)
     keys = sorted(groups)
     rows = [

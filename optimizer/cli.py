@@ -1,4 +1,4 @@
-"""The `reopt` command line (click): validate | solve.
+"""The `reopt` command line (click): validate | solve | whatif | robust | replan | history.
 
 A user mistake prints one clear block of text and exits 2; no plan exits 3; a bug
 exits 1 with a hint to rerun with `--debug`, which shows the traceback. The pipeline is
@@ -21,6 +21,8 @@ from optimizer.console import (
     comparison_text,
     failure_json,
     first_problem,
+    robust_json,
+    robust_text,
     summary_json,
     summary_text,
     sweep_text,
@@ -239,6 +241,75 @@ def whatif_command(
             click.echo(json.dumps(record, default=str))
         else:
             click.echo(text)
+        return 0
+
+    run_guarded(body, debug, as_json)
+
+
+@cli.command(name="robust")
+@INPUT
+@click.option(
+    "--scenario", "scenarios", multiple=True, help="Scenario of the set (repeat; SPEC §6 default)."
+)
+@click.option("--commit", type=int, help="K: periods whose orders are committed now.")
+@click.option("--reference", help="Scenario whose own plan eev commits (default: Settings).")
+@click.option("--cvar-alpha", type=float, default=0.9, show_default=True, help="α of CVaR.")
+@click.option("--cvar-weight", type=float, default=0.0, show_default=True, help="β of CVaR.")
+@click.option(
+    "--samples", type=click.IntRange(min=1), help="N equally likely licence draws as the set."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0),
+    help="Relative gap of an integer model (SPEC §7); a linear model is solved exactly.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Workbook to write.")
+@TIME_LIMIT
+@JSON
+@DEBUG
+def robust_command(
+    input_path: Path,
+    scenarios: tuple[str, ...],
+    commit: int | None,
+    reference: str | None,
+    cvar_alpha: float,
+    cvar_weight: float,
+    samples: int | None,
+    seed: int,
+    mip_gap: float | None,
+    output: Path | None,
+    time_limit: float | None,
+    as_json: bool,
+    debug: bool,
+) -> None:
+    """One plan to commit now that holds up across the scenarios of INPUT (SPEC §6)."""
+
+    def body() -> int:
+        from optimizer.commands import robust_workbook
+        from optimizer.runs.robust import RobustRequest
+
+        request = RobustRequest(
+            scenarios=scenarios,
+            commit=commit,
+            reference=reference,
+            alpha=cvar_alpha,
+            beta=cvar_weight,
+            samples=samples or 0,
+            seed=seed,
+            mip_gap=mip_gap,
+            options=SolveOptions(time_limit=time_limit),
+        )
+        progress = None if as_json else StageLog(sys.stderr)
+        robust, target = robust_workbook(input_path, request, output, progress)
+        if as_json:
+            click.echo(json.dumps(robust_json(robust, target)))
+            return 0
+        about_input = [problem for problem in robust.warnings if problem.sheet]
+        if about_input:
+            click.echo("\n".join(warning_lines(about_input, str(input_path))), err=True)
+        currency = str(robust.scenarios[0].tables.summary["currency"])
+        click.echo(robust_text(robust, target, currency))
         return 0
 
     run_guarded(body, debug, as_json)

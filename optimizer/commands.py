@@ -1,4 +1,4 @@
-"""The flows of the commands: validate, solve, whatif (comparison or licence sweep).
+"""The flows of the commands: validate, solve, whatif (comparison or licence sweep), robust.
 
 Each reads the workbook, runs one scenario (`pipeline.solve_scenario`) or many
 (`runs/`), and writes its workbook; `cli.py` only parses options and prints. The nightly
@@ -16,11 +16,13 @@ from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import find_scenario, resolve_scenario, scenario_names
 from optimizer.pipeline import Progress, ScenarioRun, solve_scenario, timed
-from optimizer.plan.outcomes import TaskResult
+from optimizer.plan.outcomes import Robust, TaskResult
 from optimizer.problems import UsageError
 from optimizer.report.plan_book import write_plan_workbook
+from optimizer.report.robust_book import write_robust_workbook
 from optimizer.report.targets import check_target, default_output
 from optimizer.report.whatif_book import write_comparison_workbook, write_sweep_workbook
+from optimizer.runs.robust import RobustRequest, check_request, plan_robust
 from optimizer.runs.whatif import Comparison, Request, Sweep, compare, sweep
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
@@ -105,3 +107,29 @@ def whatif_workbook(
     summary["scenarios_without_plan"] = sum(not r.solved for r in comparison.results)
     write_comparison_workbook(comparison, target, summary, inputs.warnings)
     return WhatifOutcome(target, summary, comparison=comparison)
+
+
+def robust_workbook(
+    path: Path, request: RobustRequest, output: Path | None, progress: Progress = None
+) -> tuple[Robust, Path]:
+    """`reopt robust`: the plan to commit now across scenarios, to one workbook (SPEC §6)."""
+    check_request(request)
+    timings: dict[str, float] = {}
+    with timed(timings, "read", progress):
+        inputs = load_inputs(path)
+    target = output or default_output(path, "robust")
+    check_target(target, [path], create_folder=output is None)
+    robust = plan_robust(inputs, request, progress)
+    summary = {
+        "scenarios": len(robust.scenarios),
+        "input_file": str(path),
+        "input_sha256": inputs.sha256,
+        "currency": inputs.settings.currency,
+        "mip_gap": request.mip_gap,
+        **robust.sizes,
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    with timed(timings, "write", progress):
+        write_robust_workbook(robust, target, summary)
+    robust.timings.update(timings)
+    return robust, target

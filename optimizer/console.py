@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from optimizer.problems import InputError, NoPlanError, Problem
 
 if TYPE_CHECKING:
+    from optimizer.plan.outcomes import Robust
     from optimizer.plan.tables import PlanTables
 
 
@@ -137,6 +138,56 @@ def sweep_text(risk: object, target: Path, samples: int) -> str:
             f"P99 {row.P99:,.2f}  ({row.solved_samples} solved, {row.failed_samples} without plan)"
         )
     return "\n".join(lines)
+
+
+def robust_text(robust: Robust, target: Path, currency: str) -> str:
+    """The robust plan in a buyer's words: what committing costs and saves, and VSS, EVPI."""
+    reference = robust.reference
+    lines = [
+        f"Robust plan written to {target}",
+        f"  commits the orders of the first {robust.commit_periods} period(s) across "
+        f"{len(robust.scenarios)} scenario(s)",
+        f"  objective {robust.objective:,.2f} {currency} (expected cost "
+        f"{robust.expected_cost:,.2f}, CVaR {robust.alpha:.0%} {robust.cvar:,.2f})",
+    ]
+    own = next((s for s in robust.scenarios if s.name == reference), None)
+    if robust.vss is None:
+        saving = f"betting on {reference} cannot be compared: {robust.eev_reason}"
+    else:
+        saving = f"saves {robust.vss:,.2f} on average against betting on {reference} (VSS)"
+    if own is not None:
+        extra = own.cost - own.alone
+        lines.append(
+            f"  Committing this plan costs {extra:,.2f} more than betting on {reference} if "
+            f"{reference} happens, and {saving};"
+        )
+    else:
+        lines.append(f"  Committing this plan {saving};")
+    lines.append(f"  knowing the future would save only {robust.evpi:,.2f} more (EVPI).")
+    width = max(len(s.name) for s in robust.scenarios)
+    for outcome in robust.scenarios:
+        lines.append(
+            f"    {outcome.name:<{width}}  p {outcome.probability:6.1%}  cost "
+            f"{outcome.cost:>16,.2f}  alone {outcome.alone:>16,.2f}"
+        )
+    return "\n".join(lines)
+
+
+def robust_json(robust: Robust, target: Path) -> dict[str, object]:
+    """The `--json` object of SPEC §6."""
+    from optimizer.report.robust_book import headline
+
+    record = headline(robust)
+    record["scenarios"] = {
+        s.name: {"probability": s.probability, "cost": s.cost, "alone": s.alone}
+        for s in robust.scenarios
+    }
+    record["sizes"] = robust.sizes
+    record["timings"] = robust.timings
+    record["output"] = str(target)
+    record["warnings"] = [problem.as_dict() for problem in robust.warnings]
+    record["exit_code"] = 0
+    return record
 
 
 def first_problem(error: str | None) -> str:

@@ -329,6 +329,26 @@ def _unused_offer_warnings(
     return warnings
 
 
+def _salvage_warnings(inputs: Inputs, deliveries: pd.DataFrame) -> list[Problem]:
+    """A salvage value at or above the material's cheapest landed cost in this scenario:
+    the plan may then buy stock only to hold it to the end."""
+    cheapest = deliveries.groupby("material")["landed_per_t"].min()
+    materials = inputs.materials
+    salvage = materials["salvage_value"]
+    high = salvage[(salvage > 0) & (salvage >= cheapest.reindex(materials.index))]
+    return [
+        Problem(
+            f"salvage_value {value:,.2f} of {material} reaches its cheapest landed cost "
+            f"{cheapest[material]:,.2f}: the plan may buy stock only to hold it to the end",
+            sheet=inputs.sheet("materials"),
+            row=materials.at[material, "row"],
+            column="salvage_value",
+            warning=True,
+        )
+        for material, value in high.items()
+    ]
+
+
 def _share_caps(
     inputs: Inputs, deliveries: pd.DataFrame, material_order: pd.Index
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -371,6 +391,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         holding_cost_per_t=materials["holding_cost"].to_numpy(float)[point_material],
         shortage_penalty_per_t=materials["shortage_penalty"].to_numpy(float)[point_material],
         safety_penalty_per_t=materials["safety_penalty"].to_numpy(float)[point_material],
+        salvage_value_per_t=materials["salvage_value"].to_numpy(float)[point_material],
         demand_t=demand,
         pipeline_t=pipeline,
         offer=deliveries["offer"].to_numpy(np.int64),
@@ -388,6 +409,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         material=material_of,
     )
     warnings = _unused_offer_warnings(inputs, pairs, deliveries, capacity)
+    warnings += _salvage_warnings(inputs, deliveries)
     return Instance(
         inputs, scenario, data, points, deliveries, inputs.offers, caps, warnings, pairs
     )

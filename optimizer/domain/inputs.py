@@ -23,6 +23,9 @@ class Settings:
     disruption_cost: float | None = None
     holding_cost: float | None = None
     scenario: str = BASE
+    salvage_value: float | None = None
+    commit_periods: int | None = None
+    """K of the robust plan (SPEC §6); None: not given (the robust plan uses 1)"""
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Inputs:
     budget: list[float | None]
     materials: pd.DataFrame
     """index material; elements (tuple), holding_cost, shortage_penalty, safety_penalty,
-    disruption_cost"""
+    disruption_cost, salvage_value"""
     countries: pd.DataFrame
     """index country; tariff, covered, max_share"""
     sites: pd.DataFrame
@@ -58,7 +61,8 @@ class Inputs:
     pipeline: pd.DataFrame
     """site, material, period, quantity (repeated rows summed)"""
     scenarios: pd.DataFrame
-    """index scenario; parent (None for base), demand_factor, description, row"""
+    """index scenario; parent (None for base), demand_factor, probability (NaN = blank),
+    description, row"""
     controls: pd.DataFrame
     """scenario, country, item, end_use, approval, delay_days, capacity_factor,
     cost_factor, extra_tariff, from_t, to_t (0-based window, open ends filled), row"""

@@ -1,4 +1,5 @@
-"""What solving many scenarios produced: one result per task, a comparison, a sweep.
+"""What solving many scenarios produced: one result per task, a comparison, a sweep, the
+robust plan.
 
 They live with the plan tables (not with the runners) so that the report layer can
 render them without knowing how they were run.
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimizer.plan.tables import PlanTables
+from optimizer.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,49 @@ class Sweep:
     risk: pd.DataFrame
     suppliers: pd.DataFrame
     results: list[TaskResult]
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    """One scenario under the robust plan, and alone."""
+
+    name: str
+    probability: float
+    cost: float
+    """C_ω: its §2 cost terms plus `failed`"""
+    terms: dict[str, float]
+    alone: float
+    """its own §2 optimum (`reopt solve --scenario`)"""
+    tables: PlanTables
+
+
+@dataclass(frozen=True)
+class Robust:
+    """The robust plan and its figures (SPEC §6)."""
+
+    reference: str
+    commit_periods: int
+    alpha: float
+    beta: float
+    objective: float
+    expected_cost: float
+    cvar: float
+    ws: float
+    eev: float | None
+    eev_reason: str | None
+    scenarios: list[ScenarioOutcome]
+    commit: pd.DataFrame
+    """the committed orders, with the share that arrives in each scenario"""
+    sizes: dict[str, int]
+    timings: dict[str, float]
+    warnings: list[Problem]
+
+    @property
+    def vss(self) -> float | None:
+        """eev − objective: what planning for several futures saves."""
+        return None if self.eev is None else self.eev - self.objective
+
+    @property
+    def evpi(self) -> float:
+        """objective − ws: what perfect foresight would still save."""
+        return self.objective - self.ws

@@ -16,7 +16,9 @@ from optimizer.solver.highs import Solution
 
 QUANTITY_TOLERANCE = 1e-7
 """Tonnes below this are solver noise, not purchases or gaps."""
-COST_TERMS = ("purchase", "tariff", "freight", "risk", "holding", "shortage", "safety")
+COST_TERMS = (
+    "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage",
+)  # fmt: skip
 
 
 def as_stored(value: float) -> float:
@@ -103,7 +105,13 @@ def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
         "holding": float((data.holding_cost_per_t[:, None] * values.stock).sum()),
         "shortage": float((data.shortage_penalty_per_t[:, None] * values.shortfall).sum()),
         "safety": float(safety.sum()),
+        "salvage": 0.0 - float(data.salvage_value_per_t @ values.stock[:, -1]),
     }
+
+
+def scenario_cost(instance: Instance, solution: Solution) -> float:
+    """The §2 objective of a solution of `instance`, as the sum of its cost terms."""
+    return sum(cost_terms(instance, _values(instance, solution)).values())
 
 
 def _plan(instance: Instance, values: _Values) -> pd.DataFrame:

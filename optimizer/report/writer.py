@@ -191,8 +191,10 @@ def _shown(value: object) -> str:
 
 MONEY = {
     "objective", "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety",
+    "salvage", "failed", "cost", "alone", "difference", "expected_cost", "cvar", "ws", "eev",
+    "vss", "evpi",
     "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
-    "cash_spend", "penalties", "saving", "objective_after", "top_limit_saving", "salvage", "fixed",
+    "cash_spend", "penalties", "saving", "objective_after", "top_limit_saving", "fixed",
 }  # fmt: skip
 NOTES = {
     "saving_per_unit": "{currency} per unit of the limit (see unit): the marginal value, "
@@ -207,7 +209,7 @@ TONNES = {
     "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
     "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
 }  # fmt: skip
-SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share"}
+SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share", "probability"}
 
 
 def kind_of(column: str) -> str:
@@ -216,7 +218,7 @@ def kind_of(column: str) -> str:
         return "money"
     if column in TONNES or column.endswith("_t"):
         return "t"
-    if column in SHARES or column.endswith("share") or column.startswith("share"):
+    if column in SHARES or column.endswith("share") or column.startswith(("share", "arrives")):
         return "share"
     if column.endswith("seconds"):
         return "seconds"
@@ -228,6 +230,7 @@ def kind_of(column: str) -> str:
         "failed_samples",
         "binding_periods",
         "changed_rows",
+        "commit_periods",
     ):
         return "int"
     return "number"

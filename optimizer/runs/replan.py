@@ -2,7 +2,8 @@
 
 Under the folder lock: record the run, solve base and the scenarios (the what-if
 machinery), write plan.xlsx (with Changes against the last successful run),
-whatif.xlsx, a copy of the input and run.json into a hidden temporary folder, and rename
+whatif.xlsx, robust.xlsx when a scenario has a probability (SPEC §6), a copy of the
+input and run.json into a hidden temporary folder, and rename
 it to `DIR/<UTC timestamp>` only when complete. A failure records its error and exit
 code and writes no plan folder; earlier folders are never touched, except by `--keep`.
 """
@@ -22,13 +23,15 @@ import pandas as pd
 
 from optimizer.domain.inputs import Inputs
 from optimizer.plan.changes import Changes, input_changes, plan_changes, supplier_changes
-from optimizer.plan.outcomes import TaskResult
+from optimizer.plan.outcomes import Robust, TaskResult
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import ExitCode, NoPlanError, ReoptError, UsageError
 from optimizer.report.plan_book import write_plan_workbook
+from optimizer.report.robust_book import headline, write_robust_workbook
 from optimizer.report.whatif_book import write_comparison_workbook
 from optimizer.runs import history
 from optimizer.runs.lock import LockInfo, folder_lock
+from optimizer.runs.robust import RobustRequest, plan_robust
 from optimizer.runs.whatif import Request, compare
 from optimizer.workbook.validate import load_inputs
 
@@ -112,14 +115,19 @@ def _write_folder(
     comparison,
     changes: Changes,
     record: dict[str, object],
+    robust: Robust | None,
 ) -> None:
     partial.mkdir()
     write_plan_workbook(base.tables, partial / "plan.xlsx", changes)  # type: ignore[arg-type]
     summary = {"input_file": str(path), "input_sha256": inputs.sha256, "run_id": record["run_id"]}
     write_comparison_workbook(comparison, partial / "whatif.xlsx", summary, inputs.warnings)
+    names = ["plan.xlsx", "whatif.xlsx", "input.xlsx", "run.json"]
+    if robust is not None:
+        write_robust_workbook(robust, partial / "robust.xlsx", summary)
+        names.append("robust.xlsx")
     shutil.copyfile(path, partial / "input.xlsx")
     (partial / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-    for name in ("plan.xlsx", "whatif.xlsx", "input.xlsx", "run.json"):
+    for name in names:
         with open(partial / name, "rb") as stream:
             os.fsync(stream.fileno())
 
@@ -212,6 +220,14 @@ def _run(
     note = UNCHANGED if previous and previous.input_sha256 == inputs.sha256 else None
     changes = changes_since(out_dir, previous, inputs, base.tables)
     objectives = {r.scenario: r.summary.get("objective") for r in comparison.results}
+    robust = None
+    if inputs.scenarios["probability"].notna().any():
+        robust = plan_robust(inputs, RobustRequest())
+        objectives |= {
+            "(robust) objective": robust.objective,
+            "(robust) vss": robust.vss,
+            "(robust) evpi": robust.evpi,
+        }
     stamp = final.name
     record = {
         "run_id": run_id,
@@ -223,7 +239,9 @@ def _run(
         "recovered_stale_lock": recovered.__dict__ if recovered else None,
         "scenarios": {r.scenario: {"status": r.status, **r.summary} for r in comparison.results},
     }
-    _write_folder(partial, path, inputs, base, comparison, changes, record)
+    if robust is not None:
+        record["robust"] = headline(robust)
+    _write_folder(partial, path, inputs, base, comparison, changes, record, robust)
     os.rename(partial, final)
     _fsync_folder(out_dir)
     history.finish_run(

@@ -84,6 +84,7 @@ SHEETS: dict[str, Sheet] = {
             _nonneg("shortage_penalty"),
             _nonneg("safety_penalty"),
             _nonneg("disruption_cost"),
+            _nonneg("salvage_value"),
         ),
     ),
     "countries": Sheet(
@@ -168,6 +169,7 @@ SHEETS: dict[str, Sheet] = {
             Column("scenario", Kind.LABEL, required=True),
             Column("parent", Kind.LABEL),
             _nonneg("demand_factor"),
+            _share("probability"),
             Column("description", Kind.TEXT),
         ),
     ),
@@ -205,5 +207,7 @@ SETTINGS: dict[str, Column] = {
         _nonneg("disruption_cost"),
         _nonneg("holding_cost"),
         Column("scenario", Kind.LABEL),
+        _nonneg("salvage_value"),
+        Column("commit_periods", Kind.WHOLE, low=0),
     )
 }

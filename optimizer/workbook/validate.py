@@ -8,6 +8,7 @@ spacing (`china` finds `China`); an unknown one gets the closest known name as a
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from optimizer.domain.names import Names, Row, canonical, hint
 from optimizer.domain.words import ANY, BASE, DEFENSE, ELEMENTS
 from optimizer.problems import Problems
 from optimizer.workbook import cells
-from optimizer.workbook.schema import DOCUMENTATION_SHEETS, SETTINGS, SHEETS, Column
+from optimizer.workbook.schema import DOCUMENTATION_SHEETS, SETTINGS, SHEETS, Column, Kind
 from optimizer.workbook.sheets import RawWorkbook, read_workbook
 from optimizer.workbook.tables import Table, cell_reader, check_bounds, period_format, read_table
 
@@ -117,7 +118,7 @@ class _Validator:
         if isinstance(value, float) and not check_bounds(column, value):
             self.problems.add(f"must be {column.expected}", value=raw, **where)
             return None
-        return value
+        return int(value) if column.kind is Kind.WHOLE and value is not None else value
 
     def period_rows(self) -> tuple[list[str], list[float | None]]:
         table = self.t["periods"]
@@ -369,7 +370,15 @@ class _Validator:
         table = self.t["scenarios"]
         base_row = {"_row": None}
         self.scenarios.display[BASE] = BASE
-        records = {BASE: {"parent": None, "demand_factor": 1.0, "description": None, "row": None}}
+        records = {
+            BASE: {
+                "parent": None,
+                "demand_factor": 1.0,
+                "probability": math.nan,
+                "description": None,
+                "row": None,
+            }
+        }
         for row in table.rows:
             name = row.get("scenario")
             if name is None:
@@ -388,6 +397,7 @@ class _Validator:
             records[self.scenarios.get(str(name)) or BASE] = {
                 "parent": row.get("parent"),
                 "demand_factor": _or(row.get("demand_factor"), 1.0),
+                "probability": _or(row.get("probability"), math.nan),
                 "description": row.get("description"),
                 "row": row["_row"],
             }
@@ -546,6 +556,18 @@ class _Validator:
             )
 
     # -- assembly ------------------------------------------------------------------------
+    def commit_window(self, settings: Settings, horizon: int) -> None:
+        """Report a Settings `commit_periods` K beyond the horizon (0 ≤ K ≤ T, SPEC §6)."""
+        if settings.commit_periods is None or settings.commit_periods <= horizon:
+            return
+        table = self.t["settings"]
+        row = next(r for r in table.rows if canonical(r.get("key") or "") == "commit_periods")
+        self.problems.add(
+            f"must be between 0 and the number of periods ({horizon})",
+            value=settings.commit_periods,
+            **table.where(row, "value"),
+        )
+
     def build(self, file: str, sha256: str, sheet_names: dict[str, str]) -> Inputs:
         settings = self.settings()
         periods, budget = self.period_rows()
@@ -565,6 +587,7 @@ class _Validator:
         else:
             settings = dataclasses.replace(settings, scenario=chosen)
         controls = self.control_rows()
+        self.commit_window(settings, len(periods))
         materials = _materials(material_rows, settings, offers, lanes)
         return Inputs(
             file=file,
@@ -655,6 +678,7 @@ def _materials(
                 "disruption_cost": _first(
                     row.get("disruption_cost"), settings.disruption_cost, 0.0
                 ),
+                "salvage_value": _first(row.get("salvage_value"), settings.salvage_value, 0.0),
                 "row": row["_row"],
             }
         )
@@ -662,7 +686,7 @@ def _materials(
         records,
         [
             "material", "elements", "holding_cost", "shortage_penalty", "safety_penalty",
-            "disruption_cost", "row",
+            "disruption_cost", "salvage_value", "row",
         ],
         "material",
     )  # fmt: skip

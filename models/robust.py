@@ -1,0 +1,128 @@
+"""The extensive form of the robust plan (SPEC §6): one block per scenario ω holding the
+§2 families, committed deliveries y shared by every block, and the CVaR rows.
+
+    min Σ_ω π_ω C_ω + β·CVaR_α,   CVaR_α = η + 1/(1 − α)·Σ_ω π_ω ξ_ω
+
+C_ω is ω's §2 objective with each committed delivery x[o,s,t ≤ K] replaced by a_ω·y
+(its arriving share), plus the failed-tonne cost λ·disruption_cost·(1 − a_ω)·y.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import MonomialTermExpression, NegationExpression, SumExpression
+
+from models.build import add_families
+from models.data import ModelData
+from models.expressions import add_rows, var_array, weighted_sum
+from models.objective import scenario_cost
+from models.supply import add_capacity, add_deliveries
+
+DELIVERY_FIELDS = (
+    "offer", "point", "period", "landed_cost_per_t", "risk_cost_per_t", "denial_share",
+    "material",
+)  # fmt: skip
+"""The ModelData arrays with one entry per delivery."""
+
+
+@dataclass(frozen=True)
+class ScenarioData:
+    """One scenario ω of the extensive form."""
+
+    data: ModelData
+    """ω's §2 data; its deliveries are the committed ones that arrive in ω (t ≤ K) and
+    ω's own (t > K)"""
+    commit: np.ndarray
+    """per delivery of `data`: the committed delivery j it is, −1 for ω's own"""
+    arrival: np.ndarray
+    """a_ω[j] per committed delivery j (J,)"""
+    failed_cost_per_t: np.ndarray
+    """λ·disruption_cost(m)·(1 − a_ω[j]) per committed delivery j (J,)"""
+    probability: float
+
+
+def restrict(data: ModelData, keep: np.ndarray) -> ModelData:
+    """`data` with only the deliveries where `keep` is True (country-share pairs remapped)."""
+    positions = np.flatnonzero(keep)
+    renumber = np.full(data.deliveries, -1, dtype=np.int64)
+    renumber[positions] = np.arange(len(positions))
+    pairs = keep[data.share_delivery]
+    return dataclasses.replace(
+        data,
+        **{name: getattr(data, name)[positions] for name in DELIVERY_FIELDS},
+        share_cap=data.share_cap[pairs],
+        share_delivery=renumber[data.share_delivery[pairs]],
+    )
+
+
+def add_commitments(model: pyo.ConcreteModel, committed: ModelData) -> None:
+    """y[j] ≥ 0 for every committed delivery j = (o, s, t ≤ K) of the reference scenario ρ,
+    with Σ_s y[o,s,t] ≤ cap_ρ[o,t] for every o, t ≤ K (the capacity family on y)."""
+    model.COMMITTED = pyo.Set(initialize=range(committed.deliveries), ordered=True)
+    model.commit = pyo.Var(model.COMMITTED, domain=pyo.NonNegativeReals)
+    add_capacity(model, committed, var_array(model.commit))
+
+
+def _arriving(arrival: np.ndarray, commit: np.ndarray) -> list[object]:
+    """a·y per committed delivery (y itself when a = 1)."""
+    return [
+        y if a == 1.0 else MonomialTermExpression((float(a), y))
+        for a, y in zip(arrival.tolist(), commit.tolist(), strict=True)
+    ]
+
+
+def add_scenario(block: pyo.Block, scenario: ScenarioData, commit: np.ndarray) -> object:
+    """ω's own deliveries x_ω (t > K) and the §2 families with x = a_ω·y for t ≤ K; returns
+
+    C_ω = §2 objective of ω + Σ_j λ·disruption_cost·(1 − a_ω[j])·y[j].
+    """
+    data, committed = scenario.data, scenario.commit >= 0
+    own = restrict(data, ~committed)
+    add_deliveries(block, own)
+    terms = np.empty(data.deliveries, dtype=object)
+    terms[~committed] = var_array(block.buy)
+    j = scenario.commit[committed]
+    terms[committed] = _arriving(scenario.arrival[j], commit[j])
+    add_families(block, data, terms, own)
+    failed = weighted_sum(scenario.failed_cost_per_t, commit)
+    return SumExpression([scenario_cost(block, data, terms), failed])
+
+
+def add_cvar(
+    model: pyo.ConcreteModel, costs: list[object], probability: np.ndarray, alpha: float
+) -> object:
+    """ξ_ω ≥ C_ω − η, ξ_ω ≥ 0, η free (Rockafellar–Uryasev), written ξ_ω + η − C_ω ≥ 0;
+    returns CVaR_α = η + 1/(1 − α)·Σ_ω π_ω ξ_ω, the CVaR of the C_ω at the optimum."""
+    model.cvar_level = pyo.Var(domain=pyo.Reals)
+    model.cvar_excess = pyo.Var(model.SCENARIOS, domain=pyo.NonNegativeReals)
+    excess = var_array(model.cvar_excess)
+    rows = [
+        (0.0, SumExpression([excess[w], model.cvar_level, NegationExpression((cost,))]), None)
+        for w, cost in enumerate(costs)
+    ]
+    add_rows(model, "con_cvar", list(range(len(costs))), rows)
+    return SumExpression([model.cvar_level, weighted_sum(probability / (1 - alpha), excess)])
+
+
+def build_robust(
+    committed: ModelData, scenarios: list[ScenarioData], alpha: float, beta: float
+) -> pyo.ConcreteModel:
+    """The extensive form: min Σ π_ω C_ω (+ β·CVaR_α when β > 0)."""
+    model = pyo.ConcreteModel(name="reopt-robust")
+    add_commitments(model, committed)
+    model.SCENARIOS = pyo.Set(initialize=range(len(scenarios)), ordered=True)
+    model.scenario = pyo.Block(model.SCENARIOS)
+    commit = var_array(model.commit)
+    costs = [
+        add_scenario(model.scenario[w], scenario, commit) for w, scenario in enumerate(scenarios)
+    ]
+    probability = np.array([scenario.probability for scenario in scenarios])
+    terms = [float(p) * cost for p, cost in zip(probability.tolist(), costs, strict=True)]
+    if beta > 0:
+        terms.append(beta * add_cvar(model, costs, probability, alpha))
+    model.cost = pyo.Objective(expr=SumExpression(terms), sense=pyo.minimize)
+    return model

@@ -1,0 +1,347 @@
+"""`reopt robust` (SPEC §6): known answers, properties, an independent build, every error."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from models.robust import DELIVERY_FIELDS
+from optimizer.cli import cli
+from optimizer.domain.derive import derive
+from optimizer.domain.draws import licence_draws
+from optimizer.domain.scenarios import resolve_scenario
+from optimizer.pipeline import solve_scenario
+from optimizer.runs.robust import RobustRequest, plan_robust
+from optimizer.solver.options import SolveOptions
+from optimizer.workbook.validate import load_inputs
+from tests.reference_robust import random_sheets, robust_objective
+from tests.workbooks import write_book
+
+# SPEC §6's worked example: the pop-up shop of Postek et al., ch. 9, as sourcing.
+POPUP = """
+[Settings]
+key            | value
+commit_periods | 1
+scenario       | mean
+[Periods]
+period
+2026-06
+[Materials]
+material | shortage_penalty | salvage_value
+shirt    | 40               | 2
+[Countries]
+country
+Here
+[Sites]
+site
+Shop
+[Suppliers]
+supplier | material | country | capacity | unit_cost
+Maker    | shirt    | Here    | 10000    | 12
+[Demand]
+site | material | period  | quantity
+Shop | shirt    | 2026-06 | 400
+[Scenarios]
+scenario | demand_factor | probability
+high     | 1.625         | 0.1
+base     |               | 0.6
+low      | 0.5           | 0.3
+mean     | 0.9125        |
+"""
+
+# Hand-computed: Dy oxide from China (100 per t) or Malaysia (300 per t, 10 t a period);
+# demand 3 t then 14 t; China may ban Dy (probability 0.5). Committing January's orders,
+# the plan buys 7 t from Malaysia in January: 3 t for January and 4 t of stock so that,
+# under a ban, Malaysia's 10 t more cover February. base: 7·300 + 4·10 + 10·100 = 3,140;
+# dy-ban: 2,100 + 40 + 10·300 = 5,140; objective 4,140. Alone: base 1,700 (China only),
+# dy-ban 5,140, so ws 3,420 and evpi 720. Committing base's own January (3 t from China)
+# leaves dy-ban 3 t short in January and 4 t in February (7,000) besides 10 t from
+# Malaysia (3,000): eev = (1,700 + 10,000)/2 = 5,850, vss 1,710.
+DY_BAN = """
+[Periods]
+period
+2027-01
+2027-02
+[Materials]
+material | elements | holding_cost | shortage_penalty | safety_penalty | disruption_cost
+Dy oxide | Dy       | 10           | 1000             | 0              | 0
+[Countries]
+country
+China
+Malaysia
+[Sites]
+site
+Plant
+[Suppliers]
+supplier | material | country  | capacity | unit_cost
+CN       | Dy oxide | China    | 20       | 100
+MY       | Dy oxide | Malaysia | 10       | 300
+[Demand]
+site  | material | period  | quantity
+Plant | Dy oxide | 2027-01 | 3
+Plant | Dy oxide | 2027-02 | 14
+[Scenarios]
+scenario | probability
+base     | 0.5
+dy-ban   | 0.5
+[Controls]
+scenario | country | item | approval
+dy-ban   | China   | Dy   | 0
+"""
+
+
+def run(*args: object):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def robust(path: Path, **options: object):
+    return plan_robust(load_inputs(path), RobustRequest(**options))  # type: ignore[arg-type]
+
+
+def test_spec_worked_example_exactly(book, tmp_path):
+    target = tmp_path / "robust.xlsx"
+    result = run("robust", book(POPUP), "-o", target, "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    figures = {k: record[k] for k in ("objective", "eev", "ws", "vss", "evpi", "commit_periods")}
+    assert figures == pytest.approx(
+        {"objective": 5680, "eev": 6261, "ws": 4380, "vss": 581, "evpi": 1300, "commit_periods": 1}
+    )
+    assert record["scenarios"]["high"] == pytest.approx(
+        {"probability": 0.1, "cost": 12 * 400 + 40 * 250, "alone": 12 * 650}
+    )
+    assert record["expected_cost"] == pytest.approx(5680)
+    sheets = openpyxl.load_workbook(target).sheetnames
+    assert sheets[:5] == ["Robust", "Commit", "Scenarios", "Plan", "Stock"]
+    commit = list(openpyxl.load_workbook(target)["Commit"].iter_rows(values_only=True))
+    assert commit[1][commit[0].index("quantity")] == pytest.approx(400)
+
+
+def test_rare_earth_stock_built_before_a_possible_ban(book):
+    result = robust(book(DY_BAN), commit=1, reference="base")
+    assert result.objective == pytest.approx(4140, abs=1e-6)
+    assert result.ws == pytest.approx(3420, abs=1e-6)
+    assert result.eev == pytest.approx(5850, abs=1e-6)
+    assert (result.vss, result.evpi) == pytest.approx((1710, 720), abs=1e-6)
+    orders = result.commit.set_index("supplier")["quantity"].to_dict()
+    assert orders == pytest.approx({"MY": 7})
+    costs = {outcome.name: outcome.cost for outcome in result.scenarios}
+    assert costs == pytest.approx({"base": 3140, "dy-ban": 5140})
+    assert result.commit["arrives: dy-ban"].tolist() == [1.0]
+
+
+def test_a_committed_order_that_fails_costs_the_failed_tonnes(book):
+    ban_first = DY_BAN.replace("| 0              | 0\n", "| 0              | 50\n")
+    result = robust(book(ban_first), commit=1, scenarios=("base", "dy-ban"), reference="base")
+    eev = robust(book(ban_first), commit=1, reference="base").eev
+    # base's own January (3 t from China) fails under the ban: 3 t × λ·50 more in eev
+    assert eev == pytest.approx(5850 + 0.5 * 3 * 50, abs=1e-6)
+    assert result.objective == pytest.approx(4140, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_objective_equals_an_independent_build_of_the_spec(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    path = write_book(tmp_path / "random.xlsx", random_sheets(rng))
+    alpha, beta = 0.8, [0.0, 0.5][seed % 2]
+    names, probability = ["base", "squeeze", "ban"], [0.5, 0.3, 0.2]
+    got = robust(path, alpha=alpha, beta=beta).objective
+    expected = robust_objective(path, names, probability, alpha, beta)
+    assert got == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_wait_and_see_below_robust_below_expected_value(tmp_path, seed):
+    path = write_book(tmp_path / "random.xlsx", random_sheets(np.random.default_rng(seed)))
+    result = robust(path)
+    tolerance = 1e-6 * max(1.0, abs(result.objective))
+    assert result.ws <= result.objective + tolerance
+    if result.eev is not None:
+        assert result.objective <= result.eev + tolerance
+    assert result.evpi >= -tolerance
+    zero = robust(path, commit=0)
+    assert zero.objective == pytest.approx(zero.ws, rel=1e-9, abs=1e-6)
+    inputs = load_inputs(path)
+    for outcome in result.scenarios:
+        own = solve_scenario(inputs, resolve_scenario(inputs, outcome.name), SolveOptions())
+        assert outcome.alone == pytest.approx(own.tables.objective, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_scenario_of_probability_one_equals_solve_for_every_k(tmp_path, seed):
+    sheets = random_sheets(np.random.default_rng(seed))
+    sheets["Scenarios"] = [
+        ["scenario", "parent", "probability"],
+        ["base", None, 1.0],
+        ["ban", None, None],
+    ]
+    sheets["Controls"] = [row for row in sheets["Controls"] if row[0] != "squeeze"]
+    path = write_book(tmp_path / "single.xlsx", sheets)
+    inputs = load_inputs(path)
+    alone = solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions())
+    for window in range(len(inputs.periods) + 1):
+        result = robust(path, commit=window)
+        assert [s.name for s in result.scenarios] == ["base"]
+        assert result.objective == pytest.approx(alone.tables.objective, rel=1e-9, abs=1e-6)
+
+
+def tail_expectation(costs: np.ndarray, probability: np.ndarray, alpha: float) -> float:
+    """CVaR_α by its definition: the mean of the worst (1 − α) of the probability mass."""
+    order = np.argsort(-costs)
+    mass, total = 1 - alpha, 0.0
+    for index in order:
+        take = min(probability[index], mass)
+        total += take * costs[index]
+        mass -= take
+        if mass <= 1e-15:
+            break
+    return total / (1 - alpha)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cvar_weight_trades_expected_cost_for_tail_cost(tmp_path, seed):
+    path = write_book(tmp_path / "random.xlsx", random_sheets(np.random.default_rng(seed)))
+    previous = None
+    for beta in (0.0, 0.5, 2.0):
+        result = robust(path, alpha=0.6, beta=beta)
+        costs = np.array([s.cost for s in result.scenarios])
+        probability = np.array([s.probability for s in result.scenarios])
+        assert result.cvar == pytest.approx(tail_expectation(costs, probability, 0.6), abs=1e-6)
+        if previous is not None:
+            assert result.cvar <= previous.cvar + 1e-6 * max(1.0, previous.cvar)
+            assert result.expected_cost >= previous.expected_cost - 1e-6 * max(
+                1.0, previous.expected_cost
+            )
+        previous = result
+
+
+def test_samples_are_equally_likely_licence_draws_merged_exactly(book):
+    text = DY_BAN.replace("base     | 0.5", "base     |").replace("dy-ban   | 0.5", "dy-ban   |")
+    text = text.replace("dy-ban   | China   | Dy   | 0", "base     | China   | Dy   | 0.5")
+    path = book(text)
+    result = robust(path, samples=8, seed=3)
+    assert len(result.scenarios) == 8 and result.sizes["distinct_scenarios"] == 2
+    assert {s.probability for s in result.scenarios} == {1 / 8}
+    inputs = load_inputs(path)
+    _, approved = licence_draws(resolve_scenario(inputs, "base"), 8, 3)
+    share = float(approved[:, 0].mean())
+    explicit = (
+        text.replace(
+            "[Scenarios]\nscenario | probability\nbase     |\ndy-ban   |",
+            f"[Scenarios]\nscenario | probability\nbase | 0\nok | {share}\nban | {1 - share}",
+        )
+        + "ok | China | Dy | 1\nban | China | Dy | 0\n"
+    )
+    assert robust(book(explicit)).objective == pytest.approx(result.objective, rel=1e-9)
+    assert result.ws <= result.objective + 1e-6
+
+
+def test_replan_writes_robust_workbook_when_a_scenario_has_a_probability(book, tmp_path):
+    result = run("replan", book(DY_BAN), "--out-dir", tmp_path / "runs")
+    assert result.exit_code == 0, result.output
+    folder = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    assert (folder / "robust.xlsx").exists()
+    record = json.loads((folder / "run.json").read_text())
+    assert (record["robust"]["objective"], record["robust"]["vss"]) == pytest.approx((4140, 1710))
+
+
+@pytest.mark.parametrize(
+    ("change", "args", "words"),
+    [
+        ("base     | 0.5", (), "add up to"),
+        ("base     | 1.5", (), "between 0 and 1"),
+        ("base     | 0", ("--scenario", "base", "--scenario", "dy-ban"), "must be > 0"),
+        ("base     |", ("--scenario", "base", "--scenario", "dy-ban"), "has no probability"),
+        (None, ("--commit", "3"), "--commit must be between 0 and the number of periods (2)"),
+        (None, ("--commit", "-1"), "--commit must be between 0"),
+        (None, ("--reference", "nowhere"), "'nowhere' is not in"),
+        (None, ("--cvar-alpha", "1"), "--cvar-alpha must be at least 0 and below 1"),
+        (None, ("--cvar-alpha", "-0.1"), "--cvar-alpha must be at least 0"),
+        (None, ("--cvar-weight", "-1"), "--cvar-weight must be ≥ 0"),
+        (None, ("--samples", "5", "--scenario", "base"), "use --reference, not --scenario"),
+    ],
+)
+def test_every_input_rule_exits_2_with_a_located_message(book, tmp_path, change, args, words):
+    text = DY_BAN if change is None else DY_BAN.replace("base     | 0.5", change, 1)
+    if change == "base     | 0.5":
+        text = DY_BAN.replace("dy-ban   | 0.5", "dy-ban   | 0.4")
+    target = tmp_path / "out.xlsx"
+    result = run("robust", book(text), "-o", target, *args)
+    assert result.exit_code == 2, result.output
+    assert words in result.output
+    assert not target.exists()
+
+
+def test_probability_errors_name_the_cell(book):
+    result = run("robust", book(DY_BAN.replace("dy-ban   | 0.5", "dy-ban   | 0.4")), "--json")
+    errors = json.loads(result.stdout.splitlines()[-1])["errors"]
+    assert [(e["sheet"], e["row"], e["column"], e["value"]) for e in errors] == [
+        ("Scenarios", 3, "probability", "0.4")
+    ]
+
+
+def test_commit_periods_beyond_the_horizon_is_a_settings_error(book):
+    text = DY_BAN + "[Settings]\nkey | value\ncommit_periods | 3\n"
+    result = run("robust", book(text), "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout.splitlines()[-1])["errors"][0]
+    assert (error["sheet"], error["row"], error["column"]) == ("Settings", 2, "value")
+
+
+def test_salvage_at_or_above_landed_cost_is_warned_and_reported(solve_text):
+    text = POPUP.replace(
+        "salvage_value\nshirt    | 40               | 2",
+        "salvage_value\nshirt    | 40               | 12",
+    )
+    run_ = solve_text(text)
+    assert any("salvage_value 12.00 of shirt" in p.message for p in run_.tables.warnings)
+    # buying beyond demand is free: each extra tonne costs 12 and is worth 12 at the end
+    assert run_.tables.summary["objective"] == pytest.approx(12 * 400)
+    assert run_.tables.summary["salvage"] <= 0
+
+
+def test_eev_is_absent_with_its_reason_when_the_reference_plan_overflows_storage(book):
+    storage = POPUP + "[Stock]\nsite | material | max\nShop | shirt    | 100\n"
+    result = run("robust", book(storage), "--reference", "high", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["eev"] is None and record["vss"] is None
+    assert "breaks a hard limit" in record["eev_reason"]
+    assert ("low" in record["eev_reason"]) or ("base" in record["eev_reason"])
+    # the robust plan itself keeps the low scenario within storage: at most 200 + 100 t
+    assert record["scenarios"]["low"]["cost"] >= record["scenarios"]["low"]["alone"]
+    assert record["ws"] <= record["objective"] + 1e-6
+
+
+def test_no_probability_anywhere_makes_every_scenario_equally_likely(book):
+    blank = DY_BAN.replace("base     | 0.5", "base     |").replace("dy-ban   | 0.5", "dy-ban   |")
+    result = run("robust", book(blank), "--reference", "base", "--mip-gap", "0.01", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["objective"] == pytest.approx(4140)
+    assert {name: s["probability"] for name, s in record["scenarios"].items()} == {
+        "base": 0.5,
+        "dy-ban": 0.5,
+    }
+
+
+def test_restrict_slices_every_per_delivery_array(book):
+    """A per-delivery array added to ModelData must join `DELIVERY_FIELDS` (else the
+    scenario blocks would read it misaligned)."""
+    inputs = load_inputs(book(DY_BAN))
+    data = derive(inputs, resolve_scenario(inputs, "base")).data
+    sizes = {data.points, data.periods, len(data.share_limit), len(data.share_cap)}
+    assert data.deliveries not in sizes  # so the shapes below tell the arrays apart
+    per_delivery = {
+        field.name
+        for field in dataclasses.fields(data)
+        if isinstance(getattr(data, field.name), np.ndarray)
+        and getattr(data, field.name).shape == (data.deliveries,)
+    }
+    assert per_delivery == set(DELIVERY_FIELDS)
