@@ -19,6 +19,7 @@ import pandas as pd
 
 from models.data import ModelData
 from optimizer.domain.inputs import Inputs
+from optimizer.domain.limits import check_combined
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
 from optimizer.domain.words import ANY, DEFENSE
@@ -276,6 +277,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     pipeline = _per_point_matrix(points, inputs.pipeline, periods)
     pairs, cap = _offer_site_pairs(inputs, scenario, points)
     pairs["cap"] = cap.reindex(pairs["offer"]).to_numpy()
+    check_combined(inputs, scenario.name, demand, pairs)
     usable = pairs[
         (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
     ]
