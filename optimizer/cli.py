@@ -398,9 +398,18 @@ def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool
 
 
 def main() -> None:
-    """Console-script entry point: Ctrl-C outside a command body still ends in one line."""
+    """Console-script entry point: Ctrl-C outside a command body still ends in one line.
+
+    Click's own handling would print `Aborted!` and exit 1 (the code of a bug) for a
+    Ctrl-C while it parses the command line, so its exceptions are handled here.
+    """
     try:
-        cli(prog_name="reopt")
-    except KeyboardInterrupt:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+        code = cli.main(prog_name="reopt", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("reopt: interrupted; no plan was written", err=True)
-        sys.exit(INTERRUPTED)
+        code = INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

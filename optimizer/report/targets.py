@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import re
+import sys
 import tempfile
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,10 +120,34 @@ def atomic_file(target: Path) -> Iterator[Path]:
         cause = os_error_in(error)
         if cause is None or isinstance(error, OutputError):
             raise
+        _release(error)
         raise write_failure(cause, target) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+def _release(error: BaseException) -> None:
+    """Drop what a failed write left open (a zip file with unflushed data), quietly.
+
+    Its destructor would try the same write again and print a second, ignored traceback
+    on stderr; the first failure is the one reported.
+    """
+    previous = sys.unraisablehook
+
+    def quiet(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, OSError):
+            previous(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        current: BaseException | None = error
+        while current is not None:
+            traceback.clear_frames(current.__traceback__)
+            current = current.__cause__ or current.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
 
 
 def _umask() -> int:

@@ -219,8 +219,6 @@ def replan(
             if moved is not None:
                 notes.append(f"the unreadable run history was moved aside to {moved}")
             run_id = history.start_run(out_dir, str(path))
-            history.mark_interrupted(out_dir, run_id)
-            _clean_partials(out_dir)
             return _recorded(
                 path, out_dir, run_id, scenarios, keep, request, recovered, tuple(notes)
             )
@@ -238,6 +236,8 @@ def _recorded(
     partial = out_dir / f"{PARTIAL_PREFIX}{run_id}"
     final = out_dir / _stamp(out_dir)
     try:
+        history.mark_interrupted(out_dir, run_id)
+        _clean_partials(out_dir)
         outcome = _run(path, out_dir, run_id, partial, final, scenarios, keep, request, recovered)
     except BaseException as error:
         failure = _as_reopt_error(error, partial)
