@@ -3,15 +3,20 @@
 A user mistake prints one clear block of text and exits 2; no plan exits 3; a bug
 exits 1 with a hint to rerun with `--debug`, which shows the traceback. The pipeline is
 imported inside each command's guarded body, so even a missing dependency (reopt
-refuses to run without defusedxml) ends in a message, not a traceback.
+refuses to run without defusedxml) ends in a message, not a traceback. Ctrl-C and
+SIGTERM end any command with one line and exit 130; a write that fails for lack of
+space or permission is an output error naming the path (exit 2), wherever it happens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -29,6 +34,7 @@ from optimizer.console import (
     warning_lines,
 )
 from optimizer.problems import ExitCode, ReoptError
+from optimizer.report.targets import WRITE_REFUSED, os_error_in, write_failure
 from optimizer.solver.options import METHODS, SolveOptions
 
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks for every error.")
@@ -43,32 +49,73 @@ WORKERS = click.option(
 SCHEDULER = click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:8786.")
 
 
+INTERRUPTED = 130
+"""Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is so that it unwinds like Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report(error: ReoptError, debug: bool, as_json: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    click.echo("\n".join(error.lines()), err=True)
+    if as_json:
+        click.echo(json.dumps(failure_json(error, int(error.exit_code))))
+    return int(error.exit_code)
+
+
 def run_guarded(body: Callable[[], int], debug: bool, as_json: bool) -> None:
     """Run a command body and turn every outcome into an exit code (SPEC §3)."""
     try:
-        code = body()
+        with _signals_unwind():
+            code = body()
     except ReoptError as error:
-        if debug:
-            traceback.print_exc()
-        click.echo("\n".join(error.lines()), err=True)
+        code = _report(error, debug, as_json)
+    except KeyboardInterrupt as error:
+        how = "SIGTERM" if isinstance(error, Terminated) else "Ctrl-C"
+        click.echo(f"reopt: interrupted ({how}); no plan was written", err=True)
         if as_json:
-            click.echo(json.dumps(failure_json(error, int(error.exit_code))))
-        code = int(error.exit_code)
-    except KeyboardInterrupt:
-        click.echo("reopt: interrupted; nothing was written", err=True)
-        code = 130
+            click.echo(json.dumps({"status": "interrupted", "exit_code": INTERRUPTED}))
+        code = INTERRUPTED
     except Exception as error:  # the last line of defence for bugs
-        if debug:
-            traceback.print_exc()
-        click.echo(
-            f"reopt: internal error ({type(error).__name__}: {error}). Nothing was written. "
-            "Please report it; rerun with --debug to see the traceback.",
-            err=True,
-        )
-        if as_json:
-            click.echo(json.dumps(failure_json(error, int(ExitCode.INTERNAL))))
-        code = int(ExitCode.INTERNAL)
+        cause = os_error_in(error)
+        if cause is not None and cause.errno in WRITE_REFUSED:  # a full disk is not a bug
+            code = _report(write_failure(cause), debug, as_json)
+        else:
+            code = _internal(error, debug, as_json)
     sys.exit(code)
+
+
+def _internal(error: Exception, debug: bool, as_json: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    click.echo(
+        f"reopt: internal error ({type(error).__name__}: {error}). Nothing was written. "
+        "Please report it; rerun with --debug to see the traceback.",
+        err=True,
+    )
+    if as_json:
+        click.echo(json.dumps(failure_json(error, int(ExitCode.INTERNAL))))
+    return int(ExitCode.INTERNAL)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -330,6 +377,11 @@ OUT_DIR = click.option(
     "--scenario", "scenarios", multiple=True, help="Scenario to solve (repeat; default all)."
 )
 @click.option("--keep", type=click.IntRange(min=1), help="Keep only the newest N plan folders.")
+@click.option(
+    "--reset-history",
+    is_flag=True,
+    help="Move an unreadable history.sqlite aside (renamed with the time) and start anew.",
+)
 @WORKERS
 @SCHEDULER
 @TIME_LIMIT
@@ -340,6 +392,7 @@ def replan_command(
     out_dir: Path,
     scenarios: tuple[str, ...],
     keep: int | None,
+    reset_history: bool,
     workers: int | None,
     scheduler: str | None,
     time_limit: float | None,
@@ -358,7 +411,7 @@ def replan_command(
             scheduler=scheduler,
             options=SolveOptions(time_limit=time_limit, threads=1),
         )
-        outcome = replan(input_path, out_dir, scenarios, keep, request)
+        outcome = replan(input_path, out_dir, scenarios, keep, request, reset_history)
         record = {
             "status": "ok",
             "exit_code": 0,
@@ -370,6 +423,7 @@ def replan_command(
             "recovered_stale_lock": outcome.recovered_lock.__dict__
             if outcome.recovered_lock
             else None,
+            "warnings": list(outcome.warnings),
         }
         if as_json:
             click.echo(json.dumps(record))
@@ -380,6 +434,8 @@ def replan_command(
                 f"recovered the stale lock of pid {held.pid} on {held.host} ({held.started})",
                 err=True,
             )
+        for text in outcome.warnings:
+            click.echo(f"reopt: warning: {text}", err=True)
         compared = f"run #{outcome.compared_with}" if outcome.compared_with else "no earlier run"
         note = f"; {outcome.note}" if outcome.note else ""
         click.echo(
@@ -434,5 +490,18 @@ def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="reopt")
+    """Console-script entry point: Ctrl-C outside a command body still ends in one line.
+
+    Click's own handling would print `Aborted!` and exit 1 (the code of a bug) for a
+    Ctrl-C while it parses the command line, so its exceptions are handled here.
+    """
+    try:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+        code = cli.main(prog_name="reopt", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("reopt: interrupted; no plan was written", err=True)
+        code = INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

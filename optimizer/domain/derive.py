@@ -21,6 +21,7 @@ import pandas as pd
 
 from models.data import ModelData
 from optimizer.domain.inputs import Inputs
+from optimizer.domain.limits import check_combined
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
 from optimizer.domain.words import ANY, DEFENSE
@@ -374,6 +375,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     demand = _per_point_matrix(points, inputs.demand, periods) * scenario.demand_factor
     pipeline = _per_point_matrix(points, inputs.pipeline, periods)
     pairs, capacity = _offer_site_pairs(inputs, scenario, points)
+    check_combined(inputs, scenario.name, demand, pairs)
     usable = pairs[
         (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
     ]

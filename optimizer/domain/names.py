@@ -1,9 +1,16 @@
-"""Identifiers matched ignoring case and spacing, with a hint for the ones not found."""
+"""Identifiers matched ignoring case and spacing, with a hint for the ones not found.
+
+Names are compared after Unicode NFC normalisation (an accented letter typed as one
+character or as a letter plus a combining accent is the same name) and without format
+characters (Unicode category Cf: zero-width spaces and joiners, the byte-order mark,
+bidi marks), the same in headers, sheet names and values.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -12,11 +19,22 @@ from optimizer.problems import Problems
 Row = dict[str, object]
 
 SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Characters that reorder text on screen (a right-to-left override can make `anihC`
+display as `China`); refused in labels and text so that none reaches a plan."""
+
+
+def visible(text: str) -> str:
+    """`text` in NFC with every format character (Unicode category Cf) removed."""
+    normal = unicodedata.normalize("NFC", text)
+    return "".join(char for char in normal if unicodedata.category(char) != "Cf")
 
 
 def canonical(name: object) -> str:
-    """Header or key as matched: trimmed, lower case, runs of spaces as `_`."""
-    return SPACES.sub("_", str(name).strip()).casefold()
+    """Header or key as matched: NFC, no format characters, trimmed, lower case, `_` spaces."""
+    return SPACES.sub("_", visible(str(name)).strip()).casefold()
 
 
 class Located(Protocol):
@@ -78,8 +96,24 @@ def hint(name: str, known: Iterable[str]) -> str:
     by_key = {canonical(k): k for k in known}
     close = difflib.get_close_matches(canonical(name), list(by_key), n=1, cutoff=0.6)
     if close:
-        return f'; did you mean "{by_key[close[0]]}"?'
+        return f'; did you mean "{by_key[close[0]]}"?{_lookalikes(name, by_key[close[0]])}'
     if not known:
         return " (that sheet is empty or missing)"
     listed = ", ".join(known[:6]) + (", ..." if len(known) > 6 else "")
     return f" (known: {listed})"
+
+
+def _lookalikes(name: str, known: str) -> str:
+    """Why two names that look the same are not: the characters that differ, by code point."""
+    typed, meant = canonical(name), canonical(known)
+    if len(typed) != len(meant):
+        return ""
+    differ = [(a, b) for a, b in zip(typed, meant, strict=True) if a != b]
+    if not differ or not all(max(map(ord, pair)) > 127 for pair in differ):
+        return ""
+    listed = ", ".join(
+        f"U+{ord(a):04X} {unicodedata.name(a, '?')} where it has "
+        f"U+{ord(b):04X} {unicodedata.name(b, '?')}"
+        for a, b in differ[:3]
+    )
+    return f" (they differ only in characters that look alike: this name has {listed})"

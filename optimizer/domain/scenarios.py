@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimizer.domain.inputs import Inputs
+from optimizer.domain.limits import check_demand_factor
 from optimizer.domain.names import canonical, hint
 from optimizer.problems import InputError, Problem
 
@@ -74,6 +75,7 @@ def resolve_scenario(inputs: Inputs, name: str) -> Scenario:
     factor = 1.0
     for member in lineage:
         factor *= float(inputs.scenarios.at[member, "demand_factor"])
+    check_demand_factor(inputs, name, factor)
     description = inputs.scenarios.at[name, "description"]
     return Scenario(
         name, lineage, rules, factor, description if isinstance(description, str) else None

@@ -3,6 +3,11 @@
 A run is recorded when it starts (status `running`) and updated when it ends; earlier
 rows are never changed, except that a `running` row left by a run that died is marked
 `interrupted` by the next run that takes the lock.
+
+A database that cannot be read (corrupt, not SQLite, locked by another program, on a
+full disk) is an error naming the file, never silently replaced: `reset_unreadable`
+(`reopt replan --reset-history`) moves an unreadable one aside as
+`history.sqlite.corrupt-<UTC time>` and a new history starts.
 """
 
 from __future__ import annotations
@@ -10,10 +15,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from optimizer.problems import LockedError, OutputError, UsageError
 
 HISTORY_NAME = "history.sqlite"
 SCHEMA = """
@@ -63,16 +72,78 @@ class Run:
         return {column: getattr(self, column) for column in COLUMNS}
 
 
+class HistoryError(UsageError):
+    """The run history database cannot be used as it is."""
+
+
+def _failure(path: Path, error: sqlite3.Error) -> UsageError:
+    """The error naming the database, by what went wrong with it."""
+    text = str(error)
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith("SQLITE_IOERR") and _nearly_full(path.parent):
+        name = "SQLITE_FULL"
+    if name.startswith(("SQLITE_LOCKED", "SQLITE_BUSY")) or "locked" in text:
+        return LockedError(
+            f"{path}: the run history is locked by another program ({text}); close it and try again"
+        )
+    if name.startswith("SQLITE_FULL") or "full" in text:
+        return OutputError(
+            f"{path}: the disk is full (no space left on device); the run history cannot be "
+            "written. Free some space and run again."
+        )
+    return HistoryError(
+        f"{path}: the run history cannot be read ({text}); the file may be corrupt. Run "
+        "`reopt replan` again with --reset-history to move it aside (renamed with the time) "
+        "and start a new history; earlier plan folders are kept."
+    )
+
+
+def _nearly_full(folder: Path) -> bool:
+    """True when the disk of `folder` has less than 1 MiB free (SQLite says only I/O error)."""
+    try:
+        return shutil.disk_usage(folder).free < 2**20
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def _connect(out_dir: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(out_dir / HISTORY_NAME, timeout=30)
+    path = out_dir / HISTORY_NAME
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute(SCHEMA)
-        with connection:
-            yield connection
-    finally:
-        connection.close()
+        connection = sqlite3.connect(path, timeout=30)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(SCHEMA)
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise _failure(path, error) from None
+
+
+def _readable(out_dir: Path) -> bool:
+    """True when the history opens and passes SQLite's quick integrity check."""
+    try:
+        with _connect(out_dir) as connection:
+            connection.execute("SELECT count(*) FROM runs").fetchone()
+            return connection.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    except HistoryError:
+        return False
+
+
+def reset_unreadable(out_dir: Path) -> Path | None:
+    """Move an unreadable history aside (with its WAL files); where it went, or None."""
+    path = out_dir / HISTORY_NAME
+    if not path.exists() or _readable(out_dir):
+        return None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{HISTORY_NAME}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(HISTORY_NAME + suffix)
+        if part.exists():
+            os.replace(part, aside.with_name(aside.name + suffix))
+    return aside
 
 
 def start_run(out_dir: Path, input_path: str) -> int:
@@ -123,14 +194,10 @@ def runs(out_dir: Path, limit: int | None = None) -> list[Run]:
         return [_run(row) for row in rows]
 
 
-def last_success(out_dir: Path, before: int) -> Run | None:
-    """The newest successful run before run `before` whose plan folder still exists."""
-    for run in runs(out_dir):
-        if (
-            run.id < before
-            and run.status == "ok"
-            and run.folder
-            and (out_dir / run.folder).is_dir()
-        ):
-            return run
-    return None
+def successes(out_dir: Path, before: int) -> list[Run]:
+    """The successful runs before run `before` whose plan folder still exists, newest first."""
+    return [
+        run
+        for run in runs(out_dir)
+        if run.id < before and run.status == "ok" and run.folder and (out_dir / run.folder).is_dir()
+    ]

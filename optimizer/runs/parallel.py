@@ -7,7 +7,10 @@ inputs and a scenario travel.
 
 - inline: in this process, one task after another (`--workers 1`, and tests);
 - local processes: `ProcessPoolExecutor` with the spawn context, the inputs installed
-  once per worker by its initializer, HiGHS limited to one thread per solve;
+  once per worker by its initializer, HiGHS limited to one thread per solve. Workers
+  die with their parent (Linux `PR_SET_PDEATHSIG`, elsewhere a watcher thread), ignore
+  Ctrl-C (the parent handles it and terminates them) and are terminated when the run
+  ends by an exception or a signal, so no worker outlives an interrupted or killed run;
 - Dask: an existing cluster (`--scheduler tcp://host:8786`) through
   `distributed.Client(address).get_executor()`, the inputs scattered to every worker
   once. Workers need reopt installed (`pip install reopt[dask]`).
@@ -16,8 +19,13 @@ inputs and a scenario travel.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -42,9 +50,55 @@ class Task:
     detail: bool = True
 
 
-def install(inputs: Inputs) -> None:
-    """Process-pool initializer: keep the inputs for every task of this worker."""
+PR_SET_PDEATHSIG = 1
+"""prctl option: the signal the kernel sends this process when its parent dies (Linux)."""
+
+
+def install(inputs: Inputs, parent: int | None = None) -> None:
+    """Process-pool initializer: keep the inputs for every task of this worker.
+
+    With `parent` (a pool worker), also ignore Ctrl-C and arrange to die with `parent`.
+    """
     _INSTALLED[:] = [inputs]
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker as soon as `parent` is gone, however the parent ended."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:  # pragma: no cover - no PDEATHSIG: poll for reparenting
+        threading.Thread(target=_watch, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _watch(parent: int) -> None:  # pragma: no cover - non-Linux hosts
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Spawn workers with Ctrl-C ignored from their first instruction (inherited by exec)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _terminate_workers() -> None:
+    """Kill this process's pool workers (the run is ending early)."""
+    for child in multiprocessing.active_children():
+        child.kill()
 
 
 def run_task(inputs: Inputs | None, task: Task, options: SolveOptions) -> TaskResult:
@@ -115,10 +169,16 @@ def open_backend(
         yield InlineExecutor(), None
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        count, mp_context=context, initializer=install, initargs=(inputs,)
-    ) as pool:
+    pool = ProcessPoolExecutor(
+        count, mp_context=context, initializer=install, initargs=(inputs, os.getpid())
+    )
+    try:
         yield pool, None
+    except BaseException:
+        _terminate_workers()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 class Progress:
@@ -160,7 +220,8 @@ def run_tasks(
         on_done.start(len(tasks))
     results = []
     with open_backend(inputs, workers, scheduler) as (executor, reference):
-        futures = {executor.submit(run_task, reference, task, options): task for task in tasks}
+        with _sigint_ignored():
+            futures = {executor.submit(run_task, reference, task, options): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:

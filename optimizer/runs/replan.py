@@ -6,17 +6,23 @@ whatif.xlsx, robust.xlsx when a scenario has a probability (SPEC §6), a copy of
 input and run.json into a hidden temporary folder, and rename
 it to `DIR/<UTC timestamp>` only when complete. A failure records its error and exit
 code and writes no plan folder; earlier folders are never touched, except by `--keep`.
+
+A run never depends on an earlier folder being intact: Changes compares with the newest
+earlier run whose plan.xlsx can be read back, and names the runs it skipped (a warning).
+Ctrl-C or SIGTERM records the run as `interrupted`; a full disk or a read-only folder is
+an `OutputError` naming the path; a history database that cannot be read is named and
+moved aside only with `--reset-history` (see docs/replan.md, Faults).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -25,21 +31,25 @@ from optimizer.domain.inputs import Inputs
 from optimizer.plan.changes import Changes, input_changes, plan_changes, supplier_changes
 from optimizer.plan.outcomes import Robust, TaskResult
 from optimizer.plan.tables import PlanTables
-from optimizer.problems import ExitCode, NoPlanError, ReoptError, UsageError
+from optimizer.problems import ExitCode, InputError, NoPlanError, Problem, ReoptError, UsageError
 from optimizer.report.plan_book import write_plan_workbook
 from optimizer.report.robust_book import headline, write_robust_workbook
+from optimizer.report.targets import WRITE_REFUSED, os_error_in, write_failure
 from optimizer.report.whatif_book import write_comparison_workbook
 from optimizer.runs import history
 from optimizer.runs.lock import LockInfo, folder_lock
 from optimizer.runs.robust import RobustRequest, plan_robust
 from optimizer.runs.whatif import Request, compare
+from optimizer.workbook.container import open_container
 from optimizer.workbook.validate import load_inputs
 
 PARTIAL_PREFIX = ".partial-"
 UNCHANGED = "unchanged input"
+INTERRUPTED_EXIT = 130
+"""Exit code of a run ended by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ReplanOutcome:
     """A finished run: its history id, folder and what it found."""
 
@@ -49,6 +59,7 @@ class ReplanOutcome:
     note: str | None
     compared_with: int | None
     recovered_lock: LockInfo | None
+    warnings: tuple[str, ...] = ()
 
 
 def _sha256(path: Path) -> str | None:
@@ -67,10 +78,11 @@ def _stamp(folder: Path) -> str:
     return name
 
 
-def _previous(out_dir: Path, run: history.Run) -> tuple[pd.DataFrame, Inputs | None]:
-    """The plan and inputs of an earlier run, read back from its folder."""
-    folder = out_dir / str(run.folder)
-    plan = pd.read_excel(folder / "plan.xlsx", sheet_name="Plan", engine="calamine")
+def _read_back(folder: Path) -> tuple[pd.DataFrame, Inputs | None]:
+    """The plan and inputs of an earlier run, read through the workbook container guards."""
+    plan_path = folder / "plan.xlsx"
+    open_container(plan_path)
+    plan = pd.read_excel(plan_path, sheet_name="Plan", engine="calamine")
     try:
         inputs = load_inputs(folder / "input.xlsx")
     except ReoptError:
@@ -78,15 +90,20 @@ def _previous(out_dir: Path, run: history.Run) -> tuple[pd.DataFrame, Inputs | N
     return plan, inputs
 
 
-def changes_since(
-    out_dir: Path, previous: history.Run | None, inputs: Inputs, tables: PlanTables
+def _reason(error: Exception) -> str:
+    if isinstance(error, InputError) and error.errors:
+        return error.errors[0].message
+    return f"{type(error).__name__}: {error}"
+
+
+def _compare(
+    previous: history.Run,
+    old: tuple[pd.DataFrame, Inputs | None],
+    inputs: Inputs,
+    tables: PlanTables,
 ) -> Changes:
-    """The Changes sheet of this run against the last successful one."""
-    if previous is None:
-        heading = [("Changes", "first run: there is no earlier plan to compare with")]
-        empty = pd.DataFrame()
-        return Changes(heading, empty, empty, empty)
-    old_plan, old_inputs = _previous(out_dir, previous)
+    """The Changes sheet against one earlier run whose plan was read back."""
+    old_plan, old_inputs = old
     old_objective = previous.objectives.get("base")
     new_objective = float(tables.summary["objective"])  # type: ignore[arg-type]
     heading: list[tuple[str, object]] = [
@@ -105,6 +122,31 @@ def changes_since(
         supplier_changes(old_plan, tables.plan),
         input_changes(old_inputs, inputs) if old_inputs is not None else pd.DataFrame(),
     )
+
+
+def changes_since(
+    out_dir: Path, run_id: int, inputs: Inputs, tables: PlanTables
+) -> tuple[Changes, history.Run | None, list[str]]:
+    """Changes against the newest earlier run that can be read back; the runs skipped."""
+    skipped: list[str] = []
+    for previous in history.successes(out_dir, run_id):
+        try:
+            changes = _compare(previous, _read_back(out_dir / str(previous.folder)), inputs, tables)
+        except Exception as error:  # whatever is wrong with that folder, it is not intact
+            skipped.append(
+                f"run #{previous.id} ({previous.folder}): its plan.xlsx is missing or unreadable "
+                f"({_reason(error)}); compared with an earlier run instead"
+            )
+            continue
+        changes.heading.extend(("skipped", text) for text in skipped)
+        return changes, previous, skipped
+    first = "first run: there is no earlier plan to compare with"
+    if skipped:
+        first = "no earlier plan could be read back to compare with"
+    heading: list[tuple[str, object]] = [("Changes", first)]
+    heading.extend(("skipped", text) for text in skipped)
+    empty = pd.DataFrame()
+    return Changes(heading, empty, empty, empty), None, skipped
 
 
 def _write_folder(
@@ -166,37 +208,96 @@ def _clean_partials(out_dir: Path) -> None:
 
 def replan(
     path: Path, out_dir: Path, scenarios: tuple[str, ...] = (), keep: int | None = None,
-    request: Request | None = None,
+    request: Request | None = None, reset_history: bool = False,
 ) -> ReplanOutcome:  # fmt: skip
-    """Run the nightly job once; raises the error that ended a failed run (recorded)."""
+    """Run the nightly job once; raises the error that ended a failed run (recorded).
+
+    With `reset_history`, a history database that cannot be read is first moved aside.
+    """
     if keep is not None and keep < 1:
         raise UsageError("--keep must keep at least the newest plan folder (1)")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"{out_dir}: cannot create the output folder ({error.strerror})") from None
-    with folder_lock(out_dir) as recovered:
-        run_id = history.start_run(out_dir, str(path))
+    try:
+        with folder_lock(out_dir) as recovered:
+            notes = []
+            moved = history.reset_unreadable(out_dir) if reset_history else None
+            if moved is not None:
+                notes.append(f"the unreadable run history was moved aside to {moved}")
+            run_id = history.start_run(out_dir, str(path))
+            return _recorded(
+                path, out_dir, run_id, scenarios, keep, request, recovered, tuple(notes)
+            )
+    except OSError as error:
+        if error.errno not in WRITE_REFUSED:
+            raise
+        raise write_failure(error, error.filename or out_dir) from None
+
+
+def _recorded(
+    path: Path, out_dir: Path, run_id: int, scenarios: tuple[str, ...], keep: int | None,
+    request: Request | None, recovered: LockInfo | None, notes: tuple[str, ...],
+) -> ReplanOutcome:  # fmt: skip
+    """Run `_run` and record how it ended; a failure leaves no partial or final folder."""
+    partial = out_dir / f"{PARTIAL_PREFIX}{run_id}"
+    final = out_dir / _stamp(out_dir)
+    try:
         history.mark_interrupted(out_dir, run_id)
         _clean_partials(out_dir)
-        partial = out_dir / f"{PARTIAL_PREFIX}{run_id}"
-        final = out_dir / _stamp(out_dir)
-        try:
-            outcome = _run(
-                path, out_dir, run_id, partial, final, scenarios, keep, request, recovered
-            )
-        except BaseException as error:
-            for written in (partial, final):
-                with contextlib.suppress(OSError):
-                    shutil.rmtree(written)
-            code = error.exit_code if isinstance(error, ReoptError) else ExitCode.INTERNAL
-            text = "\n".join(error.lines()) if isinstance(error, ReoptError) else repr(error)
-            history.finish_run(
-                out_dir, run_id, status="failed", exit_code=int(code), error=text,
-                input_sha256=_sha256(path),
-            )  # fmt: skip
-            raise
-        return outcome
+        outcome = _run(path, out_dir, run_id, partial, final, scenarios, keep, request, recovered)
+    except BaseException as error:
+        failure = _as_reopt_error(error, partial)
+        for written in (partial, final):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(written)
+        _record_failure(out_dir, run_id, path, error, failure)
+        if failure is not None and failure is not error:
+            raise failure from None
+        raise
+    return dataclasses.replace(outcome, warnings=notes + outcome.warnings)
+
+
+def _as_reopt_error(error: BaseException, partial: Path) -> ReoptError | None:
+    """The error to report: a write failure (full disk, read-only) as an `OutputError`."""
+    if isinstance(error, ReoptError):
+        return error
+    cause = os_error_in(error) if isinstance(error, Exception) else None
+    if cause is None or cause.errno not in WRITE_REFUSED:
+        return None
+    return write_failure(cause, cause.filename or partial)
+
+
+def _record_failure(
+    out_dir: Path, run_id: int, path: Path, error: BaseException, failure: ReoptError | None
+) -> None:
+    """Record a failed or interrupted run; a history that cannot be written is not fatal here."""
+    if isinstance(error, KeyboardInterrupt):
+        fields: dict[str, object] = {
+            "status": "interrupted", "exit_code": INTERRUPTED_EXIT,
+            "note": "interrupted by a signal (Ctrl-C or SIGTERM)",
+        }  # fmt: skip
+    else:
+        code = failure.exit_code if failure is not None else ExitCode.INTERNAL
+        text = "\n".join(failure.lines()) if failure is not None else repr(error)
+        fields = {"status": "failed", "exit_code": int(code), "error": text}
+    with contextlib.suppress(ReoptError, OSError):
+        history.finish_run(out_dir, run_id, input_sha256=_sha256(path), **fields)
+
+
+def _robust_or_warning(inputs: Inputs, warnings: list[Problem]) -> Robust | None:
+    """The robust plan when a scenario has a probability; without a plan, a warning.
+
+    Like a scenario without a plan, a robust model without one does not fail the night.
+    """
+    if not inputs.scenarios["probability"].notna().any():
+        return None
+    try:
+        return plan_robust(inputs, RobustRequest())
+    except NoPlanError as error:
+        warnings.append(Problem(f"robust plan not written: {error.lines()[0]}", warning=True))
+        return None
 
 
 def _run(
@@ -216,13 +317,12 @@ def _run(
     base = comparison.results[0]
     if not base.solved or base.tables is None:
         raise NoPlanError(f"base scenario: {base.status}", base.explanation)
-    previous = history.last_success(out_dir, run_id)
+    changes, previous, skipped = changes_since(out_dir, run_id, inputs, base.tables)
+    base.tables.warnings.extend(Problem(text, warning=True) for text in skipped)
     note = UNCHANGED if previous and previous.input_sha256 == inputs.sha256 else None
-    changes = changes_since(out_dir, previous, inputs, base.tables)
     objectives = {r.scenario: r.summary.get("objective") for r in comparison.results}
-    robust = None
-    if inputs.scenarios["probability"].notna().any():
-        robust = plan_robust(inputs, RobustRequest())
+    robust = _robust_or_warning(inputs, base.tables.warnings)
+    if robust is not None:
         objectives |= {
             "(robust) objective": robust.objective,
             "(robust) vss": robust.vss,
@@ -250,5 +350,6 @@ def _run(
     )  # fmt: skip
     _retain(out_dir, keep)
     return ReplanOutcome(
-        run_id, final, objectives, note, previous.id if previous else None, recovered
-    )
+        run_id, final, objectives, note, previous.id if previous else None, recovered,
+        tuple(skipped),
+    )  # fmt: skip

@@ -12,10 +12,11 @@ import math
 import re
 import unicodedata
 
+from optimizer.domain.limits import limit_error
+from optimizer.domain.names import BIDI_CONTROLS, visible
 from optimizer.problems import Hazard
 
 ODD_SPACES = re.compile("[\u00a0\u2007\u202f]")
-ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 DAY_FORMAT = "%Y-%m-%d"
@@ -62,8 +63,18 @@ def is_first_of_month(value: object) -> bool:
 
 
 def clean_text(text: str) -> str:
-    """Trim, turn non-breaking spaces into plain ones, drop zero-width marks."""
-    return ODD_SPACES.sub(" ", ZERO_WIDTH.sub("", text)).strip()
+    """NFC, trimmed, non-breaking spaces as plain ones, no format characters (zero-width).
+
+    Raises `CellError` for a bidi control character, which could make the text display
+    as something else than it is (and would be copied into a plan).
+    """
+    hidden = sorted({f"U+{ord(char):04X}" for char in text if char in BIDI_CONTROLS})
+    if hidden:
+        raise CellError(
+            f"contains an invisible bidi control character ({', '.join(hidden)}) that changes "
+            "how the text is displayed; retype it without"
+        )
+    return ODD_SPACES.sub(" ", visible(text)).strip()
 
 
 def label(value: object, date_format: str = DAY_FORMAT) -> str | None:
@@ -112,6 +123,14 @@ def number(value: object) -> float | None:
     if not math.isfinite(result):
         raise CellError("is not a finite number")
     return result
+
+
+def bounded(value: float | None, column: str) -> float | None:
+    """`value` when it is inside the documented magnitude range of `column` (Limits)."""
+    why = None if value is None else limit_error(column, value)
+    if why:
+        raise CellError(why)
+    return value
 
 
 def _number_hint(text: str) -> str:

@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from optimizer.problems import InputError, Problem
+from optimizer.problems import InputError, Problem, column_letter
 
 try:  # the XML-attack guard is a hard requirement, not an optional extra
     from defusedxml import DefusedXmlException
@@ -35,6 +35,11 @@ MAX_UNZIPPED_BYTES = 2 * 1024 * 1024 * 1024
 """Largest total uncompressed size declared by the zip directory (2 GiB)."""
 MAX_RATIO = 200
 """Largest compression ratio of one part above 10 MiB uncompressed (zip-bomb guard)."""
+MAX_SHEET_CELLS = 5_000_000
+"""Largest rectangle A1:<last cell with content> of one sheet, in cells (see `sheet_extent`).
+
+The reader holds a sheet as a dense grid, so one value typed at XFD1048576 would ask for
+17 billion cells (512 GiB); a sheet larger than this is refused before it is read."""
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -42,6 +47,8 @@ NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 ERROR_TYPE = re.compile(rb"\bt\s*=\s*[\"']e[\"']")
 CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(\s[^>]*?)?(/?)>")
+REF_ATTR = re.compile(rb"\sr\s*=\s*[\"']([A-Z]*)(\d+)[\"']")
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,51 @@ class Container:
         if not FORMULA_TAG.search(xml) and not ERROR_TYPE.search(xml):
             return {}
         return _scan_cells(xml)
+
+
+@dataclass(frozen=True)
+class Extent:
+    """How far a sheet's cells with content reach: 0-based last row and column."""
+
+    rows: int
+    columns: int
+    far_row: int
+    """0-based row of the cell that reaches furthest (for the message)."""
+    far_column: int
+
+    @property
+    def cells(self) -> int:
+        """Size of the dense grid A1:<last row, last column>."""
+        return self.rows * self.columns
+
+
+def sheet_extent(xml: bytes) -> Extent:
+    """The grid a dense reader would allocate for this sheet XML, found without allocating.
+
+    Only `<c>` elements that are not self-closing can hold content (a styled empty cell
+    `<c r="XFD1048576" s="1"/>` and the `<dimension>` tag are ignored, as the reader
+    ignores them). A row or cell without an `r` address follows the previous one, so the
+    bound is the largest address plus the number of unaddressed elements after it.
+    """
+    row = col = -1
+    rows = columns = 0
+    far = (0, 0)
+    for match in ROW_OR_CELL.finditer(xml):
+        ref = REF_ATTR.search(match[2] or b"")
+        if match[1] == b"row":
+            row = int(ref[2]) - 1 if ref else row + 1
+            col = -1
+            continue
+        if ref and ref[1]:
+            col, row = _column_index(ref[1].decode()), int(ref[2]) - 1
+        else:
+            col += 1
+        if match[3]:
+            continue
+        if row >= rows or col >= columns:
+            far = (row, col)
+        rows, columns = max(rows, row + 1), max(columns, col + 1)
+    return Extent(rows, columns, *far)
 
 
 def _local(tag: str) -> str:
@@ -207,6 +259,31 @@ def _check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
                 ) from None
 
 
+def _check_extents(path: Path, archive: zipfile.ZipFile, parts: dict[str, str]) -> None:
+    """Refuse a sheet whose cells reach so far that reading it would exhaust memory."""
+    names = set(archive.namelist())
+    problems = []
+    for sheet, part in parts.items():
+        if part not in names:
+            continue
+        extent = sheet_extent(archive.read(part))
+        if extent.cells <= MAX_SHEET_CELLS:
+            continue
+        span = f"A1:{column_letter(extent.columns - 1)}{extent.rows}"
+        problems.append(
+            Problem(
+                f"has a value far outside the table: the sheet spans {span} "
+                f"({extent.cells:,} cells), more than the {MAX_SHEET_CELLS:,} cells reopt "
+                "reads; delete the stray cell (or the rows and columns beyond the table)",
+                sheet=sheet,
+                row=extent.far_row + 1,
+                column_index=extent.far_column,
+            )
+        )
+    if problems:
+        raise InputError(str(path), problems)
+
+
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     workbook = safe_fromstring(archive.read("xl/workbook.xml"), forbid_dtd=True)
     try:
@@ -241,6 +318,7 @@ def open_container(path: Path) -> Container:
             _check_members(path, archive)
             _check_xml_prologs(path, archive)
             parts = _sheet_parts(archive)
+            _check_extents(path, archive, parts)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
         raise _refuse(
             path, "is corrupt or truncated (the zip package cannot be read): save it again"

@@ -60,7 +60,7 @@ def cell_reader(column: Column, period_fmt: str = cells.DAY_FORMAT) -> Callable[
     if column.kind is Kind.PERIOD:
         return lambda value: cells.label(value, period_fmt)
     if column.kind in (Kind.NUMBER, Kind.WHOLE):
-        return cells.number
+        return lambda value: cells.bounded(cells.number(value), column.name)
     return {
         Kind.LABEL: cells.label,
         Kind.TEXT: cells.free_text,
