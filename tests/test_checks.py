@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from optimizer.cli import cli
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.plan import checks
-from tests.test_known_answers import BASE
+from tests.test_known_answers import BASE, WORKED_EXAMPLE
 
 CHECKED = """
 [Periods]
@@ -121,3 +121,26 @@ def test_a_plan_that_fails_its_check_is_never_written(monkeypatch, book, tmp_pat
     assert "failed its independent check and was not written" in result.stderr
     assert "capacity: S / M" in result.stderr
     assert not target.exists()
+
+
+@pytest.fixture
+def licensed(solve_text):
+    """SPEC §2's worked example: China's Tb licence, approval 0.6, cover and risk costs."""
+    run = solve_text(WORKED_EXAMPLE)
+    assert violations(run, run.tables) == []
+    return run
+
+
+def test_a_wrong_risk_cost_is_found(licensed):
+    plan = licensed.tables.plan.copy()
+    plan["risk_cost"] *= 0.5
+    found = violations(licensed, tampered(licensed, plan=plan))
+    assert any(text.startswith("risk cost: CN / Tb oxide") for text in found)
+
+
+def test_licence_cover_beyond_opening_stock_and_gap_is_found(licensed):
+    stock = licensed.tables.stock.copy()
+    assert stock.loc[0, "cover_gap"] > 0  # January: no opening stock, cover by the gap
+    stock.loc[0, "cover_gap"] = 0.0
+    found = violations(licensed, tampered(licensed, stock=stock))
+    assert any("expected denied exceed opening stock" in text for text in found)

@@ -145,9 +145,11 @@ def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> 
 
 
 def check_terms(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
-    """Each plan row's approval, licensed flag and landed cost are those of the rules in
-    force in its period, and Stock's cover_needed is Σ (1 − approval) × licensed tonnes."""
+    """Each plan row's approval, licensed flag, landed cost and risk cost are those of the
+    rules in force in its period; Stock's cover_needed is Σ (1 − approval) × licensed
+    tonnes, and opening stock plus the cover gap covers it (constraint 6)."""
     facts = _Facts(inputs, scenario)
+    disruption = inputs.materials["disruption_cost"].to_dict()
     freight = {
         (row.supplier, row.material, row.site): row.freight
         for row in inputs.lanes.itertuples()
@@ -173,14 +175,24 @@ def check_terms(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[
             problems.append(f"licensed: {where} is {row['licensed']}, expected {licensed}")
         if not _close(row["landed_cost"], landed):
             problems.append(f"landed cost: {where} is {row['landed_cost']:g}, expected {landed:g}")
+        risk = inputs.settings.risk_weight * (1 - approval) * disruption[row["material"]]
+        if not _close(row["risk_cost"], risk * row["quantity"], abs(risk)):
+            problems.append(
+                f"risk cost: {where} is {row['risk_cost']:g}, expected {risk * row['quantity']:g}"
+            )
         if licensed:
             cover[(row["site"], row["material"], row["period"])] += (1 - approval) * row["quantity"]
     for row in tables.stock.to_dict("records"):
         expected = cover.get((row["site"], row["material"], row["period"]), 0.0)
+        where = f"{row['site']} / {row['material']} in {row['period']}"
         if not _close(row["cover_needed"], expected):
             problems.append(
-                f"cover: {row['site']} / {row['material']} in {row['period']} needs "
-                f"{row['cover_needed']:g} t, expected {expected:g} t"
+                f"cover: {where} needs {row['cover_needed']:g} t, expected {expected:g} t"
+            )
+        if _above(expected, row["opening"] + row["cover_gap"]):
+            problems.append(
+                f"cover: {where}: {expected:g} t expected denied exceed opening stock "
+                f"{row['opening']:g} t plus the cover gap {row['cover_gap']:g} t"
             )
     return problems
 
