@@ -8,6 +8,7 @@ from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.data import ModelData
 from models.expressions import var_array, weighted_sum
+from models.integer import fixed_cost_term
 
 
 def _per_point(var: pyo.Var, cost_per_t: np.ndarray) -> object:
@@ -17,7 +18,7 @@ def _per_point(var: pyo.Var, cost_per_t: np.ndarray) -> object:
 
 
 def add_objective(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """min Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w)."""
+    """min Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w) + Σ F_o·z[o]."""
     unit = data.landed_cost_per_t + data.risk_cost_per_t
     terms = [
         weighted_sum(unit, var_array(model.buy)),
@@ -28,5 +29,6 @@ def add_objective(model: pyo.ConcreteModel, data: ModelData) -> None:
             for gap in (model.floor_gap, model.cover_gap, model.end_gap)
             if len(gap)
         ],
+        *([fixed_cost_term(model, data)] if len(model.onboard) else []),
     ]
     model.cost = pyo.Objective(expr=SumExpression(terms), sense=pyo.minimize)

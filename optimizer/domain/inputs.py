@@ -23,6 +23,7 @@ class Settings:
     disruption_cost: float | None = None
     holding_cost: float | None = None
     scenario: str = BASE
+    mip_gap: float = 0.0001
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,14 @@ class Inputs:
     budget: list[float | None]
     materials: pd.DataFrame
     """index material; elements (tuple), holding_cost, shortage_penalty, safety_penalty,
-    disruption_cost"""
+    disruption_cost, max_suppliers (NaN = no cap)"""
     countries: pd.DataFrame
     """index country; tariff, covered, max_share"""
     sites: pd.DataFrame
     """index site; end_use"""
     offers: pd.DataFrame
     """supplier, material, country, refined_in, mined_in, capacity, unit_cost, freight,
-    lead_time, first, last (0-based period window), row"""
+    lead_time, first, last (0-based period window), fixed_cost, min_order, row"""
     lanes: pd.DataFrame
     """supplier, material, site, freight (NaN = the offer's), allowed: one row per
     (supplier, material, site) after expanding blank materials"""

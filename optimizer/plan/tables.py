@@ -11,12 +11,13 @@ import pandas as pd
 
 from optimizer.domain.derive import Instance, chain_countries
 from optimizer.plan import insights
+from optimizer.plan.onboarding import integer_warnings, onboarded_offers
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
 QUANTITY_TOLERANCE = 1e-7
 """Tonnes below this are solver noise, not purchases or gaps."""
-COST_TERMS = ("purchase", "tariff", "freight", "risk", "holding", "shortage", "safety")
+COST_TERMS = ("purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "fixed")
 
 
 def as_stored(value: float) -> float:
@@ -41,6 +42,8 @@ class PlanTables:
     exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
     licensed_by: pd.DataFrame = field(default_factory=pd.DataFrame)
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
+    onboarded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """offers with an onboarding binary (SPEC §7): used or not, and what that costs"""
 
     @property
     def objective(self) -> float:
@@ -70,6 +73,16 @@ class _Values:
     floor_gap: np.ndarray
     cover_gap: np.ndarray
     end_gap: np.ndarray
+    onboarded: np.ndarray
+    """z[o] per offer (O,): 1 where the offer is onboarded (SPEC §7); 0 elsewhere"""
+
+
+def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
+    """z[o] of every offer, 0 for offers without one (an LP has none)."""
+    onboarded = np.zeros(len(instance.offers))
+    keys = np.asarray(solution.keys.get("onboard", []), dtype=np.int64)
+    onboarded[keys] = np.round(solution.values.get("onboard", np.zeros(0)))
+    return onboarded
 
 
 def _values(instance: Instance, solution: Solution) -> _Values:
@@ -81,6 +94,7 @@ def _values(instance: Instance, solution: Solution) -> _Values:
         floor_gap=_clean(_grid(solution, "floor_gap", shape)),
         cover_gap=_clean(_grid(solution, "cover_gap", shape)),
         end_gap=_clean(_grid(solution, "end_gap", shape)),
+        onboarded=_onboarded(instance, solution),
     )
 
 
@@ -99,6 +113,7 @@ def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
         "holding": float((data.holding_cost_per_t[:, None] * values.stock).sum()),
         "shortage": float((data.shortage_penalty_per_t[:, None] * values.shortfall).sum()),
         "safety": float(safety.sum()),
+        "fixed": float(values.onboarded @ data.fixed_cost) if len(values.onboarded) else 0.0,
     }
 
 
@@ -252,10 +267,11 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         "purchased_t": purchased,
         "licensed_share": licensed / purchased if purchased else 0.0,
         "solve_seconds": solution.seconds,
+        "mip_gap": solution.mip_gap or 0.0,
     }
     summary: dict[str, object] = {
         "scenario": scenario.name,
-        "status": "optimal",
+        "status": solution.status,
         **{name: as_stored(value) for name, value in measures.items()},
         "input_sha256": instance.inputs.sha256,
         "input_file": instance.inputs.file,
@@ -265,12 +281,15 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         "scenario_description": scenario.description,
         "periods": f"{instance.inputs.periods[0]} … {instance.inputs.periods[-1]}",
         "delivery_variables": instance.data.deliveries,
+        "suppliers_used": int(np.unique(instance.data.offer[values.buy > 0]).size),
+        "integer_model": "yes" if solution.mip_gap is not None else "no",
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
     }
     warnings = (
         list(instance.inputs.warnings)
         + list(instance.warnings)
         + _gap_warnings(instance, stock, values.end_gap)
+        + integer_warnings(solution)
     )
     tables = PlanTables(
         summary=summary,
@@ -279,6 +298,7 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         mix=_mix(instance, values),
         capacity=_capacity(instance, solution, values),
         warnings=warnings,
+        onboarded=onboarded_offers(instance, values.onboarded, values.buy),
     )
     if not analyses:
         return tables

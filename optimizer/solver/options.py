@@ -14,3 +14,5 @@ class SolveOptions:
     time_limit: float | None = None
     threads: int | None = None
     method: str = "choose"
+    mip_gap: float | None = None
+    """relative gap at which an integer model stops (SPEC §7); None: Settings mip_gap"""

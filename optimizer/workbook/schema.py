@@ -84,6 +84,7 @@ SHEETS: dict[str, Sheet] = {
             _nonneg("shortage_penalty"),
             _nonneg("safety_penalty"),
             _nonneg("disruption_cost"),
+            Column("max_suppliers", Kind.WHOLE, low=1),
         ),
     ),
     "countries": Sheet(
@@ -116,6 +117,8 @@ SHEETS: dict[str, Sheet] = {
             Column("lead_time", Kind.WHOLE, low=0),
             Column("available_from", Kind.PERIOD),
             Column("available_to", Kind.PERIOD),
+            _nonneg("fixed_cost"),
+            _nonneg("min_order"),
         ),
     ),
     "lanes": Sheet(
@@ -203,5 +206,6 @@ SETTINGS: dict[str, Column] = {
         _nonneg("disruption_cost"),
         _nonneg("holding_cost"),
         Column("scenario", Kind.LABEL),
+        _nonneg("mip_gap"),
     )
 }
