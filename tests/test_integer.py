@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.integer_terms import EXAMPLE, lp_copy
 from models.build import build_model
 from optimizer.cli import cli
 from optimizer.domain.derive import derive
@@ -193,6 +194,25 @@ def test_a_model_without_the_new_columns_is_the_same_lp(book):
     assert run.tables.objective == pytest.approx(108.0, abs=EXACT)
     assert run.tables.summary["integer_model"] == "no"
     assert run.tables.onboarded.empty
+
+
+LP_EXAMPLE = {
+    "base": 231779287.57000002,
+    "oct-2025-reinstated": 242545491.50157896,
+    "heavy-ban": 690938831.02,
+    "burma-disruption": 231989083.57000005,
+    "truce": 196354553.71825218,
+    "demand-surge": 293716398.39494026,
+}
+"""2026-11-22: the example's objectives before SPEC §7 (tests/golden/example.json then)."""
+
+
+def test_the_example_without_onboarding_columns_keeps_its_lp_objectives(tmp_path):
+    inputs = load_inputs(lp_copy(EXAMPLE, tmp_path / "example-lp.xlsx"))
+    for name, value in LP_EXAMPLE.items():
+        run = solve_scenario(inputs, resolve_scenario(inputs, name), SolveOptions())
+        assert run.tables.summary["integer_model"] == "no"
+        assert run.tables.objective == pytest.approx(value, rel=1e-9), name
 
 
 # -- the independent formulation and the brute force ---------------------------------------

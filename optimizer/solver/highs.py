@@ -154,6 +154,9 @@ def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
     _set(highs, "solver", options.method)
     if options.mip_gap is not None:
         _set(highs, "mip_rel_gap", float(options.mip_gap))
+    if compiled.is_mip:
+        for heuristic in SKIPPED_HEURISTICS:
+            _set(highs, heuristic, False)
     lp = highspy.HighsLp()
     lp.num_col_ = len(compiled.cost)
     lp.num_row_ = len(compiled.row_lower)
@@ -278,6 +281,10 @@ def _has_plan(
     )
 
 
+SKIPPED_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
+"""Sub-MIP heuristics left out of branch and bound: on the example they took 5 of its 6
+seconds (the root already held the optimum), and the integer M benchmark solves faster
+without them (docs/performance.md)."""
 FEASIBLE = 2
 """HiGHS's `primal_solution_status` of a feasible solution (kSolutionStatusFeasible)."""
 
