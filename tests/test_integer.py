@@ -408,6 +408,22 @@ def test_whatif_solves_integer_models_per_scenario(book, tmp_path):
     assert rows["more"]["objective"] == pytest.approx(268.0)
 
 
+def test_replan_solves_integer_models_and_records_them(book, tmp_path):
+    """The nightly job on the whatif workbook above: both scenarios, as integer plans."""
+    path = book(*ONE_PERIOD, LUMPY, "[Scenarios]\nscenario | demand_factor\nmore | 1.5\n")
+    out_dir = tmp_path / "nightly"
+    result = CliRunner().invoke(
+        cli,
+        ["replan", str(path), "--out-dir", str(out_dir), "--workers", "1", "--mip-gap", "0",
+         "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["objectives"] == {"base": pytest.approx(170.0), "more": pytest.approx(268.0)}
+    plan = openpyxl.load_workbook(Path(record["folder"]) / "plan.xlsx")
+    assert "Onboarding" in plan.sheetnames
+
+
 # -- input errors and warnings --------------------------------------------------------------
 
 

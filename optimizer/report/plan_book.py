@@ -77,8 +77,8 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
     """Write the plan workbook atomically to `target`.
 
     Dashboard first, then the sheets of SPEC §4 (Summary, Plan, Stock, Mix, Capacity,
-    Onboarding for an integer plan (SPEC §7), Warnings), Changes for a nightly run, the
-    analyses (Limits, Marginal costs, Unused offers, Exposure, Licensed, Shortfalls), and
+    Warnings), Changes for a nightly run, the analyses (Limits, Marginal costs, Unused
+    offers, Exposure, Licensed, Shortfalls), Onboarding for an integer plan (SPEC §7), and
     the chart data last.
     """
     with atomic_file(target) as temporary:
@@ -93,8 +93,6 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         writer.frame("Stock", tables.stock, short)
         writer.frame("Mix", tables.mix)
         marginals = [writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})]
-        if not tables.onboarded.empty:
-            writer.frame("Onboarding", tables.onboarded)
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
         marginals.append(writer.frame("Limits", tables.limits))
         marginals.append(writer.frame("Marginal costs", tables.marginal_costs))
@@ -105,5 +103,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         writer.frame("Exposure", tables.exposure)
         writer.frame("Licensed", tables.licensed_by)
         writer.frame("Shortfalls", tables.shortfalls, {"shortfall_t": "alarm"})
+        if not tables.onboarded.empty:
+            writer.frame("Onboarding", tables.onboarded)
         write_plan_dashboard(writer, dashboard, tables)
         writer.close(temporary)
