@@ -20,13 +20,13 @@ def _onboarded(data: ModelData) -> np.ndarray:
     if len(data.fixed_cost) == 0:
         return np.zeros(0, dtype=np.int64)
     capped = np.isfinite(data.max_suppliers)[data.offer_material]
-    wanted = (data.fixed_cost > 0) | capped
-    return np.intersect1d(np.flatnonzero(wanted), data.offer)
+    wanted = np.flatnonzero((data.fixed_cost > 0) | capped)
+    return np.intersect1d(wanted, data.offer) if len(wanted) else wanted
 
 
 def _lots(data: ModelData) -> np.ndarray:
     """Keys o·T + t of the periods in which an offer with Q_o > 0 can deliver."""
-    if len(data.min_order_t) == 0:
+    if not (data.min_order_t > 0).any():
         return np.zeros(0, dtype=np.int64)
     keys = np.unique(data.offer * data.periods + data.period)
     return keys[data.min_order_t[keys // data.periods] > 0]
