@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimizer.problems import InputError, NoPlanError, Problem
+from optimizer.solver.options import PLAN_STATUSES
 
 if TYPE_CHECKING:
     from optimizer.plan.tables import PlanTables
@@ -81,7 +82,7 @@ def comparison_text(table: object, target: Path) -> str:
     width = max((len(name) for name in table["scenario"]), default=8)  # type: ignore[index]
     for row in table.itertuples(index=False):  # type: ignore[attr-defined]
         name = f"{row.scenario:<{width}}"
-        if row.status != "optimal":
+        if row.status not in PLAN_STATUSES:
             lines.append(f"  {name}  {row.status}")
             continue
         change = row.change_vs_base_pct

@@ -408,6 +408,19 @@ def test_whatif_solves_integer_models_per_scenario(book, tmp_path):
     assert rows["more"]["objective"] == pytest.approx(268.0)
 
 
+def test_whatif_keeps_a_time_limited_integer_plan(book, tmp_path, monkeypatch):
+    stop_integer_solves_at_the_time_limit(monkeypatch)
+    path = book(*ONE_PERIOD, LUMPY)
+    result = CliRunner().invoke(
+        cli,
+        ["whatif", str(path), "-o", str(tmp_path / "w.xlsx"), "--workers", "1",
+         "--time-limit", "60", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["comparison"]
+    assert (row["status"], row["objective"]) == ("time limit", pytest.approx(170.0))
+
+
 def test_replan_solves_integer_models_and_records_them(book, tmp_path):
     """The nightly job on the whatif workbook above: both scenarios, as integer plans."""
     path = book(*ONE_PERIOD, LUMPY, "[Scenarios]\nscenario | demand_factor\nmore | 1.5\n")

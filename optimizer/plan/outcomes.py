@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimizer.plan.tables import PlanTables
+from optimizer.solver.options import PLAN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class TaskResult:
     @property
     def solved(self) -> bool:
         """True when the scenario has a plan."""
-        return self.status == "optimal"
+        return self.status in PLAN_STATUSES
 
 
 @dataclass(frozen=True)

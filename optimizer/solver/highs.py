@@ -61,7 +61,7 @@ class Solution:
     """component name → its index keys, aligned with `values` or `duals`"""
     timings: dict[str, float] = field(default_factory=dict)
     status: str = "optimal"
-    """`optimal`, or `time limit` for an integer plan found before the limit (SPEC §7)"""
+    """one of `options.PLAN_STATUSES`: `time limit` for an integer plan (SPEC §7)"""
     mip_gap: float | None = None
     """the relative gap HiGHS proved for an integer model; None for an LP"""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 METHODS = ("simplex", "ipm", "pdlp", "choose")
+PLAN_STATUSES = ("optimal", "time limit")
+"""Solve statuses that come with a plan: `time limit` only for an integer model (SPEC §7)."""
 
 
 @dataclass(frozen=True)
