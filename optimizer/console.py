@@ -61,6 +61,8 @@ def summary_text(tables: PlanTables, target: Path) -> str:
         f"  purchased       {s['purchased_t']:,.3f} t",
         f"  shortfall       {s['shortfall_t']:,.3f} t",
         f"  licensed share  {s['licensed_share']:.1%}",
+        f"  suppliers used  {s['suppliers_used']}"
+        + (f" (integer model, gap {s['mip_gap']:.4%})" if s["integer_model"] == "yes" else ""),
         f"  solve time      {s['solve_seconds']:.2f} s",
         f"  warnings        {len(tables.warnings)} (see the Warnings sheet)",
     ]
