@@ -163,6 +163,28 @@ def test_marginal_values_come_from_the_lp_with_binaries_fixed(book, tmp_path):
     assert [row[3] for row in onboarding[1:]] == ["no", "yes"]
 
 
+def test_a_plan_that_buys_nothing_is_written(book, tmp_path):
+    """Onboarding (5,000) costs more than the 4 t short (4,000): the plan buys nothing,
+    and its workbook (whose purchases chart has no series) is still written."""
+    path = book(
+        BASE,
+        """
+        [Suppliers]
+        supplier | material | country | capacity | unit_cost | fixed_cost
+        S        | M        | A       | 100      | 10        | 5000
+        [Demand]
+        site  | material | period | quantity
+        Plant | M        | P1     | 4
+        """,
+    )
+    target = tmp_path / "plan.xlsx"
+    result = CliRunner().invoke(cli, ["solve", str(path), "-o", str(target), "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert (record["objective"], record["fixed"], record["suppliers_used"]) == (4000.0, 0.0, 0)
+    assert target.exists()
+
+
 # -- an LP stays an LP --------------------------------------------------------------------
 
 LP = """
@@ -280,11 +302,16 @@ def _objectives(tmp_path: Path, seed: int, offers: tuple[int, int] = (2, 4)):
 
 
 @pytest.mark.parametrize("seed", range(24))
-def test_objective_equals_the_independent_formulation(tmp_path, seed):
-    run, reference = _objectives(tmp_path, seed)
-    expected = reference.solve()
+def test_reopt_solve_equals_the_independent_formulation(tmp_path, seed):
+    """`reopt solve --mip-gap 0` against `tests/reference_mip.py`, to 1e-6 relative."""
+    path = write_book(tmp_path / f"random{seed}.xlsx", random_sheets(seed))
+    result = CliRunner().invoke(
+        cli, ["solve", str(path), "-o", str(tmp_path / "plan.xlsx"), "--mip-gap", "0", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = build_reference(path).solve()
     assert expected is not None
-    assert run.tables.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert json.loads(result.stdout)["objective"] == pytest.approx(expected, rel=1e-6, abs=1e-6)
 
 
 def test_the_random_workbooks_are_integer_models(tmp_path):

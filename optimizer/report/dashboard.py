@@ -129,12 +129,13 @@ def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables) -> None:
     end = writer.block(
         data, 0, columns_of(purchases), list(purchases.itertuples(index=False, name=None))
     )
-    chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
-    for col in range(1, len(purchases.columns)):
-        chart.add_series(_series(CHART_DATA, 0, 1, len(purchases), col))
-    chart.set_title({"name": "Purchases by shipping country (t)"})
-    chart.set_size({"width": 760, "height": 320})
-    sheet.insert_chart(0, 6, chart)
+    if len(purchases.columns) > 1:  # a plan that buys nothing has no series to draw
+        chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
+        for col in range(1, len(purchases.columns)):
+            chart.add_series(_series(CHART_DATA, 0, 1, len(purchases), col))
+        chart.set_title({"name": "Purchases by shipping country (t)"})
+        chart.set_size({"width": 760, "height": 320})
+        sheet.insert_chart(0, 6, chart)
     row = end + 1
     for index, (material, lines) in enumerate(_stock_lines(tables).items()):
         data.write_string(row, 0, material, writer.header)
