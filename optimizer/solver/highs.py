@@ -87,6 +87,14 @@ class SolverError(ReoptError):
         return [f"Internal error: HiGHS refused {self.call} (status {self.status}); no plan."]
 
 
+SKIPPED_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
+"""Sub-MIP heuristics left out of branch and bound: on the example they took 5 of its 6
+seconds (the root already held the optimum), and the integer M benchmark solves faster
+without them (docs/performance.md)."""
+FEASIBLE = 2
+"""HiGHS's `primal_solution_status` of a feasible solution (kSolutionStatusFeasible)."""
+
+
 _LIBC = ctypes.CDLL(None)
 _SCHEDULER = threading.Lock()
 _scheduler_threads: list[int] = []
@@ -248,22 +256,20 @@ def solve(
             conflict = _conflict(highs, compiled)
         raise NotSolved(_status_text(highs, status), conflict)
     gap = float(highs.getInfo().mip_gap)
+    timings = {"compile": handed - started, "pass": passed - handed, "solve": solved - passed}
     if compiled.is_mip:
         highs = _fixed_lp(compiled, np.asarray(highs.getSolution().col_value), options)
-    marginals = time.perf_counter()
-    if compiled.is_mip:
-        report("marginals", marginals - solved)
+        timings["marginals"] = time.perf_counter() - solved
+        report("marginals", timings["marginals"])
+    extracting = time.perf_counter()
     solution = _by_component(model, compiled, highs.getSolution())
     solution.objective = highs.getInfo().objective_function_value
     solution.seconds = solved - passed
-    solution.timings = {"compile": handed - started, "pass": passed - handed}
-    solution.timings["solve"] = solved - passed
+    solution.timings = {**timings, "extract": time.perf_counter() - extracting}
     if compiled.is_mip:
-        solution.timings["marginals"] = marginals - solved
         solution.mip_gap = gap
         if status == highspy.HighsModelStatus.kTimeLimit:
             solution.status = "time limit"
-    solution.timings["extract"] = time.perf_counter() - marginals
     return solution
 
 
@@ -279,14 +285,6 @@ def _has_plan(
         and status == highspy.HighsModelStatus.kTimeLimit
         and highs.getInfo().primal_solution_status == FEASIBLE
     )
-
-
-SKIPPED_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
-"""Sub-MIP heuristics left out of branch and bound: on the example they took 5 of its 6
-seconds (the root already held the optimum), and the integer M benchmark solves faster
-without them (docs/performance.md)."""
-FEASIBLE = 2
-"""HiGHS's `primal_solution_status` of a feasible solution (kSolutionStatusFeasible)."""
 
 
 def _fixed_lp(compiled: StandardForm, values: np.ndarray, options: SolveOptions) -> highspy.Highs:
