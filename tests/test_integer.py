@@ -34,6 +34,14 @@ EXACT = 1e-9
 ONE_PERIOD = (BASE, ONE_PERIOD_DEMAND)
 """One period, demand 10 t of M at Plant, shortage 1,000 per t; Suppliers still to give."""
 
+LUMPY = """
+[Suppliers]
+supplier | material | country | capacity | unit_cost | fixed_cost
+SA       | M        | A       | 6        | 10        | 50
+SB       | M        | A       | 10       | 12        | 50
+"""
+"""SA: cap 6 at 10, SB: cap 10 at 12, each 50 to onboard."""
+
 
 def solve(book, *texts: str, gap: float | None = 0.0):
     inputs = load_inputs(book(*texts))
@@ -53,12 +61,7 @@ def test_fixed_cost_chooses_one_supplier_over_two(book):
     run = solve(
         book,
         *ONE_PERIOD,
-        """
-        [Suppliers]
-        supplier | material | country | capacity | unit_cost | fixed_cost
-        SA       | M        | A       | 6        | 10        | 50
-        SB       | M        | A       | 10       | 12        | 50
-        """,
+        LUMPY,
     )
     summary = run.tables.summary
     assert run.tables.objective == pytest.approx(170.0, abs=EXACT)
@@ -79,27 +82,14 @@ def test_min_order_makes_building_stock_cheaper_than_two_small_orders(book):
     """
     run = solve(
         book,
+        BASE,
         """
-        [Periods]
-        period
-        P1
-        P2
         [Materials]
         material | shortage_penalty | safety_penalty | holding_cost
         M        | 1000             | 0              | 1
-        [Countries]
-        country
-        A
-        [Sites]
-        site
-        Plant
         [Suppliers]
         supplier | material | country | capacity | unit_cost | min_order
         S        | M        | A       | 100      | 10        | 8
-        [Demand]
-        site  | material | period | quantity
-        Plant | M        | P1     | 5
-        Plant | M        | P2     | 5
         """,
     )
     assert run.tables.objective == pytest.approx(105.0, abs=EXACT)
@@ -139,12 +129,7 @@ def test_marginal_values_come_from_the_lp_with_binaries_fixed(book, tmp_path):
     a tonne there would save 1,000 − 10 = 990."""
     path = book(
         *ONE_PERIOD,
-        """
-        [Suppliers]
-        supplier | material | country | capacity | unit_cost | fixed_cost
-        SA       | M        | A       | 6        | 10        | 50
-        SB       | M        | A       | 10       | 12        | 50
-        """,
+        LUMPY,
     )
     result = CliRunner().invoke(
         cli, ["solve", str(path), "-o", str(tmp_path / "plan.xlsx"), "--mip-gap", "0", "--json"]
@@ -334,13 +319,6 @@ def test_mip_objective_is_the_best_over_every_assignment_of_the_binaries(tmp_pat
 
 
 # -- the solve: gap, time limit ------------------------------------------------------------
-
-LUMPY = """
-[Suppliers]
-supplier | material | country | capacity | unit_cost | fixed_cost
-SA       | M        | A       | 6        | 10        | 50
-SB       | M        | A       | 10       | 12        | 50
-"""
 
 
 def stop_integer_solves_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
