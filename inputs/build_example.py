@@ -91,6 +91,37 @@ SUPPLIERS = [
     ["Iluka Eneabba", "Tb oxide", "Australia", None, None, 0.15, 1_900_000, 2_000, 2, "2027-10", None],
 ]  # fmt: skip
 
+# SPEC §7 onboarding terms of the suppliers outside China that a US buyer would have to
+# qualify: (supplier, material) → (fixed_cost $, min_order t per delivery period)
+ONBOARDING = {
+    ("MP Materials (Mountain Pass)", "NdPr oxide"): (150_000, 5),
+    ("MP Materials (Independence)", "NdFeB magnet block"): (400_000, 2),
+    ("Energy Fuels (White Mesa)", "NdPr oxide"): (150_000, 2),
+    ("Energy Fuels (White Mesa)", "Dy oxide"): (100_000, 0.05),
+    ("Lynas Malaysia", "NdPr oxide"): (200_000, 5),
+    ("Lynas Malaysia", "Dy oxide"): (100_000, 0.1),
+    ("Lynas Malaysia", "Tb oxide"): (100_000, 0.02),
+    ("Lynas Malaysia", "Sm oxide"): (50_000, 0.5),
+    ("Lynas Malaysia", "Y oxide"): (50_000, 0.5),
+    ("Solvay La Rochelle", "NdPr oxide"): (200_000, 2),
+    ("Serra Verde via Solvay", "Dy oxide"): (150_000, 0.05),
+    ("Serra Verde via Solvay", "Tb oxide"): (150_000, 0.02),
+    ("Neo Magnequench (Narva)", "NdFeB magnet block"): (400_000, 2),
+    ("Iluka Eneabba", "NdPr oxide"): (200_000, 5),
+    ("Iluka Eneabba", "Dy oxide"): (100_000, 0.1),
+    ("Iluka Eneabba", "Tb oxide"): (100_000, 0.02),
+}
+
+
+def supplier_rows() -> list[list[object]]:
+    """SUPPLIERS with the onboarding columns fixed_cost and min_order (blank: none)."""
+    header, *offers = SUPPLIERS
+    return [
+        [*header, "fixed_cost", "min_order"],
+        *[[*row, *ONBOARDING.get((row[0], row[1]), (None, None))] for row in offers],
+    ]
+
+
 LANES = [
     ["supplier", "material", "site", "freight", "allowed"],
     ["MP Materials (Independence)", "NdFeB magnet block", "EV motor plant (Michigan)", 150, None],
@@ -262,6 +293,14 @@ SOURCES = [
     ["Suppliers", "Burma, Madagascar, Vietnam feed", "refined in China", "USGS estimates "
      "their output from China's import data: the concentrate is refined in China "
      "(MCS footnote 12)", "V"],
+    ["Suppliers", "fixed_cost (outside China)", "50,000–400,000 $ per offer", "qualifying a "
+     "new supplier: site audit, sample lots and their testing, contract; magnet blocks for "
+     "EV and wind motors need a full part approval, so the most; no public figure, assumed "
+     "to be a few days of the offer's deliveries", "assumption"],
+    ["Suppliers", "min_order (outside China)", "NdPr 2–5 t, magnets 2 t, Dy 0.05–0.1 t, "
+     "Tb 0.02 t, Sm and Y 0.5 t per month", "smallest lot a new supplier ships: oxides in "
+     "1-t bags or drums, heavy rare earths in kilogram drums; about one week to a month of "
+     "the offer's capacity; assumed", "assumption"],
     ["Suppliers", "lead times", "1–3 months", "sea freight and customs; assumed", "assumption"],
     ["Suppliers", "freight", "300–2,500 $/t", "assumed logistics costs", "assumption"],
     ["Demand", "EV plant magnets", "50 → 70 t/month", "≈ 1.4 kg NdFeB per EV motor (MP: "
@@ -300,7 +339,7 @@ def write(path: Path) -> None:
         "Materials": MATERIALS,
         "Countries": COUNTRIES,
         "Sites": SITES,
-        "Suppliers": SUPPLIERS,
+        "Suppliers": supplier_rows(),
         "Lanes": LANES,
         "Demand": demand_rows(),
         "Stock": STOCK,

@@ -1,4 +1,4 @@
-"""The formulation's table of contents: one call per family of SPEC §2, in order."""
+"""The formulation's table of contents: one call per family of SPEC §2 and §7, in order."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pyomo.environ as pyo
 from models.budget import add_budget
 from models.controls import add_country_share, add_licence_cover
 from models.data import ModelData
+from models.integer import add_binaries, add_lot_onboarding, add_max_suppliers, add_min_order
 from models.objective import add_objective
 from models.stock import add_balance, add_end_target, add_stock, add_stock_floor, add_storage
 from models.supply import add_capacity, add_deliveries
 
 
 def build_model(data: ModelData) -> pyo.ConcreteModel:
-    """Build the sourcing LP of one scenario."""
+    """Build the sourcing LP of one scenario (a MIP when it has the terms of SPEC §7)."""
     model = pyo.ConcreteModel(name="reopt")
     add_deliveries(model, data)
     add_families(model, data)
@@ -36,6 +37,7 @@ def add_families(
     having their own row.
     """
     add_stock(model, data)
+    add_binaries(model, data)  # §7
     add_balance(model, data, buy)  # 1
     add_capacity(model, data if own is None else own)  # 2
     add_stock_floor(model, data)  # 3
@@ -44,3 +46,6 @@ def add_families(
     add_licence_cover(model, data, buy)  # 6
     add_country_share(model, data, buy)  # 7
     add_budget(model, data, buy)  # 8
+    add_min_order(model, data)  # §7
+    add_lot_onboarding(model, data)  # §7
+    add_max_suppliers(model, data)  # §7

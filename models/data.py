@@ -11,7 +11,7 @@ triples for which a delivery variable x exists; offers o.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +60,15 @@ class ModelData:
     """pairs (cap k, delivery i): delivery i's chain touches cap k's country"""
     material: np.ndarray
     """material position of each delivery (N,)"""
+    # integer sourcing terms (SPEC §7); empty arrays: none (the model stays an LP)
+    fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """F_o per offer (O,): paid once if the offer delivers anything"""
+    min_order_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Q_o per offer (O,): a period's deliveries are 0 or at least Q_o in total"""
+    offer_material: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """material position of each offer (O,)"""
+    max_suppliers: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """N_m per material (M,): at most this many offers deliver; NaN where no cap"""
 
     @property
     def points(self) -> int:

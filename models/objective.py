@@ -9,6 +9,7 @@ from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.data import ModelData
 from models.expressions import delivery_terms, var_array, weighted_sum
+from models.integer import fixed_cost_term
 from models.stock import stock_grid
 
 
@@ -19,7 +20,8 @@ def _per_point(var: pyo.Var, cost_per_t: np.ndarray) -> object:
 
 
 def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = None) -> object:
-    """Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w) − Σ salvage·I[T].
+    """Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w) − Σ salvage·I[T]
+    + Σ F_o·z[o].
 
     `buy` replaces the deliveries x (the robust plan's a·y for committed periods).
     """
@@ -34,6 +36,7 @@ def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = No
             if len(gap)
         ],
         weighted_sum(-data.salvage_value_per_t, stock_grid(model, data)[:, -1]),
+        *([fixed_cost_term(model, data)] if len(model.onboard) else []),
     ]
     return SumExpression(terms)
 

@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, unit_sum
 from models.grouping import group_positions
+from models.integer import capacity_switches, switched_capacity
 
 
 def add_deliveries(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -23,13 +24,18 @@ def add_deliveries(model: pyo.ConcreteModel, data: ModelData) -> None:
 def add_capacity(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None = None) -> None:
     """Σ_s x[o,s,t] ≤ cap[o,t]  for every offer o and period t with a delivery.
 
-    Rows are keyed o·T + t.
+    Rows are keyed o·T + t. Where SPEC §7 gives the offer a binary b (w[o,t], else z[o])
+    the row is Σ_s x[o,s,t] ≤ cap[o,t]·b (`models.integer.capacity_switches`).
     """
     buy = delivery_terms(model, buy)
     groups = group_positions(data.offer * data.periods + data.period)
     keys = sorted(groups)
-    rows = [
-        (None, unit_sum(buy[groups[key]]), float(data.capacity_t[divmod(key, data.periods)]))
-        for key in keys
-    ]
+    switches = capacity_switches(model, data, keys)
+    rows = []
+    for key, switch in zip(keys, switches, strict=True):
+        capacity = float(data.capacity_t[divmod(key, data.periods)])
+        if switch is None:
+            rows.append((None, unit_sum(buy[groups[key]]), capacity))
+        else:
+            rows.append(switched_capacity(buy[groups[key]].tolist(), switch, capacity))
     add_rows(model, "con_capacity", keys, rows)

@@ -43,6 +43,11 @@ INPUT = click.argument("input_path", metavar="INPUT", type=click.Path(path_type=
 TIME_LIMIT = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve."
 )
+MIP_GAP = click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0),
+    help="Relative gap at which an integer model stops (default: Settings mip_gap).",
+)
 WORKERS = click.option(
     "--workers", type=click.IntRange(min=1), help="Local processes (default: CPU count)."
 )
@@ -159,6 +164,7 @@ def validate(input_path: Path, as_json: bool, debug: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Plan workbook to write.")
 @click.option("--scenario", help="Scenario to solve (default: Settings scenario, else base).")
 @TIME_LIMIT
+@MIP_GAP
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--method", type=click.Choice(METHODS), default="choose", show_default=True)
 @JSON
@@ -168,6 +174,7 @@ def solve_command(
     output: Path | None,
     scenario: str | None,
     time_limit: float | None,
+    mip_gap: float | None,
     threads: int | None,
     method: str,
     as_json: bool,
@@ -178,7 +185,9 @@ def solve_command(
     def body() -> int:
         from optimizer.commands import solve_workbook
 
-        options = SolveOptions(time_limit=time_limit, threads=threads, method=method)
+        options = SolveOptions(
+            time_limit=time_limit, threads=threads, method=method, mip_gap=mip_gap
+        )
         progress = None if as_json else StageLog(sys.stderr)
         run, target = solve_workbook(input_path, scenario, output, options, progress)
         if as_json:
@@ -237,6 +246,7 @@ STRESS_FLAGS = ("approval", "delay", "capacity", "tariff", "ban")
 @WORKERS
 @SCHEDULER
 @TIME_LIMIT
+@MIP_GAP
 @JSON
 @DEBUG
 def whatif_command(
@@ -250,6 +260,7 @@ def whatif_command(
     workers: int | None,
     scheduler: str | None,
     time_limit: float | None,
+    mip_gap: float | None,
     as_json: bool,
     debug: bool,
     **flags: tuple[str, ...],
@@ -272,7 +283,7 @@ def whatif_command(
             seed=seed,
             workers=workers,
             scheduler=scheduler,
-            options=SolveOptions(time_limit=time_limit, threads=1),
+            options=SolveOptions(time_limit=time_limit, threads=1, mip_gap=mip_gap),
         )
         progress = None if as_json else Progress("whatif", sys.stderr)
         outcome = whatif_workbook(input_path, request, output, progress)
@@ -385,6 +396,7 @@ OUT_DIR = click.option(
 @WORKERS
 @SCHEDULER
 @TIME_LIMIT
+@MIP_GAP
 @JSON
 @DEBUG
 def replan_command(
@@ -396,6 +408,7 @@ def replan_command(
     workers: int | None,
     scheduler: str | None,
     time_limit: float | None,
+    mip_gap: float | None,
     as_json: bool,
     debug: bool,
 ) -> None:
@@ -409,7 +422,7 @@ def replan_command(
             scenarios=scenarios,
             workers=workers,
             scheduler=scheduler,
-            options=SolveOptions(time_limit=time_limit, threads=1),
+            options=SolveOptions(time_limit=time_limit, threads=1, mip_gap=mip_gap),
         )
         outcome = replan(input_path, out_dir, scenarios, keep, request, reset_history)
         record = {

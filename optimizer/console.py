@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimizer.problems import InputError, NoPlanError, Problem
+from optimizer.solver.options import PLAN_STATUSES
 
 if TYPE_CHECKING:
     from optimizer.plan.outcomes import Robust
@@ -94,6 +95,8 @@ def summary_text(tables: PlanTables, target: Path) -> str:
         f"  shortfall       {s['shortfall_t']:,.3f} t (every licence granted)",
         f"  expected denied {denied:,.3f} t of licensed tonnes (see the Dashboard)",
         f"  licensed share  {s['licensed_share']:.1%}",
+        f"  suppliers used  {s['suppliers_used']}"
+        + (f" (integer model, gap {s['mip_gap']:.4%})" if s["integer_model"] == "yes" else ""),
         f"  solve time      {s['solve_seconds']:.2f} s",
         f"  warnings        {len(tables.warnings)} (listed above and on the Warnings sheet)",
     ]
@@ -115,7 +118,7 @@ def comparison_text(table: object, target: Path) -> str:
     width = max((len(name) for name in table["scenario"]), default=8)  # type: ignore[index]
     for row in table.itertuples(index=False):  # type: ignore[attr-defined]
         name = f"{row.scenario:<{width}}"
-        if row.status != "optimal":
+        if row.status not in PLAN_STATUSES:
             lines.append(f"  {name}  {row.status}")
             continue
         change = row.change_vs_base_pct

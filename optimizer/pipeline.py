@@ -82,9 +82,13 @@ def solve_scenario(
 ) -> ScenarioRun:
     """Derive, build, solve, extract and check one scenario; raise if there is no plan.
 
+    An integer model (SPEC §7) stops at `options.mip_gap`, else Settings `mip_gap`.
+
     `analyses=False` skips the review tables (for sweeps, which only keep a summary).
     """
     timings: dict[str, float] = {}
+    if options.mip_gap is None:
+        options = dataclasses.replace(options, mip_gap=inputs.settings.mip_gap)
     with timed(timings, "derive", progress):
         instance = derive(inputs, scenario)
     with timed(timings, "build", progress):

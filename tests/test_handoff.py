@@ -63,7 +63,10 @@ def assert_same_standard_form(model: pyo.ConcreteModel) -> None:
     expected_cost = np.zeros(len(variables))
     expected_cost[list(to_ours.values())] = their_cost[list(to_ours.keys())]
     assert ours.cost == pytest.approx(expected_cost)
-    assert (ours.col_lower == 0).all() and np.isinf(ours.col_upper).all()
+    assert (ours.col_lower == 0).all()
+    binary = np.array([var.is_binary() for var in variables], dtype=bool)
+    assert (ours.integer == binary).all()
+    assert np.isinf(ours.col_upper[~binary]).all() and (ours.col_upper[binary] == 1).all()
 
 
 def model_of(path: Path, scenario: str = "base") -> pyo.ConcreteModel:

@@ -409,6 +409,10 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         share_cap=share_cap,
         share_delivery=share_delivery,
         material=material_of,
+        fixed_cost=inputs.offers["fixed_cost"].to_numpy(float),
+        min_order_t=inputs.offers["min_order"].to_numpy(float),
+        offer_material=_codes(inputs.offers["material"], materials.index),
+        max_suppliers=materials["max_suppliers"].to_numpy(float),
     )
     warnings = _unused_offer_warnings(inputs, pairs, deliveries, capacity)
     warnings += _salvage_warnings(inputs, deliveries)

@@ -26,6 +26,7 @@ class Settings:
     salvage_value: float | None = None
     commit_periods: int | None = None
     """K of the robust plan (SPEC §6); None: not given (the robust plan uses 1)"""
+    mip_gap: float = 0.0001
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,14 @@ class Inputs:
     budget: list[float | None]
     materials: pd.DataFrame
     """index material; elements (tuple), holding_cost, shortage_penalty, safety_penalty,
-    disruption_cost, salvage_value"""
+    disruption_cost, salvage_value, max_suppliers (NaN = no cap)"""
     countries: pd.DataFrame
     """index country; tariff, covered, max_share"""
     sites: pd.DataFrame
     """index site; end_use"""
     offers: pd.DataFrame
     """supplier, material, country, refined_in, mined_in, capacity, unit_cost, freight,
-    lead_time, first, last (0-based period window), row"""
+    lead_time, first, last (0-based period window), fixed_cost, min_order, row"""
     lanes: pd.DataFrame
     """supplier, material, site, freight (NaN = the offer's), allowed: one row per
     (supplier, material, site) after expanding blank materials"""

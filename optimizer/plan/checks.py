@@ -281,6 +281,31 @@ def check_costs(tables: PlanTables) -> list[str]:
     return []
 
 
+def check_integer_terms(inputs: Inputs, tables: PlanTables) -> list[str]:
+    """SPEC §7 from the Plan table: every period's delivery of an offer is 0 or at least
+    its min_order; at most max_suppliers offers of a material deliver; the fixed cost
+    reported covers every offer that delivers."""
+    offers = inputs.offers.set_index(["supplier", "material"])
+    problems = []
+    per_period = tables.plan.groupby(["supplier", "material", "period"])["quantity"].sum()
+    for (supplier, material, period), quantity in per_period.items():
+        lot = float(offers.at[(supplier, material), "min_order"])
+        if _above(lot, quantity):
+            problems.append(
+                f"min_order: {supplier} / {material} delivers {quantity:g} t in {period}, "
+                f"below its lot of {lot:g} t"
+            )
+    used = tables.plan.groupby(["supplier", "material"])["quantity"].sum().index
+    for material, count in used.to_frame()["material"].value_counts().items():
+        limit = inputs.materials.at[material, "max_suppliers"]
+        if count > limit:
+            problems.append(f"max_suppliers: {count} offers of {material} deliver, cap {limit:g}")
+    paid = float(offers.loc[list(used), "fixed_cost"].sum()) if len(used) else 0.0
+    if _above(paid, float(tables.summary["fixed"])):  # type: ignore[arg-type]
+        problems.append(f"fixed: offers that deliver cost {paid:,.2f} to onboard, reported less")
+    return problems
+
+
 def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
     """Every violation found; an empty list means the plan passed."""
     return (
@@ -291,4 +316,5 @@ def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[s
         + check_budget(inputs, tables)
         + check_shares(inputs, tables)
         + check_costs(tables)
+        + check_integer_terms(inputs, tables)
     )

@@ -13,6 +13,7 @@ import pandas as pd
 
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import Problem
+from optimizer.solver.options import PLAN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class TaskResult:
     @property
     def solved(self) -> bool:
         """True when the scenario has a plan."""
-        return self.status == "optimal"
+        return self.status in PLAN_STATUSES
 
 
 @dataclass(frozen=True)

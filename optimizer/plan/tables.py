@@ -11,13 +11,14 @@ import pandas as pd
 
 from optimizer.domain.derive import Instance, chain_countries
 from optimizer.plan import insights, spend
+from optimizer.plan.onboarding import integer_warnings, onboarded_offers
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
 QUANTITY_TOLERANCE = 1e-7
 """Tonnes below this are solver noise, not purchases or gaps."""
 COST_TERMS = (
-    "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage",
+    "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage", "fixed",
 )  # fmt: skip
 
 
@@ -47,6 +48,8 @@ class PlanTables:
     exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
     licensed_by: pd.DataFrame = field(default_factory=pd.DataFrame)
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
+    onboarded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """offers with an onboarding binary (SPEC §7): used or not, and what that costs"""
 
     @property
     def objective(self) -> float:
@@ -76,6 +79,16 @@ class _Values:
     floor_gap: np.ndarray
     cover_gap: np.ndarray
     end_gap: np.ndarray
+    onboarded: np.ndarray
+    """z[o] per offer (O,): 1 where the offer is onboarded (SPEC §7); 0 elsewhere"""
+
+
+def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
+    """z[o] of every offer, 0 for offers without one (an LP has none)."""
+    onboarded = np.zeros(len(instance.offers))
+    keys = np.asarray(solution.keys.get("onboard", []), dtype=np.int64)
+    onboarded[keys] = np.round(solution.values.get("onboard", np.zeros(0)))
+    return onboarded
 
 
 def _values(instance: Instance, solution: Solution) -> _Values:
@@ -87,6 +100,7 @@ def _values(instance: Instance, solution: Solution) -> _Values:
         floor_gap=_clean(_grid(solution, "floor_gap", shape)),
         cover_gap=_clean(_grid(solution, "cover_gap", shape)),
         end_gap=_clean(_grid(solution, "end_gap", shape)),
+        onboarded=_onboarded(instance, solution),
     )
 
 
@@ -106,6 +120,7 @@ def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
         "shortage": float((data.shortage_penalty_per_t[:, None] * values.shortfall).sum()),
         "safety": float(safety.sum()),
         "salvage": 0.0 - float(data.salvage_value_per_t @ values.stock[:, -1]),
+        "fixed": float(values.onboarded @ data.fixed_cost) if len(values.onboarded) else 0.0,
     }
 
 
@@ -266,10 +281,11 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         "purchased_t": purchased,
         "licensed_share": licensed / purchased if purchased else 0.0,
         "solve_seconds": solution.seconds,
+        "mip_gap": solution.mip_gap or 0.0,
     }
     summary: dict[str, object] = {
         "scenario": scenario.name,
-        "status": "optimal",
+        "status": solution.status,
         **{name: as_stored(value) for name, value in measures.items()},
         "input_sha256": instance.inputs.sha256,
         "input_file": instance.inputs.file,
@@ -279,12 +295,15 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         "scenario_description": scenario.description,
         "periods": f"{instance.inputs.periods[0]} … {instance.inputs.periods[-1]}",
         "delivery_variables": instance.data.deliveries,
+        "suppliers_used": int(np.unique(instance.data.offer[values.buy > 0]).size),
+        "integer_model": "yes" if solution.mip_gap is not None else "no",
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
     }
     warnings = (
         list(instance.inputs.warnings)
         + list(instance.warnings)
         + _gap_warnings(instance, stock, values.end_gap)
+        + integer_warnings(solution)
     )
     tables = PlanTables(
         summary=summary,
@@ -294,6 +313,7 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         capacity=_capacity(instance, solution, values),
         warnings=warnings,
         countries=tuple(instance.inputs.countries.index),
+        onboarded=onboarded_offers(instance, values.onboarded, values.buy),
     )
     if not analyses:
         return tables

@@ -9,6 +9,7 @@ import xlsxwriter
 
 from optimizer.plan import spend
 from optimizer.plan.changes import Changes
+from optimizer.plan.onboarding import MARGINALS_NOTE
 from optimizer.plan.tables import COST_TERMS, PlanTables
 from optimizer.problems import Problem, show_value
 from optimizer.report.dashboard import write_plan_dashboard
@@ -25,6 +26,8 @@ from optimizer.report.writer import (
     unit_of,
 )
 
+MARGINAL_FRAMES = ("capacity", "limits", "marginal_costs", "unused")
+"""The review tables whose values are duals: an integer plan notes where they come from."""
 WARNING_COLUMNS = [
     Column(name) for name in ("severity", "sheet", "cell", "column", "value", "message")
 ]
@@ -128,7 +131,8 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
 
     Dashboard first, then the sheets of SPEC §4 (Summary, Plan, Stock, Mix, Capacity,
     Warnings), Changes for a nightly run, the analyses (Limits, Marginal costs, Unused
-    offers, Exposure, Licensed, Shortfalls), and the chart data last.
+    offers, Exposure, Licensed, Shortfalls), Onboarding for an integer plan (SPEC §7), and
+    the chart data last.
     """
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
@@ -141,14 +145,19 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
         writer.frame("Stock", tables.stock, short)
         writer.frame("Mix", tables.mix)
-        writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})
+        marginals = [writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})]
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
         writer.frame("Savings", tables.savings)
-        writer.frame("Limits", tables.limits)
-        writer.frame("Marginal costs", tables.marginal_costs)
-        writer.frame("Unused offers", tables.unused)
+        marginals.append(writer.frame("Limits", tables.limits))
+        marginals.append(writer.frame("Marginal costs", tables.marginal_costs))
+        marginals.append(writer.frame("Unused offers", tables.unused))
+        if tables.summary.get("integer_model") == "yes":
+            for sheet, frame in zip(marginals, MARGINAL_FRAMES, strict=True):
+                sheet.write_string(0, len(getattr(tables, frame).columns) + 1, MARGINALS_NOTE)
         writer.frame("Exposure", tables.exposure)
         writer.frame("Licensed", tables.licensed_by)
         writer.frame("Shortfalls", tables.shortfalls, {"shortfall_t": "alarm"})
+        if not tables.onboarded.empty:
+            writer.frame("Onboarding", tables.onboarded)
         write_plan_dashboard(writer, dashboard, tables)
         writer.close(temporary)

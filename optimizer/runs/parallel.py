@@ -123,7 +123,7 @@ def run_task(inputs: Inputs | None, task: Task, options: SolveOptions) -> TaskRe
     return TaskResult(
         task.index,
         task.scenario.name,
-        status="optimal",
+        status=str(tables.summary["status"]),
         summary=dict(tables.summary),
         tables=tables if task.detail else None,
         usage=usage,

@@ -20,7 +20,7 @@ from optimizer.domain.words import BASE
 from optimizer.plan.outcomes import Comparison, Sweep, TaskResult
 from optimizer.plan.tables import COST_TERMS
 from optimizer.runs.parallel import Task, run_tasks
-from optimizer.solver.options import SolveOptions
+from optimizer.solver.options import PLAN_STATUSES, SolveOptions
 
 MEASURES = (
     "objective", *COST_TERMS, "cash_spend", "penalties", "shortfall_t", "purchased_t",
@@ -183,7 +183,7 @@ def sweep(
         [{"status": r.status, **{m: r.summary.get(m) for m in MEASURES}} for r in results]
     )
     samples = pd.concat([draws[["sample"]], rows, draws.drop(columns="sample")], axis=1)
-    solved = samples[samples["status"] == "optimal"]
+    solved = samples[samples["status"].isin(PLAN_STATUSES)]
     return Sweep(
         scenario=scenario.name,
         seed=request.seed,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import os
 import sys
 import threading
@@ -64,6 +65,10 @@ class Solution:
     ranges: dict[str, np.ndarray] = field(default_factory=dict)
     """constraint component → (N, 2): how far each row's binding bound may move down and
     up with its dual unchanged (HiGHS ranging; NaN where unknown; with `keep=True`)"""
+    status: str = "optimal"
+    """one of `options.PLAN_STATUSES`: `time limit` for an integer plan (SPEC §7)"""
+    mip_gap: float | None = None
+    """the relative gap HiGHS proved for an integer model; None for an LP"""
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,14 @@ class SolverError(ReoptError):
         return [f"Internal error: HiGHS refused {self.call} (status {self.status}); no plan."]
 
 
+SKIPPED_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
+"""Sub-MIP heuristics left out of branch and bound: on the example they took 5 of its 6
+seconds (the root already held the optimum), and the integer M benchmark solves faster
+without them (docs/performance.md)."""
+FEASIBLE = 2
+"""HiGHS's `primal_solution_status` of a feasible solution (kSolutionStatusFeasible)."""
+
+
 _LIBC = ctypes.CDLL(None)
 _SCHEDULER = threading.Lock()
 _scheduler_threads: list[int] = []
@@ -216,6 +229,11 @@ def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
         _set(highs, "time_limit", float(options.time_limit))
     _set(highs, "threads", int(options.threads or 0))
     _set(highs, "solver", options.method)
+    if options.mip_gap is not None:
+        _set(highs, "mip_rel_gap", float(options.mip_gap))
+    if compiled.is_mip:
+        for heuristic in SKIPPED_HEURISTICS:
+            _set(highs, heuristic, False)
     lp = highspy.HighsLp()
     lp.num_col_ = len(compiled.cost)
     lp.num_row_ = len(compiled.row_lower)
@@ -232,6 +250,9 @@ def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
+    if compiled.is_mip:
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[flag] for flag in compiled.integer.tolist()]
     _checked("the model", highs.passModel(lp))
     return highs
 
@@ -296,7 +317,7 @@ def solve(
     solved = time.perf_counter()
     report("solve", solved - passed)
     status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
+    if not _has_plan(highs, compiled, status):
         conflict = []
         if status in (
             highspy.HighsModelStatus.kInfeasible,
@@ -304,15 +325,21 @@ def solve(
         ):
             conflict = _conflict(highs, compiled)
         raise NotSolved(_status_text(highs, status), conflict)
+    gap = float(highs.getInfo().mip_gap)
+    timings = {"compile": handed - started, "pass": passed - handed, "solve": solved - passed}
+    if compiled.is_mip:
+        highs = _fixed_lp(compiled, np.asarray(highs.getSolution().col_value), options)
+        timings["marginals"] = time.perf_counter() - solved
+        report("marginals", timings["marginals"])
+    extracting = time.perf_counter()
     solution = _by_component(model, compiled, highs.getSolution())
     solution.objective = highs.getInfo().objective_function_value
     solution.seconds = solved - passed
-    solution.timings = {
-        "compile": handed - started,
-        "pass": passed - handed,
-        "solve": solved - passed,
-        "extract": time.perf_counter() - solved,
-    }
+    solution.timings = {**timings, "extract": time.perf_counter() - extracting}
+    if compiled.is_mip:
+        solution.mip_gap = gap
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            solution.status = "time limit"
     if keep:
         solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
         solution.ranges = _ranges(model, compiled, highs)
@@ -337,6 +364,39 @@ def _ranges(model: pyo.ConcreteModel, compiled: StandardForm, highs: highspy.Hig
         both[kept, 0], both[kept, 1] = down[rows[kept]], up[rows[kept]]
         ranges[component.name] = both
     return ranges
+
+
+def _has_plan(
+    highs: highspy.Highs, compiled: StandardForm, status: highspy.HighsModelStatus
+) -> bool:
+    """Optimal, or (an integer model only) stopped by the time limit with an
+    integer-feasible solution: that plan is written with its gap (SPEC §7)."""
+    if status == highspy.HighsModelStatus.kOptimal:
+        return True
+    return (
+        compiled.is_mip
+        and status == highspy.HighsModelStatus.kTimeLimit
+        and highs.getInfo().primal_solution_status == FEASIBLE
+    )
+
+
+def _fixed_lp(compiled: StandardForm, values: np.ndarray, options: SolveOptions) -> highspy.Highs:
+    """The LP with every binary fixed at its value in `values`, solved: the marginal
+    values of an integer plan (SPEC §7), and its continuous values re-optimised for
+    those binaries (never worse than the integer solution's)."""
+    fixed = np.round(values[compiled.integer])
+    lower, upper = compiled.col_lower.copy(), compiled.col_upper.copy()
+    lower[compiled.integer] = fixed
+    upper[compiled.integer] = fixed
+    lp = dataclasses.replace(
+        compiled, col_lower=lower, col_upper=upper, integer=np.zeros_like(compiled.integer)
+    )
+    highs = _highs(lp, dataclasses.replace(options, time_limit=None))
+    _run(highs, int(options.threads or 0))
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise SolverError("the LP with the binaries fixed", highs.modelStatusToString(status))
+    return highs
 
 
 def _status_text(highs: highspy.Highs, status: highspy.HighsModelStatus) -> str:

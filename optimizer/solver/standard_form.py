@@ -60,6 +60,13 @@ class StandardForm:
     """constraint component → solver row of each member (−1: no variable, left out)"""
     owners: list[tuple[str, object]] = field(default_factory=list)
     """solver row → (constraint component, index)"""
+    integer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """column → whether it is integer (binary); all False for an LP"""
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether some column is integer (SPEC §7)."""
+        return bool(self.integer.any())
 
 
 class _Walker:
@@ -126,13 +133,19 @@ class _Walker:
 
 def _columns(
     model: pyo.ConcreteModel,
-) -> tuple[dict[int, int], dict[str, tuple[int, int]], np.ndarray, np.ndarray]:
+) -> tuple[dict[int, int], dict[str, tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """Columns by variable, with bounds and integrality (one domain per component, as
+    `models/` declares them)."""
     column_of: dict[int, int] = {}
     spans: dict[str, tuple[int, int]] = {}
     lower: list[float] = []
     upper: list[float] = []
+    integer = np.zeros(0, dtype=bool)
     for component in model.component_objects(pyo.Var, active=True, descend_into=True):
         start = len(column_of)
+        first = next(iter(component.values()), None)
+        kind = first is not None and first.is_integer()
+        integer = np.r_[integer, np.full(len(component), kind, dtype=bool)]
         for var in component.values():
             column_of[id(var)] = len(column_of)
             if var.fixed:
@@ -143,12 +156,13 @@ def _columns(
                 lower.append(-INF if lb is None else lb)
                 upper.append(INF if ub is None else ub)
         spans[component.name] = (start, len(column_of))
-    return column_of, spans, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    bounds = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    return column_of, spans, *bounds, integer
 
 
 def standard_form(model: pyo.ConcreteModel) -> StandardForm:
-    """Translate an LP built with Pyomo into HiGHS's arrays (minimisation)."""
-    column_of, spans, col_lower, col_upper = _columns(model)
+    """Translate an LP or MIP built with Pyomo into HiGHS's arrays (minimisation)."""
+    column_of, spans, col_lower, col_upper, integer = _columns(model)
     walker = _Walker(column_of)
     starts = [0]
     row_lower: list[float] = []
@@ -188,7 +202,7 @@ def standard_form(model: pyo.ConcreteModel) -> StandardForm:
     cost, offset = _objective(model, column_of)
     return StandardForm(
         cost, offset, matrix.tocsc(), np.asarray(row_lower), np.asarray(row_upper),
-        col_lower, col_upper, spans, row_of, owners,
+        col_lower, col_upper, spans, row_of, owners, integer,
     )  # fmt: skip
 
 

@@ -85,6 +85,7 @@ SHEETS: dict[str, Sheet] = {
             _nonneg("safety_penalty"),
             _nonneg("disruption_cost"),
             _nonneg("salvage_value"),
+            Column("max_suppliers", Kind.WHOLE, low=1),
         ),
     ),
     "countries": Sheet(
@@ -117,6 +118,8 @@ SHEETS: dict[str, Sheet] = {
             Column("lead_time", Kind.WHOLE, low=0),
             Column("available_from", Kind.PERIOD),
             Column("available_to", Kind.PERIOD),
+            _nonneg("fixed_cost"),
+            _nonneg("min_order"),
         ),
     ),
     "lanes": Sheet(
@@ -209,5 +212,6 @@ SETTINGS: dict[str, Column] = {
         Column("scenario", Kind.LABEL),
         _nonneg("salvage_value"),
         Column("commit_periods", Kind.WHOLE, low=0),
+        _nonneg("mip_gap"),
     )
 }

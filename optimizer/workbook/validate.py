@@ -228,6 +228,7 @@ class _Validator:
                     value=row.get("available_from"),
                     **table.where(row, "available_from"),
                 )
+            self._min_order_above_capacity(table, row)
             if material is None or country is None:
                 continue
             key = (canonical(known), canonical(material))
@@ -247,10 +248,23 @@ class _Validator:
                     "lead_time": int(_or(row.get("lead_time"), 0)),  # type: ignore[call-overload]
                     "first": _or(first, 0),
                     "last": _or(last, horizon - 1),
+                    "fixed_cost": _or(row.get("fixed_cost"), 0.0),
+                    "min_order": _or(row.get("min_order"), 0.0),
                     "row": row["_row"],
                 }
             )
         return _frame(records, OFFER_COLUMNS)
+
+    def _min_order_above_capacity(self, table: Table, row: Row) -> None:
+        """Warn when an offer's minimum lot is above its capacity (SPEC §7): it can
+        then never deliver."""
+        lot, capacity = row.get("min_order"), row.get("capacity")
+        if lot is not None and capacity is not None and lot > capacity:  # type: ignore[operator]
+            self.problems.warn(
+                f"is above capacity {capacity:g}: the offer can never deliver a full lot",
+                value=lot,
+                **table.where(row, "min_order"),
+            )
 
     def lane_rows(self, offers: pd.DataFrame) -> pd.DataFrame:
         table = self.t["lanes"]
@@ -614,7 +628,7 @@ class _Validator:
 
 OFFER_COLUMNS = [
     "supplier", "material", "country", "refined_in", "mined_in", "capacity", "unit_cost",
-    "freight", "lead_time", "first", "last", "row",
+    "freight", "lead_time", "first", "last", "fixed_cost", "min_order", "row",
 ]  # fmt: skip
 LANE_COLUMNS = ["supplier", "material", "site", "freight", "allowed", "row"]
 CONTROL_COLUMNS = [
@@ -633,7 +647,8 @@ EMPTY_DTYPES = {
     "covered": bool, "max_share": float, "allowed": bool, "initial": float, "min": float,
     "max": float, "target_end": float, "approval": float, "delay_days": float,
     "capacity_factor": float, "cost_factor": float, "extra_tariff": float, "from_t": "int64",
-    "to_t": "int64",
+    "to_t": "int64", "fixed_cost": float,
+    "min_order": float,
 }  # fmt: skip
 """Column types of a table with no rows (pandas would make every column `object`)."""
 
@@ -679,6 +694,7 @@ def _materials(
                     row.get("disruption_cost"), settings.disruption_cost, 0.0
                 ),
                 "salvage_value": _first(row.get("salvage_value"), settings.salvage_value, 0.0),
+                "max_suppliers": _first(row.get("max_suppliers"), np.nan),
                 "row": row["_row"],
             }
         )
@@ -686,7 +702,7 @@ def _materials(
         records,
         [
             "material", "elements", "holding_cost", "shortage_penalty", "safety_penalty",
-            "disruption_cost", "salvage_value", "row",
+            "disruption_cost", "salvage_value", "max_suppliers", "row",
         ],
         "material",
     )  # fmt: skip

@@ -1,0 +1,122 @@
+"""Integer sourcing terms (SPEC §7): onboarding z[o], lots w[o,t] and their families.
+
+Without `fixed_cost`, `min_order` and `max_suppliers` in the data no binary exists and
+every family below is empty, so the model stays the LP of SPEC §2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+from models.data import ModelData
+from models.expressions import add_rows, minus, unit_sum, var_array, weighted_sum
+from models.grouping import group_positions
+
+
+def _onboarded(data: ModelData) -> np.ndarray:
+    """Offers that get z[o]: they can deliver, and F_o > 0 or their material has N_m."""
+    if len(data.fixed_cost) == 0:
+        return np.zeros(0, dtype=np.int64)
+    capped = np.isfinite(data.max_suppliers)[data.offer_material]
+    wanted = np.flatnonzero((data.fixed_cost > 0) | capped)
+    return np.intersect1d(wanted, data.offer) if len(wanted) else wanted
+
+
+def _lots(data: ModelData) -> np.ndarray:
+    """Keys o·T + t of the periods in which an offer with Q_o > 0 can deliver."""
+    if not (data.min_order_t > 0).any():
+        return np.zeros(0, dtype=np.int64)
+    keys = np.unique(data.offer * data.periods + data.period)
+    return keys[data.min_order_t[keys // data.periods] > 0]
+
+
+def add_binaries(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """z[o] ∈ {0,1} (the offer is used) and w[o,t] ∈ {0,1} (it delivers a lot in t).
+
+    z exists for every offer that can deliver with F_o > 0 or of a material with
+    max_suppliers; w for every (o, t) with a delivery variable and Q_o > 0.
+    """
+    model.ONBOARD = pyo.Set(initialize=_onboarded(data).tolist(), ordered=True)
+    model.onboard = pyo.Var(model.ONBOARD, domain=pyo.Binary)
+    model.LOTS = pyo.Set(initialize=_lots(data).tolist(), ordered=True)
+    model.lot = pyo.Var(model.LOTS, domain=pyo.Binary)
+
+
+def capacity_switches(model: pyo.ConcreteModel, data: ModelData, keys: list[int]) -> list:
+    """The binary that switches each capacity row o·T + t: w[o,t] if it exists, else
+    z[o] if it exists, else None (the plain LP row Σ_s x ≤ cap[o,t])."""
+    onboard = dict(zip(model.ONBOARD, var_array(model.onboard), strict=True))
+    lots = dict(zip(model.LOTS, var_array(model.lot), strict=True))
+    return [lots.get(key, onboard.get(key // data.periods)) for key in keys]
+
+
+def switched_capacity(buy: list, switch: object, capacity: float) -> tuple:
+    """The row Σ_s x[o,s,t] − cap[o,t]·b ≤ 0 for the binary b that switches it."""
+    return (None, LinearExpression([*buy, MonomialTermExpression((-capacity, switch))]), 0.0)
+
+
+def add_min_order(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Q_o·w[o,t] ≤ Σ_s x[o,s,t]  for every lot (o, t).
+
+    Written Σ_s x − Q_o·w ≥ 0. The upper side Σ_s x ≤ cap[o,t]·w[o,t] is the capacity
+    row itself (`capacity_switches`).
+    """
+    buy, lot = var_array(model.buy), var_array(model.lot)
+    groups = group_positions(data.offer * data.periods + data.period)
+    keys = list(model.LOTS)
+    rows = [
+        (
+            0.0,
+            LinearExpression(
+                [
+                    *buy[groups[key]].tolist(),
+                    MonomialTermExpression((-float(data.min_order_t[key // data.periods]), w)),
+                ]
+            ),
+            None,
+        )
+        for key, w in zip(keys, lot, strict=True)
+    ]
+    add_rows(model, "con_min_order", keys, rows)
+
+
+def add_lot_onboarding(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """w[o,t] ≤ z[o]  for every lot of an onboarded offer.
+
+    Implied by §7 (a lot delivers Q_o > 0, so Σ_s x ≤ cap·z forces z = 1); written out
+    so that the capacity row of a lot period can be switched by w alone.
+    """
+    onboard = dict(zip(model.ONBOARD, var_array(model.onboard), strict=True))
+    keys = [key for key in model.LOTS if key // data.periods in onboard]
+    lots = dict(zip(model.LOTS, var_array(model.lot), strict=True))
+    rows = [
+        (None, LinearExpression([lots[key], minus(onboard[key // data.periods])]), 0.0)
+        for key in keys
+    ]
+    add_rows(model, "con_lot_onboard", keys, rows)
+
+
+def add_max_suppliers(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Σ_{o∈O_m} z[o] ≤ N_m  for every material m with max_suppliers.
+
+    Offers that can never deliver have no z and no place here. Rows whose material has
+    no more onboarded offers than N_m can never bind and are left out.
+    """
+    offers = np.asarray(list(model.ONBOARD), dtype=np.int64)
+    onboard = var_array(model.onboard)
+    groups = group_positions(data.offer_material[offers]) if len(offers) else {}
+    keys = [
+        m
+        for m in sorted(groups)
+        if np.isfinite(data.max_suppliers[m]) and len(groups[m]) > data.max_suppliers[m]
+    ]
+    rows = [(None, unit_sum(onboard[groups[m]]), float(data.max_suppliers[m])) for m in keys]
+    add_rows(model, "con_max_suppliers", keys, rows)
+
+
+def fixed_cost_term(model: pyo.ConcreteModel, data: ModelData) -> object:
+    """Σ F_o·z[o], the cost term `fixed`."""
+    offers = np.asarray(list(model.ONBOARD), dtype=np.int64)
+    return weighted_sum(data.fixed_cost[offers], var_array(model.onboard))
