@@ -26,8 +26,8 @@ from optimizer.report.writer import (
     unit_of,
 )
 
-MARGINAL_FRAMES = ("capacity", "limits", "marginal_costs", "unused")
-"""The review tables whose values are duals: an integer plan notes where they come from."""
+MARGINAL_FRAMES = ("capacity", "savings", "limits", "marginal_costs", "unused")
+"""The review tables priced on the plan's LP: an integer plan notes where they come from."""
 WARNING_COLUMNS = [
     Column(name) for name in ("severity", "sheet", "cell", "column", "value", "message")
 ]
@@ -147,7 +147,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         writer.frame("Mix", tables.mix)
         marginals = [writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})]
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
-        writer.frame("Savings", tables.savings)
+        marginals.append(writer.frame("Savings", tables.savings))
         marginals.append(writer.frame("Limits", tables.limits))
         marginals.append(writer.frame("Marginal costs", tables.marginal_costs))
         marginals.append(writer.frame("Unused offers", tables.unused))
