@@ -3,6 +3,10 @@
 Each reads the workbook, runs one scenario (`pipeline.solve_scenario`) or many
 (`runs/`), and writes its workbook; `cli.py` only parses options and prints. The nightly
 job's flow, with its lock and history, is `runs/replan.py`.
+
+Only what `validate` needs is imported with this module (pandas, the reader, derive);
+Pyomo, HiGHS and the writers are imported by the flows that use them, so that
+`reopt validate` never loads them (issue 15).
 """
 
 from __future__ import annotations
@@ -11,19 +15,20 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import find_scenario, resolve_scenario, scenario_names
-from optimizer.pipeline import Progress, ScenarioRun, solve_scenario, timed
-from optimizer.plan.outcomes import TaskResult
 from optimizer.problems import UsageError
-from optimizer.report.plan_book import write_plan_workbook
 from optimizer.report.targets import check_target, default_output
-from optimizer.report.whatif_book import write_comparison_workbook, write_sweep_workbook
-from optimizer.runs.whatif import Comparison, Request, Sweep, compare, sweep
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
+
+if TYPE_CHECKING:
+    from optimizer.pipeline import Progress, ScenarioRun
+    from optimizer.plan.outcomes import Comparison, Sweep, TaskResult
+    from optimizer.runs.whatif import Request
 
 
 def validate_workbook(path: Path) -> tuple[Inputs, dict[str, int]]:
@@ -44,6 +49,9 @@ def solve_workbook(
     progress: Progress = None,
 ) -> tuple[ScenarioRun, Path]:
     """`reopt solve`: one scenario of one workbook to one plan workbook."""
+    from optimizer.pipeline import solve_scenario, timed
+    from optimizer.report.plan_book import write_plan_workbook
+
     timings: dict[str, float] = {}
     with timed(timings, "read", progress):
         inputs = load_inputs(path)
@@ -80,6 +88,9 @@ def whatif_workbook(
     on_done: Callable[[TaskResult], None] | None = None,
 ) -> WhatifOutcome:
     """Compare scenarios (or sweep licence outcomes) of one workbook into one workbook."""
+    from optimizer.report.whatif_book import write_comparison_workbook, write_sweep_workbook
+    from optimizer.runs.whatif import compare, sweep
+
     if request.samples and request.scenarios:
         raise UsageError(
             "--samples sweeps one scenario: choose it with --base-scenario, not --scenario"

@@ -90,10 +90,21 @@ def solve_scenario(
     except NotSolved as failure:
         raise _no_plan(instance, failure, options) from None
     timings.update(solution.timings)
+    return finish_scenario(instance, solution, analyses, timings, progress)
+
+
+def finish_scenario(
+    instance: Instance,
+    solution: Solution,
+    analyses: bool,
+    timings: dict[str, float],
+    progress: Progress = None,
+) -> ScenarioRun:
+    """Extract and check the plan of a solved scenario (cold here, warm in `runs/warm.py`)."""
     with timed(timings, "extract", progress):
         tables = plan_tables(instance, solution, analyses)
     with timed(timings, "check", progress):
-        violations = check_plan(inputs, scenario, tables)
+        violations = check_plan(instance.inputs, instance.scenario, tables)
     if violations:
         raise PlanCheckError(violations)
     return ScenarioRun(instance, solution, tables, timings)
