@@ -149,3 +149,37 @@ def test_csc_matrix_sums_repeated_terms_and_finds_entries():
     assert found[:2].tolist() == [2, 1]
     assert found[2] == -1
     assert (matrix.tocsr().toarray() == matrix.toarray()).all()
+
+
+def count_builds():
+    """Dask worker hook: count the kept models this worker builds."""
+    original = warm.WarmScenario.__init__
+    warm.BUILDS = 0
+
+    def counted(self, *args, **kwargs):
+        warm.BUILDS += 1
+        original(self, *args, **kwargs)
+
+    warm.WarmScenario.__init__ = counted
+
+
+def builds():
+    return warm.BUILDS
+
+
+def test_each_dask_worker_keeps_one_model(inputs):
+    distributed = pytest.importorskip("distributed")
+    envelope = resolve_scenario(inputs, "base")
+    samples, _ = sample_scenarios(envelope, 12, seed=4)
+    tasks = [Task(i, s, detail=False, envelope=envelope) for i, s in enumerate(samples)]
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster.scheduler_address) as client,
+    ):
+        client.run(count_builds)
+        results = run_tasks(inputs, tasks, OPTIONS, scheduler=cluster.scheduler_address)
+        counts = client.run(builds)
+    assert all(result.solved for result in results)
+    assert sorted(counts.values()) in ([0, 1], [1, 1])

@@ -37,7 +37,7 @@ from models.data import ModelData
 from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario
-from optimizer.pipeline import ScenarioRun, finish_scenario, solve_scenario
+from optimizer.pipeline import ScenarioRun, finish_scenario, solve_scenario, timed
 from optimizer.solver.highs import Solution
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.standard_form import standard_form
@@ -237,20 +237,26 @@ class WarmScenario:
         key = (scenario.demand_factor, _fingerprint(scenario.rules))
         if key in self.solved:
             return _renamed(self.solved[key], scenario)
-        instance = derive(self.inputs, scenario)
+        timings: dict[str, float] = {}
+        with timed(timings, "derive"):
+            instance = derive(self.inputs, scenario)
         data = instance.data
         try:
             if self.kept is None:
                 raise OutsideEnvelope("integer variables: solved cold")
-            position = self._positions(data)
-            self._check_shape(data, position)
-            self._change(data, position)
+            with timed(timings, "change"):
+                position = self._positions(data)
+                self._check_shape(data, position)
+                self._change(data, position)
+            result = self.kept.solve()
+            if not result.optimal:
+                raise OutsideEnvelope(result.status)
         except OutsideEnvelope:
-            return solve_scenario(self.inputs, scenario, self.options, analyses=False)
-        result = self.kept.solve()
-        if not result.optimal:
-            return solve_scenario(self.inputs, scenario, self.options, analyses=False)
-        run = finish_scenario(instance, self._solution(data, position, result), False, {})
+            run = solve_scenario(self.inputs, scenario, self.options, analyses=False)
+        else:
+            timings["solve"] = result.seconds
+            solution = self._solution(data, position, result)
+            run = finish_scenario(instance, solution, False, timings)
         if len(self.solved) < REMEMBERED:
             self.solved[key] = run
         return run
