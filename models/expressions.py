@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Sequence
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression, SumExpression
 
 Row = tuple[float | None, object, float | None]

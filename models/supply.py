@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.data import ModelData
 from models.expressions import add_rows, unit_sum, var_array

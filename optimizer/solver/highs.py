@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.problems import ReoptError
 from optimizer.solver.options import SolveOptions
