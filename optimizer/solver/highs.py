@@ -180,25 +180,34 @@ def _conflict(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]
     return [ConflictRow(*compiled.owners[row]) for row in iis.row_index_]
 
 
-def _by_component(model: pyo.ConcreteModel, compiled: StandardForm, result: object) -> Solution:
+def _by_component(compiled: StandardForm, result: object) -> Solution:
     """Values and duals sliced back to the Pyomo components they belong to."""
     col_value = np.asarray(result.col_value)
     col_dual = np.asarray(result.col_dual)
     row_dual = np.asarray(result.row_dual)
-    values, duals, reduced, keys = {}, {}, {}, {}
-    for component in model.component_objects(pyo.Var, active=True):
-        start, end = compiled.columns[component.name]
-        values[component.name] = col_value[start:end]
-        reduced[component.name] = col_dual[start:end]
-        keys[component.name] = list(component.keys())
-    for component in model.component_objects(pyo.Constraint, active=True):
-        rows = compiled.row_of[component.name]
+    values, duals, reduced = {}, {}, {}
+    for name, (start, end) in compiled.columns.items():
+        values[name] = col_value[start:end]
+        reduced[name] = col_dual[start:end]
+    for name, rows in compiled.row_of.items():
         picked = row_dual[np.maximum(rows, 0)] if len(row_dual) else np.zeros(len(rows))
-        duals[component.name] = np.where(rows >= 0, picked, 0.0)
-        keys[component.name] = list(component.keys())
+        duals[name] = np.where(rows >= 0, picked, 0.0)
     return Solution(
-        objective=0.0, seconds=0.0, values=values, duals=duals, reduced_costs=reduced, keys=keys
+        objective=0.0,
+        seconds=0.0,
+        values=values,
+        duals=duals,
+        reduced_costs=reduced,
+        keys=dict(compiled.keys),
     )
+
+
+def compile_model(model: pyo.ConcreteModel) -> StandardForm:
+    """The model's standard form; `NotSolved` when a constraint without variables fails."""
+    try:
+        return standard_form(model)
+    except TriviallyInfeasible:
+        raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
 
 
 def solve(
@@ -211,14 +220,23 @@ def solve(
     `progress(stage, seconds)` hears of the hand-off before HiGHS starts, and of the
     solve when it ends.
     """
+    started = time.perf_counter()
+    return solve_compiled(compile_model(model), options, progress, started)
+
+
+def solve_compiled(
+    compiled: StandardForm,
+    options: SolveOptions | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    started: float | None = None,
+) -> Solution:
+    """`solve` of a model already translated: the caller may drop the Pyomo model first
+    (at 1M deliveries its objects are most of the memory). `started`: when translation
+    began, for the hand-off time."""
     options = options or SolveOptions()
     report = progress or (lambda stage, seconds: None)
-    started = time.perf_counter()
-    try:
-        compiled = standard_form(model)
-    except TriviallyInfeasible:
-        raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
     handed = time.perf_counter()
+    started = handed if started is None else started
     highs = _highs(compiled, options)
     passed = time.perf_counter()
     report("hand-off", passed - started)
@@ -234,7 +252,7 @@ def solve(
         ):
             conflict = _conflict(highs, compiled)
         raise NotSolved(_status_text(highs, status), conflict)
-    solution = _by_component(model, compiled, highs.getSolution())
+    solution = _by_component(compiled, highs.getSolution())
     solution.objective = highs.getInfo().objective_function_value
     solution.seconds = solved - passed
     solution.timings = {

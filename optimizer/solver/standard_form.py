@@ -122,6 +122,9 @@ class StandardForm:
     """constraint component → solver row of each member (−1: no variable, left out)"""
     owners: list[tuple[str, object]] = field(default_factory=list)
     """solver row → (constraint component, index)"""
+    keys: dict[str, list] = field(default_factory=dict)
+    """variable or constraint component → its index keys in order (so that a solution maps
+    back to names after the Pyomo model is gone)"""
 
 
 class _Walker:
@@ -235,8 +238,10 @@ def standard_form(model: pyo.ConcreteModel) -> StandardForm:
     row_upper: list[float] = []
     row_of: dict[str, np.ndarray] = {}
     owners: list[tuple[str, object]] = []
+    keys = {name: list(model.find_component(name).keys()) for name in spans}
     for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
         placed = []
+        keys[component.name] = list(component.keys())
         for key, con in component.items():
             if not con.active:
                 placed.append(-1)
@@ -262,7 +267,7 @@ def standard_form(model: pyo.ConcreteModel) -> StandardForm:
     cost, offset = _objective(model, column_of)
     return StandardForm(
         cost, offset, matrix, np.asarray(row_lower), np.asarray(row_upper),
-        col_lower, col_upper, spans, row_of, owners,
+        col_lower, col_upper, spans, row_of, owners, keys,
     )  # fmt: skip
 
 
