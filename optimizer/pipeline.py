@@ -7,6 +7,7 @@ solves a model. The commands around it (reading, writing) live in `commands.py`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import threading
 import time
@@ -81,6 +82,13 @@ def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> N
     return NoPlanError(failure.status, ["HiGHS ended without an optimal plan"])
 
 
+def _release() -> None:
+    """Collect the dropped Pyomo model and hand the freed heap back to the system."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def build_and_solve(
     instance: Instance, options: SolveOptions, timings: dict[str, float], progress: Progress = None
 ) -> Solution:
@@ -95,8 +103,8 @@ def build_and_solve(
         compiled = compile_model(model)
     del model
     if compiled.matrix.shape[1] >= COLLECT_COLUMNS:
-        threading.Thread(target=gc.collect, daemon=True).start()
-    return solve_compiled(compiled, options, progress, started)
+        threading.Thread(target=_release, daemon=True).start()
+    return solve_compiled(compiled, options, progress, started, release=True)
 
 
 def solve_scenario(

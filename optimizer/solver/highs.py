@@ -229,15 +229,19 @@ def solve_compiled(
     options: SolveOptions | None = None,
     progress: Callable[[str, float], None] | None = None,
     started: float | None = None,
+    release: bool = False,
 ) -> Solution:
     """`solve` of a model already translated: the caller may drop the Pyomo model first
     (at 1M deliveries its objects are most of the memory). `started`: when translation
-    began, for the hand-off time."""
+    began, for the hand-off time; `release`: free `compiled`'s arrays once HiGHS has
+    them (only its layout is used afterwards)."""
     options = options or SolveOptions()
     report = progress or (lambda stage, seconds: None)
     handed = time.perf_counter()
     started = handed if started is None else started
     highs = _highs(compiled, options)
+    if release:
+        compiled.release_arrays()
     passed = time.perf_counter()
     report("hand-off", passed - started)
     _run(highs, int(options.threads or 0))

@@ -126,6 +126,13 @@ class StandardForm:
     """variable or constraint component → its index keys in order (so that a solution maps
     back to names after the Pyomo model is gone)"""
 
+    def release_arrays(self) -> None:
+        """Free the costs, bounds and matrix once HiGHS holds its own copy (at 1M
+        deliveries about 100 MB while HiGHS solves); what maps a solution back stays."""
+        empty = np.zeros(0)
+        self.cost = self.row_lower = self.row_upper = self.col_lower = self.col_upper = empty
+        self.matrix = CscMatrix(np.zeros(1, dtype=np.int64), empty.astype(np.int64), empty, (0, 0))
+
 
 class _Walker:
     """Collects (column, coefficient) pairs and the constant of linear expressions."""
