@@ -33,7 +33,7 @@ OPTIONS = SolveOptions(threads=1)
 
 def sweep_seconds(inputs: object, samples: int, seed: int) -> float:
     """One sweep on a fresh kept model."""
-    warm._KEPT.clear()
+    warm.forget_kept_model()
     started = time.perf_counter()
     sweep(inputs, Request(samples=samples, seed=seed, workers=1))  # type: ignore[arg-type]
     return time.perf_counter() - started
@@ -54,7 +54,7 @@ def main() -> None:
     print(f"  reopt sweep        {args.samples / median:8.1f} samples/s  (median of {runs})")
 
     scenarios, _ = sample_scenarios(base, args.samples, args.seed)
-    warm._KEPT.clear()
+    warm.forget_kept_model()
     stages: dict[str, list[float]] = {}
     seen: set[int] = set()
     for scenario in scenarios:
@@ -63,7 +63,7 @@ def main() -> None:
             seen.add(id(timings))
             for stage, seconds in timings.items():
                 stages.setdefault(stage, []).append(seconds)
-    kept = warm._KEPT[0]
+    kept = warm.kept_model()
     solves = np.asarray(stages.get("solve", [np.nan]))
     print(
         f"  HiGHS alone, warm  {1 / np.median(solves):8.1f} samples/s  "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import highspy
@@ -36,7 +37,7 @@ def cold_solves_refused(*args, **kwargs):
 def warm_runs(inputs, envelope, samples, monkeypatch):
     """Every sample solved on a fresh kept model, with cold solves refused meanwhile."""
     monkeypatch.setattr(warm, "solve_scenario", cold_solves_refused)
-    warm._KEPT.clear()
+    warm.forget_kept_model()
     runs = [warm.solve_variant(inputs, envelope, sample, OPTIONS) for sample in samples]
     monkeypatch.undo()
     return runs
@@ -74,7 +75,7 @@ def test_a_variant_outside_the_envelope_is_solved_cold(inputs):
     """heavy-ban bans more than base: base's deliveries are not all in its model."""
     envelope = resolve_scenario(inputs, "heavy-ban")
     variant = resolve_scenario(inputs, "base")
-    warm._KEPT.clear()
+    warm.forget_kept_model()
     kept = warm.WarmScenario(inputs, envelope, OPTIONS)
     with pytest.raises(warm.OutsideEnvelope):
         kept._positions(warm.derive(inputs, variant).data)
@@ -183,3 +184,23 @@ def test_each_dask_worker_keeps_one_model(inputs):
         counts = client.run(builds)
     assert all(result.solved for result in results)
     assert sorted(counts.values()) in ([0, 1], [1, 1])
+
+
+def test_each_thread_keeps_its_own_model(inputs):
+    """A HiGHS model is never shared: a Dask worker's threads each keep their own."""
+    envelope = resolve_scenario(inputs, "base")
+    samples, _ = sample_scenarios(envelope, 2, seed=1)
+    warm.forget_kept_model()
+    warm.solve_variant(inputs, envelope, samples[0], OPTIONS)
+    mine = warm.kept_model()
+    theirs = []
+    thread = threading.Thread(
+        target=lambda: theirs.append(
+            (warm.solve_variant(inputs, envelope, samples[1], OPTIONS), warm.kept_model())
+        )
+    )
+    thread.start()
+    thread.join()
+    assert mine is not None and theirs[0][1] is not None
+    assert theirs[0][1] is not mine
+    assert warm.kept_model() is mine

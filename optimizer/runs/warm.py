@@ -26,6 +26,7 @@ them). Samples whose rules in force are identical are solved once per worker.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,7 @@ from optimizer.domain.scenarios import Scenario
 from optimizer.pipeline import ScenarioRun, finish_scenario, solve_scenario, timed
 from optimizer.solver.highs import Solution
 from optimizer.solver.options import SolveOptions
-from optimizer.solver.standard_form import standard_form
+from optimizer.solver.standard_form import TriviallyInfeasible, standard_form
 from optimizer.solver.warm import KeptModel
 
 FIXED = (
@@ -117,7 +118,7 @@ class WarmScenario:
         self.mixed = any(not var.is_continuous() for var in model.component_data_objects(pyo.Var))
         compiled = standard_form(model)
         self.data, self.compiled = data, compiled
-        self.keys = {name: list(model.component(name).keys()) for name in VARIABLES}
+        self.keys = {name: compiled.keys[name] for name in VARIABLES}
         self.buy = compiled.columns["buy"][0]
         keys = _delivery_keys(data)
         self.order = np.argsort(keys, kind="stable")
@@ -277,15 +278,26 @@ def _renamed(run: ScenarioRun, scenario: Scenario) -> ScenarioRun:
     return dataclasses.replace(run, instance=instance, tables=tables)
 
 
-_KEPT: list[WarmScenario] = []
-"""This worker's kept model (one: a worker serves one sweep at a time)."""
+_KEPT = threading.local()
+"""This worker thread's kept model (one: a thread serves one sweep at a time; a Dask
+worker with several threads keeps one per thread, as a HiGHS model is not shared)."""
+
+
+def kept_model() -> WarmScenario | None:
+    """This thread's kept model, if it has one."""
+    return getattr(_KEPT, "model", None)
+
+
+def forget_kept_model() -> None:
+    """Drop this thread's kept model (a benchmark run starts afresh)."""
+    _KEPT.model = None
 
 
 def solve_variant(
     inputs: Inputs, envelope: Scenario, scenario: Scenario, options: SolveOptions
 ) -> ScenarioRun:
-    """Solve `scenario`, a variant of `envelope`, on this worker's kept model."""
-    kept = _KEPT[0] if _KEPT else None
+    """Solve `scenario`, a variant of `envelope`, on this thread's kept model."""
+    kept = kept_model()
     if (
         kept is None
         or kept.inputs is not inputs
@@ -294,6 +306,9 @@ def solve_variant(
         or kept.envelope.demand_factor != envelope.demand_factor
         or _fingerprint(kept.envelope.rules) != _fingerprint(envelope.rules)
     ):
-        kept = WarmScenario(inputs, envelope, options)
-        _KEPT[:] = [kept]
+        try:
+            kept = WarmScenario(inputs, envelope, options)
+        except TriviallyInfeasible:  # no plan for the envelope: each sample on its own
+            return solve_scenario(inputs, scenario, options, analyses=False)
+        _KEPT.model = kept
     return kept.solve(scenario)
