@@ -172,6 +172,8 @@ class WarmScenario:
         return self.order[found]
 
     def _check_shape(self, data: ModelData, position: np.ndarray) -> None:
+        """Raise `OutsideEnvelope` unless the kept model, changed by `_change`, is the
+        variant's LP (up to columns fixed at 0 and cover rows without terms)."""
         envelope = self.data
         known = set(FIXED) | set(DIFFED)
         if {field.name for field in dataclasses.fields(ModelData)} != known:
@@ -194,6 +196,7 @@ class WarmScenario:
             raise OutsideEnvelope("a budget term the envelope does not have")
 
     def _change(self, data: ModelData, position: np.ndarray) -> None:
+        """Costs, bounds, right-hand sides and terms of the variant, into the kept model."""
         compiled, buy = self.compiled, self.buy
         cost = compiled.cost.copy()
         cost[buy + position] = data.landed_cost_per_t + data.risk_cost_per_t
