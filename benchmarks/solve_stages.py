@@ -27,14 +27,13 @@ STAGES = ["read", "validate", "derive", "build", "handoff", "solve", "extract", 
 def measure(size: str, threads: int | None, method: str) -> dict[str, object]:
     """Run one size in this process and return its timings (call in a fresh process)."""
     from benchmarks.synthetic import write
-    from models.build import build_model
     from optimizer.domain.derive import derive
     from optimizer.domain.scenarios import resolve_scenario
+    from optimizer.pipeline import build_and_solve
     from optimizer.plan.checks import check_plan
     from optimizer.plan.tables import plan_tables
     from optimizer.problems import Problems
     from optimizer.report.plan_book import write_plan_workbook
-    from optimizer.solver.highs import solve
     from optimizer.solver.options import SolveOptions
     from optimizer.workbook.schema import DOCUMENTATION_SHEETS, SHEETS
     from optimizer.workbook.sheets import read_workbook
@@ -56,8 +55,7 @@ def measure(size: str, threads: int | None, method: str) -> dict[str, object]:
     inputs = stage("validate", lambda: assemble_inputs(source, raw, problems))
     scenario = resolve_scenario(inputs, "base")
     instance = stage("derive", lambda: derive(inputs, scenario))
-    model = stage("build", lambda: build_model(instance.data))
-    solution = solve(model, SolveOptions(threads=threads, method=method))
+    solution = build_and_solve(instance, SolveOptions(threads=threads, method=method), times)
     times["handoff"] = solution.timings["compile"] + solution.timings["pass"]
     times["solve"] = solution.timings["solve"]
     tables = stage("extract", lambda: plan_tables(instance, solution))

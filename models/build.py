@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo  # not pyomo.environ: its solver plugins cost 0.3 s a command
 
 from models.budget import add_budget
 from models.controls import add_country_share, add_licence_cover

@@ -7,7 +7,7 @@ every family below is empty, so the model stays the LP of SPEC §2.
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from models.data import ModelData

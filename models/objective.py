@@ -4,7 +4,7 @@ less the salvage value of the stock left at the end."""
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.data import ModelData

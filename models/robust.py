@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import MonomialTermExpression, NegationExpression, SumExpression
 
 from models.build import add_families

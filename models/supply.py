@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, unit_sum

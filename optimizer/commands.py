@@ -3,6 +3,10 @@
 Each reads the workbook, runs one scenario (`pipeline.solve_scenario`) or many
 (`runs/`), and writes its workbook; `cli.py` only parses options and prints. The nightly
 job's flow, with its lock and history, is `runs/replan.py`.
+
+Only what `validate` needs is imported with this module (pandas, the reader, derive);
+Pyomo, HiGHS and the writers are imported by the flows that use them, so that
+`reopt validate` never loads them (issue 15).
 """
 
 from __future__ import annotations
@@ -11,21 +15,21 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import find_scenario, resolve_scenario, scenario_names
-from optimizer.pipeline import Progress, ScenarioRun, solve_scenario, timed
-from optimizer.plan.outcomes import Robust, TaskResult
 from optimizer.problems import UsageError
-from optimizer.report.plan_book import write_plan_workbook
-from optimizer.report.robust_book import write_robust_workbook
 from optimizer.report.targets import check_target, default_output
-from optimizer.report.whatif_book import write_comparison_workbook, write_sweep_workbook
-from optimizer.runs.robust import RobustRequest, check_request, plan_robust
-from optimizer.runs.whatif import Comparison, Request, Sweep, compare, sweep
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
+
+if TYPE_CHECKING:
+    from optimizer.pipeline import Progress, ScenarioRun
+    from optimizer.plan.outcomes import Comparison, Robust, Sweep, TaskResult
+    from optimizer.runs.robust import RobustRequest
+    from optimizer.runs.whatif import Request
 
 
 def validate_workbook(path: Path) -> tuple[Inputs, dict[str, int]]:
@@ -46,6 +50,9 @@ def solve_workbook(
     progress: Progress = None,
 ) -> tuple[ScenarioRun, Path]:
     """`reopt solve`: one scenario of one workbook to one plan workbook."""
+    from optimizer.pipeline import solve_scenario, timed
+    from optimizer.report.plan_book import write_plan_workbook
+
     timings: dict[str, float] = {}
     with timed(timings, "read", progress):
         inputs = load_inputs(path)
@@ -82,6 +89,9 @@ def whatif_workbook(
     on_done: Callable[[TaskResult], None] | None = None,
 ) -> WhatifOutcome:
     """Compare scenarios (or sweep licence outcomes) of one workbook into one workbook."""
+    from optimizer.report.whatif_book import write_comparison_workbook, write_sweep_workbook
+    from optimizer.runs.whatif import compare, sweep
+
     if request.samples and request.scenarios:
         raise UsageError(
             "--samples sweeps one scenario: choose it with --base-scenario, not --scenario"
@@ -113,6 +123,10 @@ def robust_workbook(
     path: Path, request: RobustRequest, output: Path | None, progress: Progress = None
 ) -> tuple[Robust, Path]:
     """`reopt robust`: the plan to commit now across scenarios, to one workbook (SPEC §6)."""
+    from optimizer.pipeline import timed
+    from optimizer.report.robust_book import write_robust_workbook
+    from optimizer.runs.robust import check_request, plan_robust
+
     check_request(request)
     timings: dict[str, float] = {}
     with timed(timings, "read", progress):

@@ -7,12 +7,16 @@ solves a model. The commands around it (reading, writing) live in `commands.py`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
+import gc
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+from pyomo.common.gc_manager import PauseGC
 
 from models.build import build_model
 from optimizer.domain.derive import Instance, derive
@@ -23,7 +27,7 @@ from optimizer.plan.explain import explain_conflict
 from optimizer.plan.savings import savings
 from optimizer.plan.tables import PlanTables, plan_tables
 from optimizer.problems import NoPlanError, ReoptError
-from optimizer.solver.highs import NotSolved, Solution, solve
+from optimizer.solver.highs import NotSolved, Solution, compile_model, solve_compiled
 from optimizer.solver.options import SolveOptions
 
 
@@ -50,6 +54,14 @@ class ScenarioRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+COLLECT_COLUMNS = 100_000
+"""From this many columns on, the Pyomo model is collected while HiGHS solves.
+
+A Pyomo model lives in reference cycles, so only the cyclic collector frees it. HiGHS
+releases the GIL while it solves, so a thread collects meanwhile on the other core and
+the model's memory is back before HiGHS needs its own (at 1M deliveries, the peak). On
+small models a full collection costs more than the solve and frees little."""
+
 Progress = Callable[[str, float], None] | None
 """Hears (stage, seconds) as each stage of a run ends."""
 
@@ -73,6 +85,36 @@ def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> N
     return NoPlanError(failure.status, ["HiGHS ended without an optimal plan"])
 
 
+def _release() -> None:
+    """Collect the dropped Pyomo model and hand the freed heap back to the system."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def build_and_solve(
+    instance: Instance,
+    options: SolveOptions,
+    timings: dict[str, float],
+    progress: Progress = None,
+    keep: bool = False,
+) -> Solution:
+    """Build the Pyomo model, hand it to HiGHS and solve; raise `NotSolved` without a plan.
+
+    The model is dropped once HiGHS has its arrays, before the solve. `keep` keeps the
+    solved HiGHS model for the savings re-solves.
+    """
+    with PauseGC():  # Pyomo builds millions of objects: collections cost 40 % of a build
+        with timed(timings, "build", progress):
+            model = build_model(instance.data)
+        started = time.perf_counter()
+        compiled = compile_model(model)
+    del model
+    if compiled.matrix.shape[1] >= COLLECT_COLUMNS:
+        threading.Thread(target=_release, daemon=True).start()
+    return solve_compiled(compiled, options, progress, started, release=True, keep=keep)
+
+
 def solve_scenario(
     inputs: Inputs,
     scenario: Scenario,
@@ -91,17 +133,26 @@ def solve_scenario(
         options = dataclasses.replace(options, mip_gap=inputs.settings.mip_gap)
     with timed(timings, "derive", progress):
         instance = derive(inputs, scenario)
-    with timed(timings, "build", progress):
-        model = build_model(instance.data)
     try:
-        solution = solve(model, options, progress, keep=analyses)
+        solution = build_and_solve(instance, options, timings, progress, keep=analyses)
     except NotSolved as failure:
         raise _no_plan(instance, failure, options) from None
     timings.update(solution.timings)
+    return finish_scenario(instance, solution, analyses, timings, progress)
+
+
+def finish_scenario(
+    instance: Instance,
+    solution: Solution,
+    analyses: bool,
+    timings: dict[str, float],
+    progress: Progress = None,
+) -> ScenarioRun:
+    """Extract and check the plan of a solved scenario (cold here, warm in `runs/warm.py`)."""
     with timed(timings, "extract", progress):
         tables = plan_tables(instance, solution, analyses)
     with timed(timings, "check", progress):
-        violations = check_plan(inputs, scenario, tables)
+        violations = check_plan(instance.inputs, instance.scenario, tables)
     if violations:
         raise PlanCheckError(violations)
     if solution.warm is not None:

@@ -19,8 +19,8 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
@@ -64,7 +64,7 @@ def register(sheet: Worksheet, columns: list[DataColumn], quoted: Format) -> Non
 
 
 def _text_cell(reference: str, text: str, style: str) -> str:
-    body = EXCEL_ESCAPE.sub(r"_x005F_\1", escape(text))
+    body = EXCEL_ESCAPE.sub(r"_x005F_\1", escape(text, quote=False))
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{body}</t></is></c>'
 

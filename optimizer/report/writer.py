@@ -27,6 +27,9 @@ TRUNCATED = "… [truncated]"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WORKBOOK_OPTIONS = {
+    # parts are assembled in memory: a temporary file per part cost 0.2 s of every solve
+    # (big data rows never pass through xlsxwriter: see bulk_rows.py)
+    "in_memory": True,
     "strings_to_formulas": False,
     "strings_to_urls": False,
     "strings_to_numbers": False,

@@ -3,7 +3,9 @@
 Every backend runs the same task function, which calls the single-scenario pipeline
 (`pipeline.solve_scenario`) and returns a small, picklable result. The Pyomo model is
 built inside the worker (Pyomo models do not pickle cleanly); only the validated
-inputs and a scenario travel.
+inputs and a scenario travel. The samples of a sweep name their `envelope`: each
+worker then keeps one HiGHS model of it and re-solves it warm per sample
+(`runs/warm.py`), on every backend alike.
 
 - inline: in this process, one task after another (`--workers 1`, and tests);
 - local processes: `ProcessPoolExecutor` with the spawn context, the inputs installed
@@ -36,6 +38,7 @@ from optimizer.domain.scenarios import Scenario
 from optimizer.pipeline import solve_scenario
 from optimizer.plan.outcomes import TaskResult
 from optimizer.problems import ReoptError, UsageError
+from optimizer.runs.warm import solve_variant
 from optimizer.solver.options import SolveOptions
 
 _INSTALLED: list[Inputs] = []
@@ -43,11 +46,16 @@ _INSTALLED: list[Inputs] = []
 
 @dataclass(frozen=True)
 class Task:
-    """One scenario to solve; `detail` asks for all its plan tables too."""
+    """One scenario to solve; `detail` asks for all its plan tables too.
+
+    `envelope`: a scenario whose model contains this one's (a sweep's scenario for its
+    samples); the worker then re-solves its kept model of the envelope warm.
+    """
 
     index: int
     scenario: Scenario
     detail: bool = True
+    envelope: Scenario | None = None
 
 
 PR_SET_PDEATHSIG = 1
@@ -106,7 +114,10 @@ def run_task(inputs: Inputs | None, task: Task, options: SolveOptions) -> TaskRe
     started = time.perf_counter()
     data = inputs if inputs is not None else _INSTALLED[0]
     try:
-        run = solve_scenario(data, task.scenario, options, analyses=task.detail)
+        if task.envelope is not None and not task.detail:
+            run = solve_variant(data, task.envelope, task.scenario, options)
+        else:
+            run = solve_scenario(data, task.scenario, options, analyses=task.detail)
     except ReoptError as error:
         lines = error.lines()
         return TaskResult(

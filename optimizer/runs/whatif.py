@@ -177,7 +177,10 @@ def sweep(
     """Solve `samples` licence draws of the request's scenario and summarise the risk."""
     scenario = stressed_scenario(inputs, request)
     scenarios, draws = sample_scenarios(scenario, request.samples, request.seed, inputs.periods)
-    tasks = [Task(index, sampled, detail=False) for index, sampled in enumerate(scenarios)]
+    tasks = [
+        Task(index, sampled, detail=False, envelope=scenario)
+        for index, sampled in enumerate(scenarios)
+    ]
     results = run_tasks(inputs, tasks, request.options, request.workers, request.scheduler, on_done)
     rows = pd.DataFrame(
         [{"status": r.status, **{m: r.summary.get(m) for m in MEASURES}} for r in results]

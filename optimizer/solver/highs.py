@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.problems import ReoptError
 from optimizer.solver.options import SolveOptions
@@ -96,16 +96,20 @@ class WarmModel:
 
     def __init__(self, highs: highspy.Highs, compiled: StandardForm, threads: int) -> None:
         self.highs, self.compiled, self.threads = highs, compiled, threads
-        self.rows = compiled.matrix.tocsr()
 
     def _coefficients(self, change: RowChange, row: int) -> list[tuple[int, float, float]]:
         """(column, old, new) of the changed coefficients of `row`."""
         if not change.members:
             return []
+        matrix = self.compiled.matrix
         start = self.compiled.columns[change.variable][0]
-        line = self.rows[[row], :].toarray().ravel()
-        columns = [start + member for member in change.members]
-        return [(col, float(line[col]), float(line[col]) + change.coefficient) for col in columns]
+        columns = start + np.asarray(change.members, dtype=np.int64)
+        found = matrix.positions(np.full(len(columns), row), columns)
+        old = np.where(found >= 0, matrix.data[np.maximum(found, 0)], 0.0)
+        return [
+            (int(col), float(value), float(value) + change.coefficient)
+            for col, value in zip(columns, old, strict=True)
+        ]
 
     def objective_with(self, changes: list[RowChange]) -> float | None:
         """The optimal objective with `changes` applied (None when HiGHS finds no optimum)."""
@@ -270,25 +274,34 @@ def _conflict(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]
     return [ConflictRow(*compiled.owners[row]) for row in iis.row_index_]
 
 
-def _by_component(model: pyo.ConcreteModel, compiled: StandardForm, result: object) -> Solution:
+def _by_component(compiled: StandardForm, result: object) -> Solution:
     """Values and duals sliced back to the Pyomo components they belong to."""
     col_value = np.asarray(result.col_value)
     col_dual = np.asarray(result.col_dual)
     row_dual = np.asarray(result.row_dual)
-    values, duals, reduced, keys = {}, {}, {}, {}
-    for component in model.component_objects(pyo.Var, active=True):
-        start, end = compiled.columns[component.name]
-        values[component.name] = col_value[start:end]
-        reduced[component.name] = col_dual[start:end]
-        keys[component.name] = list(component.keys())
-    for component in model.component_objects(pyo.Constraint, active=True):
-        rows = compiled.row_of[component.name]
+    values, duals, reduced = {}, {}, {}
+    for name, (start, end) in compiled.columns.items():
+        values[name] = col_value[start:end]
+        reduced[name] = col_dual[start:end]
+    for name, rows in compiled.row_of.items():
         picked = row_dual[np.maximum(rows, 0)] if len(row_dual) else np.zeros(len(rows))
-        duals[component.name] = np.where(rows >= 0, picked, 0.0)
-        keys[component.name] = list(component.keys())
+        duals[name] = np.where(rows >= 0, picked, 0.0)
     return Solution(
-        objective=0.0, seconds=0.0, values=values, duals=duals, reduced_costs=reduced, keys=keys
+        objective=0.0,
+        seconds=0.0,
+        values=values,
+        duals=duals,
+        reduced_costs=reduced,
+        keys=dict(compiled.keys),
     )
+
+
+def compile_model(model: pyo.ConcreteModel) -> StandardForm:
+    """The model's standard form; `NotSolved` when a constraint without variables fails."""
+    try:
+        return standard_form(model)
+    except TriviallyInfeasible:
+        raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
 
 
 def solve(
@@ -302,15 +315,30 @@ def solve(
     `progress(stage, seconds)` hears of the hand-off before HiGHS starts, and of the
     solve when it ends. `keep` keeps the solved model in `Solution.warm` for re-solves.
     """
+    started = time.perf_counter()
+    return solve_compiled(compile_model(model), options, progress, started, keep=keep)
+
+
+def solve_compiled(
+    compiled: StandardForm,
+    options: SolveOptions | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    started: float | None = None,
+    release: bool = False,
+    keep: bool = False,
+) -> Solution:
+    """`solve` of a model already translated: the caller may drop the Pyomo model first
+    (at 1M deliveries its objects are most of the memory). `started`: when translation
+    began, for the hand-off time; `release`: free `compiled`'s arrays once HiGHS has
+    them, unless they are still needed (an integer model's fixed-binary LP, or `keep`:
+    the solved model kept for re-solves, with its row ranging)."""
     options = options or SolveOptions()
     report = progress or (lambda stage, seconds: None)
-    started = time.perf_counter()
-    try:
-        compiled = standard_form(model)
-    except TriviallyInfeasible:
-        raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
     handed = time.perf_counter()
+    started = handed if started is None else started
     highs = _highs(compiled, options)
+    if release and not keep and not compiled.is_mip:
+        compiled.release_arrays()
     passed = time.perf_counter()
     report("hand-off", passed - started)
     _run(highs, int(options.threads or 0))
@@ -332,7 +360,7 @@ def solve(
         timings["marginals"] = time.perf_counter() - solved
         report("marginals", timings["marginals"])
     extracting = time.perf_counter()
-    solution = _by_component(model, compiled, highs.getSolution())
+    solution = _by_component(compiled, highs.getSolution())
     solution.objective = highs.getInfo().objective_function_value
     solution.seconds = solved - passed
     solution.timings = {**timings, "extract": time.perf_counter() - extracting}
@@ -342,11 +370,11 @@ def solve(
             solution.status = "time limit"
     if keep:
         solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
-        solution.ranges = _ranges(model, compiled, highs)
+        solution.ranges = _ranges(compiled, highs)
     return solution
 
 
-def _ranges(model: pyo.ConcreteModel, compiled: StandardForm, highs: highspy.Highs) -> dict:
+def _ranges(compiled: StandardForm, highs: highspy.Highs) -> dict:
     """Per constraint component and row: (down, up), how far its binding bound can move
     before the basis, and so the dual, changes. Empty when HiGHS has no ranging."""
     status, ranging = highs.getRanging()
@@ -357,12 +385,11 @@ def _ranges(model: pyo.ConcreteModel, compiled: StandardForm, highs: highspy.Hig
     down = np.asarray(ranging.row_bound_dn.value_) - low
     up = np.asarray(ranging.row_bound_up.value_) - bound
     ranges = {}
-    for component in model.component_objects(pyo.Constraint, active=True):
-        rows = compiled.row_of[component.name]
+    for name, rows in compiled.row_of.items():
         both = np.full((len(rows), 2), np.nan)
         kept = rows >= 0
         both[kept, 0], both[kept, 1] = down[rows[kept]], up[rows[kept]]
-        ranges[component.name] = both
+        ranges[name] = both
     return ranges
 
 
