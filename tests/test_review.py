@@ -362,15 +362,17 @@ def test_dashboard_and_summary_print_on_one_page_each(plan_workbook, tmp_path):
     assert (compared["Dashboard"], compared["Summary"]) == (1, 1), compared
 
 
-def test_cash_spend_is_purchase_tariff_freight_everywhere(plan_workbook, tmp_path):
+def test_cash_spend_is_purchase_tariff_freight_fixed_everywhere(plan_workbook, tmp_path):
     """Summary, --json and the comparison carry cash spend and penalties; the SPEC §4
-    metrics keep their names."""
+    metrics keep their names. The example onboards suppliers: fixed costs are paid."""
     summary = dict(
         openpyxl.load_workbook(plan_workbook)["Summary"].iter_rows(min_row=2, values_only=True)
     )
     assert summary["cash_spend"] == pytest.approx(
-        summary["purchase"] + summary["tariff"] + summary["freight"], rel=1e-12
+        summary["purchase"] + summary["tariff"] + summary["freight"] + summary["fixed"],
+        rel=1e-12,
     )
+    assert summary["fixed"] > 0
     assert summary["penalties"] == pytest.approx(summary["shortage"] + summary["safety"])
     record = json.loads(
         CliRunner().invoke(cli, [*EXAMPLE_SOLVE, "-o", str(tmp_path / "p.xlsx"), "--json"]).stdout
