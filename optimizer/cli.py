@@ -517,4 +517,13 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         code = error.exit_code
+    finally:
+        _ignore_signals_from_now_on()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _ignore_signals_from_now_on() -> None:
+    """The outcome is decided (and recorded): a signal while the interpreter shuts down,
+    where Python's own handlers are already gone, must not turn it into a death by signal."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
