@@ -20,14 +20,17 @@ from optimizer.solver.options import SolveOptions
 from optimizer.solver.standard_form import CscMatrix, StandardForm
 from optimizer.solver.warm import KeptModel
 from optimizer.workbook.validate import load_inputs
+from tests.test_integer import lp_copy
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
 OPTIONS = SolveOptions(threads=1)
 
 
 @pytest.fixture(scope="module")
-def inputs():
-    return load_inputs(EXAMPLE)
+def inputs(tmp_path_factory):
+    """The example as an LP: warm re-solves are for LPs (an integer model is solved cold,
+    see `test_an_integer_sweep_is_solved_cold_and_exact`)."""
+    return load_inputs(lp_copy(EXAMPLE, tmp_path_factory.mktemp("warm") / "example-lp.xlsx"))
 
 
 def cold_solves_refused(*args, **kwargs):
@@ -204,3 +207,15 @@ def test_each_thread_keeps_its_own_model(inputs):
     assert mine is not None and theirs[0][1] is not None
     assert theirs[0][1] is not mine
     assert warm.kept_model() is mine
+
+
+def test_an_integer_sweep_is_solved_cold_and_exact():
+    """The example with its onboarding terms is a MIP: each sample falls back to a cold
+    solve (warm re-solves keep no branch and bound) and equals `solve_scenario`."""
+    integer = load_inputs(EXAMPLE)
+    envelope = resolve_scenario(integer, "base")
+    (sample,), _ = sample_scenarios(envelope, 1, 3, integer.periods)
+    warm.forget_kept_model()
+    run = warm.solve_variant(integer, envelope, sample, OPTIONS)
+    cold = solve_scenario(integer, sample, OPTIONS, analyses=False)
+    assert run.tables.objective == pytest.approx(cold.tables.objective, rel=1e-9)

@@ -46,8 +46,9 @@ from optimizer.solver.warm import KeptModel
 
 FIXED = (
     "periods", "initial_t", "min_t", "max_t", "target_end_t", "holding_cost_per_t",
-    "shortage_penalty_per_t", "safety_penalty_per_t", "pipeline_t", "budget", "share_limit",
-    "share_material",
+    "shortage_penalty_per_t", "safety_penalty_per_t", "salvage_value_per_t", "pipeline_t",
+    "budget", "share_limit", "share_material", "fixed_cost", "min_order_t", "offer_material",
+    "max_suppliers",
 )  # fmt: skip
 """Arrays a variant must share with its envelope (they shape rows that are never changed)."""
 DIFFED = (
