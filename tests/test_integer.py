@@ -9,8 +9,8 @@ import random
 from pathlib import Path
 
 import highspy
-import openpyxl
 import numpy as np
+import openpyxl
 import pytest
 from click.testing import CliRunner
 

@@ -6,6 +6,9 @@ ELEMENTS = (
 )  # fmt: skip
 """The 17 rare-earth element symbols."""
 
+SYMBOLS = {symbol.casefold(): symbol for symbol in ELEMENTS}
+"""Each element symbol by its case-folded spelling (`nd` → `Nd`)."""
+
 BASE = "base"
 ANY = "*"
 DEFENSE = "defense"

@@ -67,6 +67,19 @@ def _share(name: str) -> Column:
     return Column(name, Kind.NUMBER, low=0, high=1)
 
 
+_SITE_MATERIAL = (
+    Column("site", Kind.LABEL, required=True),
+    Column("material", Kind.LABEL, required=True),
+)
+"""The key of the sheets kept per site and material (Demand, Stock, Pipeline)."""
+
+_DATED_QUANTITIES = (
+    *_SITE_MATERIAL,
+    Column("period", Kind.PERIOD, required=True),
+    _nonneg("quantity", required=True),
+)
+"""The columns of Demand and Pipeline: a quantity per site, material and period."""
+
 SHEETS: dict[str, Sheet] = {
     "settings": Sheet(
         "Settings", False, (Column("key", Kind.LABEL, required=True), Column("value", Kind.ANY))
@@ -133,38 +146,19 @@ SHEETS: dict[str, Sheet] = {
             Column("allowed", Kind.YES_NO),
         ),
     ),
-    "demand": Sheet(
-        "Demand",
-        True,
-        (
-            Column("site", Kind.LABEL, required=True),
-            Column("material", Kind.LABEL, required=True),
-            Column("period", Kind.PERIOD, required=True),
-            _nonneg("quantity", required=True),
-        ),
-    ),
+    "demand": Sheet("Demand", True, _DATED_QUANTITIES),
     "stock": Sheet(
         "Stock",
         False,
         (
-            Column("site", Kind.LABEL, required=True),
-            Column("material", Kind.LABEL, required=True),
+            *_SITE_MATERIAL,
             _nonneg("initial"),
             _nonneg("min"),
             _nonneg("max"),
             _nonneg("target_end"),
         ),
     ),
-    "pipeline": Sheet(
-        "Pipeline",
-        False,
-        (
-            Column("site", Kind.LABEL, required=True),
-            Column("material", Kind.LABEL, required=True),
-            Column("period", Kind.PERIOD, required=True),
-            _nonneg("quantity", required=True),
-        ),
-    ),
+    "pipeline": Sheet("Pipeline", False, _DATED_QUANTITIES),
     "scenarios": Sheet(
         "Scenarios",
         False,

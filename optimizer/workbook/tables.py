@@ -32,10 +32,6 @@ class Table:
             "column_index": self.columns.get(column) if column else None,
         }
 
-    def has(self, column: str) -> bool:
-        """True when the sheet has this column."""
-        return column in self.columns
-
 
 def period_format(raw: RawSheet | None) -> str:
     """How a date cell used as a period label is written: `YYYY-MM` or `YYYY-MM-DD`.
