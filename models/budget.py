@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.core as pyo
 
+from models import components
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, weighted_sum
 from models.grouping import group_positions
@@ -26,4 +27,4 @@ def add_budget(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None
         )
         for t in keys
     ]
-    add_rows(model, "con_budget", keys, rows)
+    add_rows(model, components.BUDGET, keys, rows)

@@ -6,6 +6,7 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import SumExpression
 
+from models import components
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, minus, var_array, weighted_sum
 from models.grouping import group_positions
@@ -35,7 +36,7 @@ def add_licence_cover(
         opening = [minus(stock[p, t - 1])] if t > 0 else []
         limit = float(data.initial_t[p]) if t == 0 else 0.0
         rows.append((None, SumExpression([denied, minus(gap[i]), *opening]), limit))
-    add_rows(model, "con_cover", keys, rows)
+    add_rows(model, components.COVER, keys, rows)
 
 
 def add_country_share(
@@ -57,4 +58,4 @@ def add_country_share(
         share = float(data.share_limit[k])
         coefs = np.where(touching, 1.0 - share, -share)
         rows.append((None, weighted_sum(coefs, buy[material]), 0.0))
-    add_rows(model, "con_share", keys, rows)
+    add_rows(model, components.SHARE, keys, rows)

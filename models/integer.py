@@ -10,6 +10,7 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
+from models import components
 from models.data import ModelData
 from models.expressions import add_rows, minus, unit_sum, var_array, weighted_sum
 from models.grouping import group_positions
@@ -28,8 +29,8 @@ def _lots(data: ModelData) -> np.ndarray:
     """Keys o·T + t of the periods in which an offer with Q_o > 0 can deliver."""
     if not (data.min_order_t > 0).any():
         return np.zeros(0, dtype=np.int64)
-    keys = np.unique(data.offer * data.periods + data.period)
-    return keys[data.min_order_t[keys // data.periods] > 0]
+    keys = np.unique(components.capacity_key(data.offer, data.period, data.periods))
+    return keys[data.min_order_t[components.capacity_index(keys, data.periods)[0]] > 0]
 
 
 def add_binaries(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -49,7 +50,9 @@ def capacity_switches(model: pyo.ConcreteModel, data: ModelData, keys: list[int]
     z[o] if it exists, else None (the plain LP row Σ_s x ≤ cap[o,t])."""
     onboard = dict(zip(model.ONBOARD, var_array(model.onboard), strict=True))
     lots = dict(zip(model.LOTS, var_array(model.lot), strict=True))
-    return [lots.get(key, onboard.get(key // data.periods)) for key in keys]
+    return [
+        lots.get(key, onboard.get(components.capacity_index(key, data.periods)[0])) for key in keys
+    ]
 
 
 def switched_capacity(buy: list, switch: object, capacity: float) -> tuple:
@@ -64,7 +67,7 @@ def add_min_order(model: pyo.ConcreteModel, data: ModelData) -> None:
     row itself (`capacity_switches`).
     """
     buy, lot = var_array(model.buy), var_array(model.lot)
-    groups = group_positions(data.offer * data.periods + data.period)
+    groups = group_positions(components.capacity_key(data.offer, data.period, data.periods))
     keys = list(model.LOTS)
     rows = [
         (
@@ -72,14 +75,21 @@ def add_min_order(model: pyo.ConcreteModel, data: ModelData) -> None:
             LinearExpression(
                 [
                     *buy[groups[key]].tolist(),
-                    MonomialTermExpression((-float(data.min_order_t[key // data.periods]), w)),
+                    MonomialTermExpression(
+                        (
+                            -float(
+                                data.min_order_t[components.capacity_index(key, data.periods)[0]]
+                            ),
+                            w,
+                        )
+                    ),
                 ]
             ),
             None,
         )
         for key, w in zip(keys, lot, strict=True)
     ]
-    add_rows(model, "con_min_order", keys, rows)
+    add_rows(model, components.MIN_ORDER, keys, rows)
 
 
 def add_lot_onboarding(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -95,7 +105,7 @@ def add_lot_onboarding(model: pyo.ConcreteModel, data: ModelData) -> None:
         (None, LinearExpression([lots[key], minus(onboard[key // data.periods])]), 0.0)
         for key in keys
     ]
-    add_rows(model, "con_lot_onboard", keys, rows)
+    add_rows(model, components.LOT_ONBOARD, keys, rows)
 
 
 def add_max_suppliers(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -113,7 +123,7 @@ def add_max_suppliers(model: pyo.ConcreteModel, data: ModelData) -> None:
         if np.isfinite(data.max_suppliers[m]) and len(groups[m]) > data.max_suppliers[m]
     ]
     rows = [(None, unit_sum(onboard[groups[m]]), float(data.max_suppliers[m])) for m in keys]
-    add_rows(model, "con_max_suppliers", keys, rows)
+    add_rows(model, components.MAX_SUPPLIERS, keys, rows)
 
 
 def fixed_cost_term(model: pyo.ConcreteModel, data: ModelData) -> object:

@@ -6,6 +6,7 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from models import components
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, minus, var_array
 from models.grouping import group_positions
@@ -45,7 +46,7 @@ def add_balance(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | Non
             value = float(rhs[p, t])
             keys.append((p, t))
             rows.append((value, body, value))
-    add_rows(model, "con_balance", keys, rows)
+    add_rows(model, components.BALANCE, keys, rows)
 
 
 def add_stock_floor(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -58,7 +59,7 @@ def add_stock_floor(model: pyo.ConcreteModel, data: ModelData) -> None:
         (float(data.min_t[p]), LinearExpression([stock[p, t], gap[i]]), None)
         for i, (p, t) in enumerate(keys)
     ]
-    add_rows(model, "con_floor", keys, rows)
+    add_rows(model, components.FLOOR, keys, rows)
 
 
 def add_storage(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -67,7 +68,7 @@ def add_storage(model: pyo.ConcreteModel, data: ModelData) -> None:
     points = np.flatnonzero(np.isfinite(data.max_t)).tolist()
     keys = [(p, t) for p in points for t in range(data.periods)]
     rows = [(None, LinearExpression([stock[p, t]]), float(data.max_t[p])) for p, t in keys]
-    add_rows(model, "con_storage", keys, rows)
+    add_rows(model, components.STORAGE, keys, rows)
 
 
 def add_end_target(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -80,4 +81,4 @@ def add_end_target(model: pyo.ConcreteModel, data: ModelData) -> None:
         (float(data.target_end_t[p]), LinearExpression([stock[p, -1], gap[i]]), None)
         for i, p in enumerate(keys)
     ]
-    add_rows(model, "con_end_target", keys, rows)
+    add_rows(model, components.END_TARGET, keys, rows)

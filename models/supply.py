@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.core as pyo
 
+from models import components
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, unit_sum
 from models.grouping import group_positions
@@ -28,14 +29,14 @@ def add_capacity(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | No
     the row is Σ_s x[o,s,t] ≤ cap[o,t]·b (`models.integer.capacity_switches`).
     """
     buy = delivery_terms(model, buy)
-    groups = group_positions(data.offer * data.periods + data.period)
+    groups = group_positions(components.capacity_key(data.offer, data.period, data.periods))
     keys = sorted(groups)
     switches = capacity_switches(model, data, keys)
     rows = []
     for key, switch in zip(keys, switches, strict=True):
-        capacity = float(data.capacity_t[divmod(key, data.periods)])
+        capacity = float(data.capacity_t[components.capacity_index(key, data.periods)])
         if switch is None:
             rows.append((None, unit_sum(buy[groups[key]]), capacity))
         else:
             rows.append(switched_capacity(buy[groups[key]].tolist(), switch, capacity))
-    add_rows(model, "con_capacity", keys, rows)
+    add_rows(model, components.CAPACITY, keys, rows)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
+from models import components
 from models.build import build_model
 from optimizer.domain.derive import Instance, derive
 from optimizer.domain.inputs import Inputs
@@ -158,7 +159,7 @@ def finish_scenario(
     if solution.warm is not None:
         warm, solution.warm = solution.warm, None
         with timed(timings, "savings", progress):
-            buy = np.asarray(solution.values.get("buy", np.zeros(0)), dtype=float)
+            buy = np.asarray(solution.values.get(components.BUY, np.zeros(0)), dtype=float)
             found = savings(instance, solution, buy, lambda r: warm.objective_with(list(r.changes)))
             tables = dataclasses.replace(tables, savings=found)
     return ScenarioRun(instance, solution, tables, timings)

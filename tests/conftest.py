@@ -20,6 +20,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/golden/*.json from the current results (add a dated note)",
     )
+    parser.addoption(
+        "--update-docs",
+        action="store_true",
+        help="rewrite docs/formulation.md's family section from the models/ docstrings",
+    )
 
 
 @pytest.fixture

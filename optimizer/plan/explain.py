@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models import components
 from optimizer.domain.derive import Instance
 from optimizer.solver.highs import ConflictRow
 
@@ -54,7 +55,8 @@ def explain_conflict(instance: Instance, conflict: list[ConflictRow]) -> list[st
     points = {
         row.index[0]
         for row in conflict
-        if row.component in ("con_storage", "con_balance") and isinstance(row.index, tuple)
+        if row.component in (components.STORAGE, components.BALANCE)
+        and isinstance(row.index, tuple)
     }
     lines = storage_overflows(instance, points or None)
     if not lines:

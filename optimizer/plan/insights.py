@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models import components
 from optimizer.domain.derive import Instance
 from optimizer.solver.highs import Solution
 
@@ -31,7 +32,7 @@ def _grid(solution: Solution, name: str, points: int, periods: int) -> np.ndarra
 def marginal_costs(instance: Instance, solution: Solution) -> pd.DataFrame:
     """What one more tonne of demand would cost, per site, material and period."""
     data, points = instance.data, instance.points
-    duals = _grid(solution, "con_balance", data.points, data.periods)
+    duals = _grid(solution, components.BALANCE, data.points, data.periods)
     return pd.DataFrame(
         {
             "site": np.repeat(points["site"].to_numpy(), data.periods),
@@ -80,37 +81,38 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
     data, periods, points = instance.data, instance.inputs.periods, instance.points
     currency = instance.inputs.settings.currency
     frames = []
-    keys = np.asarray(solution.keys.get("con_capacity", []), dtype=np.int64)
+    keys = np.asarray(solution.keys.get(components.CAPACITY, []), dtype=np.int64)
     if len(keys):
-        offers = instance.offers.iloc[keys // data.periods]
-        capacity = data.capacity_t[keys // data.periods, keys % data.periods]
+        offer, period = components.capacity_index(keys, data.periods)
+        offers = instance.offers.iloc[offer]
+        capacity = data.capacity_t[offer, period]
         frames.append(_limit_rows(
             "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
-            [periods[t] for t in keys % data.periods], capacity, "t",
-            -solution.duals["con_capacity"],
-            capacity + _moves(solution, "con_capacity", 1),
+            [periods[t] for t in period], capacity, "t",
+            -solution.duals[components.CAPACITY],
+            capacity + _moves(solution, components.CAPACITY, 1),
         ))  # fmt: skip
-    budget = np.asarray(solution.keys.get("con_budget", []), dtype=np.int64)
+    budget = np.asarray(solution.keys.get(components.BUDGET, []), dtype=np.int64)
     if len(budget):
         frames.append(_limit_rows(
             "period budget", "landed spend", [periods[t] for t in budget], data.budget[budget],
-            currency, -solution.duals["con_budget"],
-            data.budget[budget] + _moves(solution, "con_budget", 1),
+            currency, -solution.duals[components.BUDGET],
+            data.budget[budget] + _moves(solution, components.BUDGET, 1),
         ))  # fmt: skip
-    caps = np.asarray(solution.keys.get("con_share", []), dtype=np.int64)
+    caps = np.asarray(solution.keys.get(components.SHARE, []), dtype=np.int64)
     if len(caps):
         shares = instance.shares.iloc[caps]
         total = np.bincount(data.material, weights=buy, minlength=len(instance.inputs.materials))
         frames.append(_limit_rows(
             "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
             "all periods", shares["limit"].to_numpy(), "percentage point",
-            -solution.duals["con_share"] * total[shares["material_code"].to_numpy()] * 0.01,
+            -solution.duals[components.SHARE] * total[shares["material_code"].to_numpy()] * 0.01,
             np.nan,
-            -solution.duals["con_share"],
+            -solution.duals[components.SHARE],
         ))  # fmt: skip
     for name, kind, sign, level, side in (
-        ("con_floor", "stock floor", 1.0, data.min_t, 0),
-        ("con_storage", "storage max", -1.0, data.max_t, 1),
+        (components.FLOOR, "stock floor", 1.0, data.min_t, 0),
+        (components.STORAGE, "storage max", -1.0, data.max_t, 1),
     ):
         where = np.asarray(solution.keys.get(name, []), dtype=np.int64).reshape(-1, 2)
         if len(where):
@@ -134,7 +136,7 @@ def unused_offers(instance: Instance, solution: Solution, buy: np.ndarray) -> pd
     deliveries = instance.deliveries
     offers = instance.offers
     used = np.bincount(deliveries["offer"], weights=buy, minlength=len(offers)) > TOLERANCE
-    reduced = solution.reduced_costs.get("buy", np.zeros(len(deliveries)))
+    reduced = solution.reduced_costs.get(components.BUY, np.zeros(len(deliveries)))
     frame = pd.DataFrame(
         {
             "offer": deliveries["offer"],

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models import components
 from models.data import ModelData
 from optimizer.domain.derive import Instance
 from optimizer.plan.insights import TOLERANCE
@@ -66,11 +67,11 @@ def _binding(solution: Solution, name: str, sign: float) -> tuple[np.ndarray, np
 
 def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
     data, found = instance.data, []
-    keys, saving = _binding(solution, "con_capacity", -1.0)
-    offers = keys // data.periods if len(keys) else keys
+    keys, saving = _binding(solution, components.CAPACITY, -1.0)
+    offers, in_period = components.capacity_index(keys, data.periods)
     for offer in np.unique(offers[saving > TOLERANCE]):
         rows = np.flatnonzero(offers == offer)
-        periods = keys[rows] % data.periods
+        periods = in_period[rows]
         capacity = data.capacity_t.copy()
         capacity[offer] *= 1 + CAPACITY_STEP
         added = CAPACITY_STEP * data.capacity_t[offer, periods]
@@ -84,7 +85,7 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
                 float(saving[rows] @ added),
                 dataclasses.replace(data, capacity_t=capacity),
                 tuple(
-                    RowChange("con_capacity", int(r), upper=float(a))
+                    RowChange(components.CAPACITY, int(r), upper=float(a))
                     for r, a in zip(rows, added, strict=True)
                 ),
             )
@@ -100,7 +101,7 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
     for point in np.unique(keys[saving > TOLERANCE, 0]):
         rows = np.flatnonzero(keys[:, 0] == point)
         subject = f"{points.at[point, 'site']} / {points.at[point, 'material']}"
-        if name == "con_floor":
+        if name == components.FLOOR:
             level = float(data.min_t[point])
             relaxed = dataclasses.replace(
                 data, min_t=np.where(np.arange(data.points) == point, 0.0, data.min_t)
@@ -122,7 +123,7 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
             )
         found.append(
             Relaxation(
-                "stock floor" if name == "con_floor" else "storage max",
+                "stock floor" if name == components.FLOOR else "storage max",
                 subject,
                 words,
                 int((saving[rows] > TOLERANCE).sum()),
@@ -137,7 +138,7 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
 def _budgets(instance: Instance, solution: Solution) -> list[Relaxation]:
     data, found = instance.data, []
     currency = instance.inputs.settings.currency
-    keys, saving = _binding(solution, "con_budget", -1.0)
+    keys, saving = _binding(solution, components.BUDGET, -1.0)
     for row in np.flatnonzero(saving > TOLERANCE):
         t = int(keys[row])
         level = float(data.budget[t])
@@ -151,7 +152,7 @@ def _budgets(instance: Instance, solution: Solution) -> list[Relaxation]:
                 1,
                 float(saving[row] * BUDGET_STEP * level),
                 dataclasses.replace(data, budget=budget),
-                (RowChange("con_budget", int(row), upper=BUDGET_STEP * level),),
+                (RowChange(components.BUDGET, int(row), upper=BUDGET_STEP * level),),
             )
         )
     return found
@@ -161,7 +162,7 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
     """Country share caps: the share raised by 5 points, i.e. every coefficient of the row
     (1 − share for touching deliveries, −share for the others) lowered by 5 points."""
     data, found = instance.data, []
-    keys, saving = _binding(solution, "con_share", -1.0)
+    keys, saving = _binding(solution, components.SHARE, -1.0)
     for row in np.flatnonzero(saving > TOLERANCE):
         k = int(keys[row])
         level = float(data.share_limit[k])
@@ -180,9 +181,9 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
                 dataclasses.replace(data, share_limit=limits),
                 (
                     RowChange(
-                        "con_share",
+                        components.SHARE,
                         int(row),
-                        variable="buy",
+                        variable=components.BUY,
                         members=tuple(members.tolist()),
                         coefficient=-step,
                     ),
@@ -196,8 +197,8 @@ def relaxations(instance: Instance, solution: Solution, buy: np.ndarray) -> list
     """Every binding limit with its stated relaxation, largest first-order estimate first."""
     found = [
         *_capacity(instance, solution),
-        *_points(instance, solution, "con_floor", 1.0),
-        *_points(instance, solution, "con_storage", -1.0),
+        *_points(instance, solution, components.FLOOR, 1.0),
+        *_points(instance, solution, components.STORAGE, -1.0),
         *_budgets(instance, solution),
         *_shares(instance, solution, buy),
     ]

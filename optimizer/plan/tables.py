@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from models import components
 from optimizer.domain.derive import Instance, chain_countries
 from optimizer.plan import insights, spend
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
@@ -86,20 +87,20 @@ class _Values:
 def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
     """z[o] of every offer, 0 for offers without one (an LP has none)."""
     onboarded = np.zeros(len(instance.offers))
-    keys = np.asarray(solution.keys.get("onboard", []), dtype=np.int64)
-    onboarded[keys] = np.round(solution.values.get("onboard", np.zeros(0)))
+    keys = np.asarray(solution.keys.get(components.ONBOARD, []), dtype=np.int64)
+    onboarded[keys] = np.round(solution.values.get(components.ONBOARD, np.zeros(0)))
     return onboarded
 
 
 def _values(instance: Instance, solution: Solution) -> _Values:
     shape = (instance.data.points, instance.data.periods)
     return _Values(
-        buy=_clean(solution.values.get("buy", np.zeros(0))),
-        stock=_clean(_grid(solution, "stock", shape)),
-        shortfall=_clean(_grid(solution, "shortfall", shape)),
-        floor_gap=_clean(_grid(solution, "floor_gap", shape)),
-        cover_gap=_clean(_grid(solution, "cover_gap", shape)),
-        end_gap=_clean(_grid(solution, "end_gap", shape)),
+        buy=_clean(solution.values.get(components.BUY, np.zeros(0))),
+        stock=_clean(_grid(solution, components.STOCK, shape)),
+        shortfall=_clean(_grid(solution, components.SHORTFALL, shape)),
+        floor_gap=_clean(_grid(solution, components.FLOOR_GAP, shape)),
+        cover_gap=_clean(_grid(solution, components.COVER_GAP, shape)),
+        end_gap=_clean(_grid(solution, components.END_GAP, shape)),
         onboarded=_onboarded(instance, solution),
     )
 
@@ -207,19 +208,20 @@ def _mix(instance: Instance, values: _Values) -> pd.DataFrame:
 
 def _capacity(instance: Instance, solution: Solution, values: _Values) -> pd.DataFrame:
     data, periods = instance.data, instance.data.periods
-    keys = np.asarray(solution.keys.get("con_capacity", []), dtype=np.int64)
-    duals = solution.duals.get("con_capacity", np.zeros(0))
+    keys = np.asarray(solution.keys.get(components.CAPACITY, []), dtype=np.int64)
+    duals = solution.duals.get(components.CAPACITY, np.zeros(0))
     used = np.zeros(len(instance.offers) * periods)
-    np.add.at(used, data.offer * periods + data.period, values.buy)
-    offers = instance.offers.iloc[keys // periods]
-    capacity = data.capacity_t[keys // periods, keys % periods]
+    np.add.at(used, components.capacity_key(data.offer, data.period, periods), values.buy)
+    offer, period = components.capacity_index(keys, periods)
+    offers = instance.offers.iloc[offer]
+    capacity = data.capacity_t[offer, period]
     used_here = _clean(used[keys])
     return pd.DataFrame(
         {
             "supplier": offers["supplier"].to_numpy(),
             "material": offers["material"].to_numpy(),
             "country": offers["country"].to_numpy(),
-            "period": [instance.inputs.periods[t] for t in keys % periods],
+            "period": [instance.inputs.periods[t] for t in period],
             "used": used_here,
             "capacity": capacity,
             "utilisation": np.divide(

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyomo.core as pyo
 
+from models import components
 from models.build import build_model
 from models.data import ModelData
 from optimizer.domain.derive import derive
@@ -120,16 +121,16 @@ class WarmScenario:
         compiled = standard_form(model)
         self.data, self.compiled = data, compiled
         self.keys = {name: compiled.keys[name] for name in VARIABLES}
-        self.buy = compiled.columns["buy"][0]
+        self.buy = compiled.columns[components.BUY][0]
         keys = _delivery_keys(data)
         self.order = np.argsort(keys, kind="stable")
         self.sorted_keys = keys[self.order]
         rows_of = compiled.row_of
-        self.balance = _family(model, rows_of, "con_balance")
-        self.capacity = _family(model, rows_of, "con_capacity")
-        self.cover = _family(model, rows_of, "con_cover")
-        self.budget = _family(model, rows_of, "con_budget")
-        start, end = compiled.columns["cover_gap"]
+        self.balance = _family(model, rows_of, components.BALANCE)
+        self.capacity = _family(model, rows_of, components.CAPACITY)
+        self.cover = _family(model, rows_of, components.COVER)
+        self.budget = _family(model, rows_of, components.BUDGET)
+        start, end = compiled.columns[components.COVER_GAP]
         gaps = list(model.cover_gap.keys())
         self.cover_gap = _indexed(gaps, np.arange(start, end), data.periods)
         self.entries = self._entries(data)
@@ -222,18 +223,18 @@ class WarmScenario:
         """The re-solve's arrays cut back to the variant's own columns and rows."""
         columns, values = self.compiled.columns, result.col_value  # type: ignore[attr-defined]
         solution = Solution(objective=result.objective, seconds=result.seconds)  # type: ignore[attr-defined]
-        solution.values["buy"] = values[self.buy + position]
-        solution.keys["buy"] = list(range(data.deliveries))
+        solution.values[components.BUY] = values[self.buy + position]
+        solution.keys[components.BUY] = list(range(data.deliveries))
         for name in VARIABLES:
             start, end = columns[name]
             solution.values[name], solution.keys[name] = values[start:end], self.keys[name]
         licensed = data.denial_share > 0
         cover = np.unique(data.point[licensed] * data.periods + data.period[licensed])
-        solution.values["cover_gap"] = values[self.cover_gap.of(cover)]
-        solution.keys["cover_gap"] = [divmod(int(key), data.periods) for key in cover]
+        solution.values[components.COVER_GAP] = values[self.cover_gap.of(cover)]
+        solution.keys[components.COVER_GAP] = [divmod(int(key), data.periods) for key in cover]
         capacity = np.unique(data.offer * data.periods + data.period)
-        solution.duals["con_capacity"] = result.row_dual[self.capacity.of(capacity)]  # type: ignore[attr-defined]
-        solution.keys["con_capacity"] = capacity.tolist()
+        solution.duals[components.CAPACITY] = result.row_dual[self.capacity.of(capacity)]  # type: ignore[attr-defined]
+        solution.keys[components.CAPACITY] = capacity.tolist()
         solution.timings = {"solve": result.seconds}  # type: ignore[attr-defined]
         return solution
 

@@ -1,0 +1,50 @@
+"""The names of every Pyomo component the formulation creates, and the key codecs.
+
+`optimizer` reads solutions through these names, never through string literals, so a
+rename here is a rename everywhere; `tests/test_components.py` builds the models and
+fails when a name listed here is not created (or a created one is not listed).
+"""
+
+from __future__ import annotations
+
+# variables
+BUY = "buy"
+"""x[i]: tonnes of delivery i = (o, s, t)"""
+STOCK = "stock"
+SHORTFALL = "shortfall"
+FLOOR_GAP = "floor_gap"
+COVER_GAP = "cover_gap"
+END_GAP = "end_gap"
+ONBOARD = "onboard"
+"""z[o] of SPEC §7"""
+LOT = "lot"
+"""w[o,t] of SPEC §7"""
+COMMIT = "commit"
+"""y[j]: the committed deliveries of the robust plan (SPEC §6)"""
+CVAR_LEVEL = "cvar_level"
+CVAR_EXCESS = "cvar_excess"
+# constraint families
+BALANCE = "con_balance"
+CAPACITY = "con_capacity"
+FLOOR = "con_floor"
+STORAGE = "con_storage"
+END_TARGET = "con_end_target"
+COVER = "con_cover"
+SHARE = "con_share"
+BUDGET = "con_budget"
+MIN_ORDER = "con_min_order"
+LOT_ONBOARD = "con_lot_onboard"
+MAX_SUPPLIERS = "con_max_suppliers"
+CVAR = "con_cvar"
+# the objective
+COST = "cost"
+
+
+def capacity_key(offer: int, period: int, periods: int) -> int:
+    """The key of the capacity row of (offer, period): offer·T + period."""
+    return offer * periods + period
+
+
+def capacity_index(key, periods: int):
+    """(offer, period) of a capacity row key (or of an array of keys)."""
+    return divmod(key, periods)
