@@ -24,10 +24,9 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.limits import check_combined
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
-from optimizer.domain.words import ANY, DEFENSE
+from optimizer.domain.words import ANY, CHAIN, DEFENSE
 from optimizer.problems import InputError, Problem
 
-CHAIN = ["country", "refined_in", "mined_in"]
 DELAY_TOLERANCE = 1e-9
 """ceil(D / period_days) ignores float noise below this (90 / 30 is 3 periods, not 4)."""
 
@@ -87,7 +86,7 @@ def _per_point_matrix(points: pd.DataFrame, table: pd.DataFrame, periods: int) -
 
 def chain_countries(frame: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     """One row per (row of `frame`, distinct country of its chain), with the `keep` columns."""
-    long = frame.melt(id_vars=keep, value_vars=CHAIN, value_name="chain_country")
+    long = frame.melt(id_vars=keep, value_vars=list(CHAIN), value_name="chain_country")
     long = long.drop(columns="variable").rename(columns={"chain_country": "country"})
     return long.drop_duplicates(subset=[*keep, "country"])
 

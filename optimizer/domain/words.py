@@ -12,3 +12,6 @@ SYMBOLS = {symbol.casefold(): symbol for symbol in ELEMENTS}
 BASE = "base"
 ANY = "*"
 DEFENSE = "defense"
+
+CHAIN = ("country", "refined_in", "mined_in")
+"""The Suppliers columns of an offer's chain: where it ships from, was refined, was mined."""

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.domain.inputs import Inputs
+from optimizer.domain.words import CHAIN
 
 TOLERANCE = 1e-9
 """Changes of tonnes (and relative changes of money) below this are shown as none."""
@@ -151,8 +152,7 @@ def input_changes(old: Inputs, new: Inputs) -> pd.DataFrame:
         ["site", "material", "period"],
         ["quantity"],
     )
-    offer_fields = ["country", "refined_in", "mined_in", "capacity", "unit_cost", "freight",
-                    "lead_time", "first", "last"]  # fmt: skip
+    offer_fields = [*CHAIN, "capacity", "unit_cost", "freight", "lead_time", "first", "last"]
     rows += _diff(
         "Suppliers",
         _labelled(old.offers, old.periods, ["first", "last"]),

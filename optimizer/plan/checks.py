@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
-from optimizer.domain.words import ANY, DEFENSE
+from optimizer.domain.words import ANY, CHAIN, DEFENSE
 from optimizer.plan.tables import COST_TERMS, PlanTables
 
 TOLERANCE = 1e-6
@@ -76,7 +76,7 @@ class _Facts:
         use = canonical(end_use) if end_use is not None else None
         key = (offer["supplier"], offer["material"], use, t)
         if key not in self.found:
-            chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
+            chain = {offer[column] for column in CHAIN}
             items = {ANY, offer["material"], *self.elements[offer["material"]]}
             self.found[key] = [
                 rule
@@ -128,7 +128,7 @@ def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> 
         delay = max((rule.delay_days for rule in rules), default=0.0)
         lead = offer["lead_time"] + math.ceil(delay / inputs.settings.period_days - 1e-9)
         approval = math.prod(rule.approval for rule in rules)
-        chain = {offer["country"], offer["refined_in"], offer["mined_in"]}
+        chain = {offer[column] for column in CHAIN}
         excluded = canonical(end_use) == DEFENSE and any(facts.covered[c] for c in chain)
         where = f"{supplier} / {material} → {site} in {period}"
         if not offer["first"] <= t <= offer["last"]:
@@ -259,9 +259,9 @@ def check_shares(inputs: Inputs, tables: PlanTables) -> list[str]:
     capped = {c: s for c, s in inputs.countries["max_share"].items() if s < 1}
     total: dict[str, float] = defaultdict(float)
     touching: dict[tuple[str, str], float] = defaultdict(float)
-    for material, quantity, *chain in tables.plan[
-        ["material", "quantity", "country", "refined_in", "mined_in"]
-    ].itertuples(index=False, name=None):
+    for material, quantity, *chain in tables.plan[["material", "quantity", *CHAIN]].itertuples(
+        index=False, name=None
+    ):
         total[material] += quantity
         for country in set(chain) & capped.keys():
             touching[(material, country)] += quantity

@@ -13,32 +13,21 @@ import pandas as pd
 
 from models import components
 from optimizer.domain.derive import Instance
+from optimizer.domain.words import CHAIN
+from optimizer.plan.values import NOISE, grid
 from optimizer.solver.highs import Solution
-
-TOLERANCE = 1e-7
-"""Duals, tonnes and money below this are solver noise."""
-
-
-def _grid(solution: Solution, name: str, points: int, periods: int) -> np.ndarray:
-    """Duals of a component keyed (point, period) as a (P, T) matrix, 0 where absent."""
-    grid = np.zeros((points, periods))
-    keys = solution.keys.get(name, [])
-    if keys:
-        index = np.asarray(keys, dtype=np.int64)
-        grid[index[:, 0], index[:, 1]] = solution.duals[name]
-    return grid
 
 
 def marginal_costs(instance: Instance, solution: Solution) -> pd.DataFrame:
     """What one more tonne of demand would cost, per site, material and period."""
     data, points = instance.data, instance.points
-    duals = _grid(solution, components.BALANCE, data.points, data.periods)
+    duals = grid(solution, components.BALANCE, (data.points, data.periods), duals=True)
     return pd.DataFrame(
         {
             "site": np.repeat(points["site"].to_numpy(), data.periods),
             "material": np.repeat(points["material"].to_numpy(), data.periods),
             "period": np.tile(instance.inputs.periods, data.points),
-            "marginal_cost_per_t": np.where(np.abs(duals) < TOLERANCE, 0.0, duals).ravel(),
+            "marginal_cost_per_t": np.where(np.abs(duals) < NOISE, 0.0, duals).ravel(),
         }
     )
 
@@ -125,7 +114,7 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
     if not frames:
         return _limit_rows("", [], [], [], "", []).drop(columns="dual")
     limits = pd.concat(frames, ignore_index=True)
-    limits = limits[limits["dual"] > TOLERANCE].drop(columns="dual")
+    limits = limits[limits["dual"] > NOISE].drop(columns="dual")
     return limits.sort_values("saving_per_unit", ascending=False, kind="stable").reset_index(
         drop=True
     )
@@ -135,7 +124,7 @@ def unused_offers(instance: Instance, solution: Solution, buy: np.ndarray) -> pd
     """Offers the plan does not use: how much cheaper per tonne they would need to be."""
     deliveries = instance.deliveries
     offers = instance.offers
-    used = np.bincount(deliveries["offer"], weights=buy, minlength=len(offers)) > TOLERANCE
+    used = np.bincount(deliveries["offer"], weights=buy, minlength=len(offers)) > NOISE
     reduced = solution.reduced_costs.get(components.BUY, np.zeros(len(deliveries)))
     frame = pd.DataFrame(
         {
@@ -151,7 +140,7 @@ def unused_offers(instance: Instance, solution: Solution, buy: np.ndarray) -> pd
         record = offers.iloc[offer]
         if offer in best.index:
             cut = max(float(best.at[offer, "price_cut"]), 0.0)
-            note = "ties with the plan (no cut needed)" if cut < TOLERANCE else ""
+            note = "ties with the plan (no cut needed)" if cut < NOISE else ""
             unit = float(best.at[offer, "unit"])
         else:
             cut, unit = np.nan, np.nan
@@ -182,10 +171,10 @@ def exposure(instance: Instance, buy: np.ndarray) -> tuple[pd.DataFrame, pd.Data
     tonnes by jurisdiction and element."""
     inputs = instance.inputs
     bought = instance.deliveries.assign(quantity=buy)
-    bought = bought[bought["quantity"] > TOLERANCE]
+    bought = bought[bought["quantity"] > NOISE]
     covered = inputs.countries["covered"].astype(bool)
     touches = np.logical_or.reduce(
-        [covered.reindex(bought[c]).to_numpy(bool) for c in ("country", "refined_in", "mined_in")]
+        [covered.reindex(bought[c]).to_numpy(bool) for c in CHAIN]
     ) if len(bought) else np.zeros(0, dtype=bool)  # fmt: skip
     bought = bought.assign(
         licensed_t=bought["quantity"].where(bought["licensed"], 0.0),
@@ -244,7 +233,7 @@ def _supplier_state(pair: dict, t: int, used: float, periods: list[str]) -> tupl
             else f"{name}: lead time {pair['lead_time']} + licence delay {delay} period(s) "
             "exceed the horizon"
         )
-    if pair["cap"] - used <= TOLERANCE * max(1.0, pair["cap"]):
+    if pair["cap"] - used <= NOISE * max(1.0, pair["cap"]):
         return "capacity", f"{name}: at capacity ({pair['cap']:,.3f} t)"
     return "", f"{name}: {pair['cap'] - used:,.3f} t spare at {pair['unit_cost']:,.2f} per t"
 
@@ -256,7 +245,7 @@ def shortfall_reasons(
     data, inputs = instance.data, instance.inputs
     periods = inputs.periods
     columns = ["site", "material", "period", "shortfall_t", "binding", "explanation"]
-    short = np.argwhere(shortfall > TOLERANCE)
+    short = np.argwhere(shortfall > NOISE)
     if not len(short):
         return pd.DataFrame(columns=columns)
     used = np.bincount(data.offer * data.periods + data.period, weights=buy,
@@ -281,9 +270,7 @@ def shortfall_reasons(
         elif not spare:
             binding = ", ".join(causes)
             lead = "no supplier can deliver more in this period"
-        elif (
-            np.isfinite(data.budget[t]) and spend[t] >= data.budget[t] - TOLERANCE * data.budget[t]
-        ):
+        elif np.isfinite(data.budget[t]) and spend[t] >= data.budget[t] - NOISE * data.budget[t]:
             binding, lead = "budget", f"the budget of {periods[t]} ({data.budget[t]:,.2f}) is spent"
         elif [s for s in shares if s.endswith(f" share of {material}")]:
             caps = [s for s in shares if s.endswith(f" share of {material}")]

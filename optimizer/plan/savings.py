@@ -32,7 +32,7 @@ import pandas as pd
 from models import components
 from models.data import ModelData
 from optimizer.domain.derive import Instance
-from optimizer.plan.insights import TOLERANCE
+from optimizer.plan.values import NOISE
 from optimizer.solver.highs import RowChange, Solution
 
 RELAXATIONS = 12
@@ -69,7 +69,7 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
     data, found = instance.data, []
     keys, saving = _binding(solution, components.CAPACITY, -1.0)
     offers, in_period = components.capacity_index(keys, data.periods)
-    for offer in np.unique(offers[saving > TOLERANCE]):
+    for offer in np.unique(offers[saving > NOISE]):
         rows = np.flatnonzero(offers == offer)
         periods = in_period[rows]
         capacity = data.capacity_t.copy()
@@ -81,7 +81,7 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
                 "supplier capacity",
                 f"{record['supplier']} / {record['material']}",
                 f"+{CAPACITY_STEP:.0%} capacity in every period",
-                int((saving[rows] > TOLERANCE).sum()),
+                int((saving[rows] > NOISE).sum()),
                 float(saving[rows] @ added),
                 dataclasses.replace(data, capacity_t=capacity),
                 tuple(
@@ -98,7 +98,7 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
     data, points, found = instance.data, instance.points, []
     keys, saving = _binding(solution, name, sign)
     keys = keys.reshape(-1, 2)
-    for point in np.unique(keys[saving > TOLERANCE, 0]):
+    for point in np.unique(keys[saving > NOISE, 0]):
         rows = np.flatnonzero(keys[:, 0] == point)
         subject = f"{points.at[point, 'site']} / {points.at[point, 'material']}"
         if name == components.FLOOR:
@@ -126,7 +126,7 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
                 "stock floor" if name == components.FLOOR else "storage max",
                 subject,
                 words,
-                int((saving[rows] > TOLERANCE).sum()),
+                int((saving[rows] > NOISE).sum()),
                 float(saving[rows].sum() * step),
                 relaxed,
                 tuple(changes),
@@ -139,7 +139,7 @@ def _budgets(instance: Instance, solution: Solution) -> list[Relaxation]:
     data, found = instance.data, []
     currency = instance.inputs.settings.currency
     keys, saving = _binding(solution, components.BUDGET, -1.0)
-    for row in np.flatnonzero(saving > TOLERANCE):
+    for row in np.flatnonzero(saving > NOISE):
         t = int(keys[row])
         level = float(data.budget[t])
         budget = data.budget.copy()
@@ -163,7 +163,7 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
     (1 − share for touching deliveries, −share for the others) lowered by 5 points."""
     data, found = instance.data, []
     keys, saving = _binding(solution, components.SHARE, -1.0)
-    for row in np.flatnonzero(saving > TOLERANCE):
+    for row in np.flatnonzero(saving > NOISE):
         k = int(keys[row])
         level = float(data.share_limit[k])
         step = min(SHARE_STEP, 1.0 - level)
@@ -217,7 +217,7 @@ def savings(
     for relaxation in relaxations(instance, solution, buy)[:RELAXATIONS]:
         after = resolve(relaxation)
         saving = np.nan if after is None else solution.objective - after
-        if saving == saving and abs(saving) <= TOLERANCE * max(1.0, abs(solution.objective)):
+        if saving == saving and abs(saving) <= NOISE * max(1.0, abs(solution.objective)):
             saving = 0.0
         rows.append(
             (

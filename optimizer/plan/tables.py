@@ -13,11 +13,10 @@ from models import components
 from optimizer.domain.derive import Instance, chain_countries
 from optimizer.plan import insights, spend
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
+from optimizer.plan.values import NOISE, grid
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
-QUANTITY_TOLERANCE = 1e-7
-"""Tonnes below this are solver noise, not purchases or gaps."""
 COST_TERMS = (
     "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage", "fixed",
 )  # fmt: skip
@@ -58,18 +57,9 @@ class PlanTables:
         return float(self.summary["objective"])  # type: ignore[arg-type]
 
 
-def _grid(solution: Solution, name: str, shape: tuple[int, int]) -> np.ndarray:
-    """Values of a variable indexed by (point, period) or (point,), as a (P, T) matrix."""
-    grid = np.zeros(shape)
-    for key, value in zip(solution.keys.get(name, []), solution.values.get(name, []), strict=True):
-        point, period = key if isinstance(key, tuple) else (key, shape[1] - 1)
-        grid[point, period] = value
-    return grid
-
-
 def _clean(values: np.ndarray) -> np.ndarray:
     """Zero out solver noise below the quantity tolerance."""
-    return np.where(np.abs(values) < QUANTITY_TOLERANCE, 0.0, values)
+    return np.where(np.abs(values) < NOISE, 0.0, values)
 
 
 @dataclass(frozen=True)
@@ -96,11 +86,11 @@ def _values(instance: Instance, solution: Solution) -> _Values:
     shape = (instance.data.points, instance.data.periods)
     return _Values(
         buy=_clean(solution.values.get(components.BUY, np.zeros(0))),
-        stock=_clean(_grid(solution, components.STOCK, shape)),
-        shortfall=_clean(_grid(solution, components.SHORTFALL, shape)),
-        floor_gap=_clean(_grid(solution, components.FLOOR_GAP, shape)),
-        cover_gap=_clean(_grid(solution, components.COVER_GAP, shape)),
-        end_gap=_clean(_grid(solution, components.END_GAP, shape)),
+        stock=_clean(grid(solution, components.STOCK, shape)),
+        shortfall=_clean(grid(solution, components.SHORTFALL, shape)),
+        floor_gap=_clean(grid(solution, components.FLOOR_GAP, shape)),
+        cover_gap=_clean(grid(solution, components.COVER_GAP, shape)),
+        end_gap=_clean(grid(solution, components.END_GAP, shape)),
         onboarded=_onboarded(instance, solution),
     )
 
