@@ -42,6 +42,7 @@ NUMBER_FORMATS = {
     "int": "0",
     "number": "#,##0.00",
     "seconds": "0.00",
+    "gap": "0.000%",
 }
 
 
@@ -219,6 +220,8 @@ def kind_of(column: str) -> str:
     """The number format of a column (or Summary metric) from its name."""
     if column in MONEY:
         return "money"
+    if column == "mip_gap":
+        return "gap"
     if column in TONNES or column.endswith("_t"):
         return "t"
     if column in SHARES or column.endswith("share") or column.startswith(("share", "arrives")):
@@ -234,6 +237,7 @@ def kind_of(column: str) -> str:
         "binding_periods",
         "changed_rows",
         "commit_periods",
+        "suppliers_used",
     ):
         return "int"
     return "number"
@@ -251,7 +255,7 @@ def unit_of(column: str, currency: str) -> str:
     kind = kind_of(column)
     if kind == "t":
         return "tonnes (t)"
-    if kind == "share":
+    if kind in ("share", "gap"):
         return "share, shown as %"
     if kind == "money":
         return (
