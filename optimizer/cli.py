@@ -10,6 +10,7 @@ space or permission is an output error naming the path (exit 2), wherever it hap
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import json
 import signal
@@ -508,6 +509,7 @@ def main() -> None:
     Click's own handling would print `Aborted!` and exit 1 (the code of a bug) for a
     Ctrl-C while it parses the command line, so its exceptions are handled here.
     """
+    sys.unraisablehook = _interrupts_are_not_lost
     try:
         signal.signal(signal.SIGTERM, _raise_terminated)
         code = cli.main(prog_name="reopt", standalone_mode=False)
@@ -520,6 +522,24 @@ def main() -> None:
     finally:
         _ignore_signals_from_now_on()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+REDELIVERY_SECONDS = 0.05
+"""Delay before an interrupt caught in a finaliser is raised again in the main thread."""
+
+
+def _interrupts_are_not_lost(unraisable: sys.UnraisableHookArgs) -> None:
+    """Ctrl-C or SIGTERM that lands in a finaliser (say a ZipFile's `__del__`) would be
+    printed as "Exception ignored … Traceback" and then dropped: deliver it again to the
+    main thread instead, where it ends the run cleanly. Anything else: Python's report."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        signum = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
+        # from another thread, a moment later: raised once this hook has returned
+        redelivery = threading.Timer(REDELIVERY_SECONDS, _thread.interrupt_main, (signum,))
+        redelivery.daemon = True
+        redelivery.start()
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _ignore_signals_from_now_on() -> None:

@@ -433,3 +433,17 @@ def test_a_read_only_folder_is_an_output_error(book, tmp_path):
         nightly = reopt("replan", str(source), "--out-dir", str(folder))
         assert nightly.returncode == 2, nightly.stderr
         assert "Read-only file system" in nightly.stderr and "Traceback" not in nightly.stderr
+
+
+def test_an_interrupt_caught_in_a_finaliser_is_delivered_again(monkeypatch):
+    """Ctrl-C landing in a `__del__` is neither printed as a traceback nor lost."""
+    from optimizer import cli as cli_module
+
+    class Finalised:
+        def __del__(self) -> None:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "unraisablehook", cli_module._interrupts_are_not_lost)
+    with pytest.raises(KeyboardInterrupt):
+        Finalised()
+        time.sleep(2)
