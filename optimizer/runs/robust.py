@@ -27,6 +27,7 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario, find_scenario, resolve_scenario, scenario_names
 from optimizer.pipeline import PlanCheckError, Progress, solve_scenario, timed
 from optimizer.plan.checks import check_plan
+from optimizer.plan.onboarding import integer_warnings
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
 from optimizer.plan.tables import COST_TERMS, as_stored, plan_tables, scenario_cost
 from optimizer.problems import InputError, NoPlanError, Problem, UsageError
@@ -52,7 +53,7 @@ class RobustRequest:
     samples: int = 0
     seed: int = 0
     mip_gap: float | None = None
-    """SPEC §7's gap: recorded; it takes effect once the integer terms are built"""
+    """SPEC §7's gap for every integer model of the run; None: Settings mip_gap"""
     options: SolveOptions = field(default_factory=SolveOptions)
 
 
@@ -245,7 +246,12 @@ def _block_solution(solution: Solution, index: int, part: _Part) -> Solution:
     y = solution.values["commit"]
     buy[~own] = block.arrival[block.commit[~own]] * y[block.commit[~own]]
     values = {**mine(solution.values), "buy": buy}
-    return Solution(0.0, solution.seconds, values, mine(solution.duals), {}, mine(solution.keys))
+    keys = mine(solution.keys)
+    if "onboard" in solution.values:  # SPEC §7's z, shared by every block
+        values["onboard"], keys["onboard"] = solution.values["onboard"], solution.keys["onboard"]
+    return Solution(
+        0.0, solution.seconds, values, mine(solution.duals), {}, keys, mip_gap=solution.mip_gap
+    )
 
 
 def _outcome(
@@ -290,13 +296,32 @@ def _commit_table(
     return pd.concat([orders, arrives], axis=1)
 
 
+def _onboarded(reference: Instance, solution: Solution) -> pd.DataFrame:
+    """The offers the robust plan onboards (z = 1, SPEC §7) and what each costs."""
+    keys = np.asarray(solution.keys.get("onboard", []), dtype=np.int64)
+    chosen = keys[np.round(solution.values.get("onboard", np.zeros(0))) > 0]
+    offers = reference.offers.iloc[chosen]
+    columns = ["supplier", "material", "country", "fixed_cost"]
+    return offers[columns].reset_index(drop=True)
+
+
 def _expected_value(
-    model: pyo.ConcreteModel, plan: np.ndarray, options: SolveOptions, names: list[str]
+    model: pyo.ConcreteModel,
+    own: Solution,
+    window: np.ndarray,
+    options: SolveOptions,
+    names: list[str],
 ) -> tuple[float | None, str | None]:
-    """EEV: the same model with y fixed to the reference plan; None and why if it breaks
-    a hard limit in some scenario."""
-    for j, value in enumerate(plan.tolist()):
+    """EEV: the same model with y, and SPEC §7's z, fixed to the reference scenario's own
+    plan (`window` marks its committed deliveries; an offer without z there is not
+    onboarded); None and why if it breaks a hard limit in some scenario."""
+    for j, value in enumerate(own.values["buy"][window].tolist()):
         model.commit[j].fix(max(value, 0.0))
+    onboarded = dict(
+        zip(own.keys.get("onboard", []), own.values.get("onboard", np.zeros(0)), strict=True)
+    )
+    for offer in model.ONBOARD if model.component("ONBOARD") is not None else []:
+        model.onboard[offer].fix(round(float(onboarded.get(offer, 0.0))))
     try:
         return solve(model, options).objective, None
     except NotSolved as failure:
@@ -311,14 +336,14 @@ def _expected_value(
 def _nothing_shared(
     instances: list[Instance], probability: np.ndarray, request: RobustRequest, beta: float
 ) -> tuple[Solution, list[_Part]]:
-    """The extensive form with nothing shared (K = 0): with β = 0 its blocks are
-    independent, each solved to its own §2 optimum in one HiGHS run."""
+    """The extensive form with nothing shared (K = 0, SPEC §7's z per block): with β = 0
+    its blocks are independent, each solved to its own §2 optimum in one HiGHS run."""
     empty = restrict(instances[0].data, np.zeros(instances[0].data.deliveries, dtype=bool))
     parts = [
         _part(instance, empty, 0, float(p))
         for instance, p in zip(instances, probability.tolist(), strict=True)
     ]
-    model = build_robust(empty, [part.block for part in parts], request.alpha, beta)
+    model = build_robust(empty, [part.block for part in parts], request.alpha, beta, False)
     names = [instance.scenario.name for instance in instances]
     return _solve(model, request.options, None, names), parts
 
@@ -326,6 +351,10 @@ def _nothing_shared(
 def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = None) -> Robust:
     """The robust plan of SPEC §6 and its reported figures."""
     check_request(request)
+    gap = inputs.settings.mip_gap if request.mip_gap is None else request.mip_gap
+    request = dataclasses.replace(
+        request, options=dataclasses.replace(request.options, mip_gap=gap)
+    )
     timings: dict[str, float] = {}
     window = commit_periods(inputs, request)
     reference = resolve_scenario(inputs, request.reference or inputs.settings.scenario)
@@ -374,15 +403,15 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
             else _nothing_shared(instances, probability, request, request.beta)[0].objective
         )
     eev, reason = solution.objective, None
-    if window > 0:
+    if window > 0 or len(model.component("ONBOARD") or ()):  # y or z shared (SPEC §6, §7)
         with timed(timings, "eev", progress):
             try:
                 own = solve_scenario(inputs, reference, request.options, analyses=False)
             except NoPlanError as failure:
                 eev, reason = None, f"{reference.name} has no plan of its own ({failure.status})"
             else:
-                plan = own.solution.values["buy"][reference_instance.data.period < window]
-                eev, reason = _expected_value(model, plan, request.options, names)
+                early = reference_instance.data.period < window
+                eev, reason = _expected_value(model, own.solution, early, request.options, names)
     warnings = list(inputs.warnings)
     seen = {problem.render() for problem in warnings}
     for instance in [reference_instance, *instances]:
@@ -395,6 +424,7 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
                 warnings.append(named)
     if reason:
         warnings.append(Problem(f"eev is absent: {reason}", warning=True))
+    warnings.extend(integer_warnings(solution))
     sizes = {
         "scenarios": len(drawn),
         "distinct_scenarios": len(scenarios),
@@ -428,4 +458,6 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
         sizes=sizes,
         timings=timings,
         warnings=warnings,
+        onboarded=_onboarded(reference_instance, solution),
+        mip_gap=solution.mip_gap,
     )

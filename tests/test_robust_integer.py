@@ -1,0 +1,73 @@
+"""`reopt robust` with SPEC §7's integer terms: z decided now and shared by every scenario."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from optimizer.cli import cli
+
+# Hand-computed: 10 t of Dy oxide in one period, nothing committed (K = 0). CN sells at
+# 10 per t, MY at 12, each with an onboarding fee of 100; shortage costs 1,000 per t.
+# cn-only bans Malaysia, my-only bans China (probability 0.5 each). Alone: cn-only
+# 100 + 100 = 200, my-only 120 + 100 = 220, so ws = 210. Onboarding is decided now, so
+# the robust plan onboards both (fees 200 in every scenario): cn-only 300, my-only 320,
+# objective 310 (onboarding one supplier leaves the other scenario 10 t short: 10,000).
+# The reference base onboards CN alone, whose fee my-only pays too (F·z is in every
+# C_ω): eev = (200 + 100 + 10,000)/2 = 5,150, vss 4,840.
+SPLIT = """
+[Settings]
+key      | value
+scenario | base
+[Periods]
+period
+2027-01
+[Materials]
+material | elements | shortage_penalty | safety_penalty
+Dy oxide | Dy       | 1000             | 0
+[Countries]
+country
+China
+Malaysia
+[Sites]
+site
+Mill
+[Suppliers]
+supplier | material | country  | capacity | unit_cost | fixed_cost
+CN       | Dy oxide | China    | 20       | 10        | 100
+MY       | Dy oxide | Malaysia | 20       | 12        | 100
+[Demand]
+site | material | period  | quantity
+Mill | Dy oxide | 2027-01 | 10
+[Scenarios]
+scenario | probability
+cn-only  | 0.5
+my-only  | 0.5
+[Controls]
+scenario | country  | item | approval
+cn-only  | Malaysia | Dy   | 0
+my-only  | China    | Dy   | 0
+"""
+
+
+def run(*args: object):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_shared_onboarding_exactly(book, tmp_path):
+    result = run("robust", book(SPLIT), "--commit", "0", "-o", tmp_path / "r.xlsx", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["objective"] == pytest.approx(310, abs=1e-6)
+    assert record["ws"] == pytest.approx(210, abs=1e-6)
+    assert record["eev"] == pytest.approx(5150, abs=1e-6)
+    assert record["vss"] == pytest.approx(4840, abs=1e-6)
+    assert record["evpi"] == pytest.approx(100, abs=1e-6)
+    assert record["onboarded"] == "CN, MY"
+    assert record["fixed"] == pytest.approx(200)
+    costs = {name: s["cost"] for name, s in record["scenarios"].items()}
+    assert costs == pytest.approx({"cn-only": 300, "my-only": 320})
+    alone = {name: s["alone"] for name, s in record["scenarios"].items()}
+    assert alone == pytest.approx({"cn-only": 200, "my-only": 220})
