@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
+from optimizer.runs.robust import RobustRequest, plan_robust
+from optimizer.workbook.validate import load_inputs
+from tests.reference_robust import random_sheets, robust_objective
+from tests.workbooks import write_book
 
 # Hand-computed: 10 t of Dy oxide in one period, nothing committed (K = 0). CN sells at
 # 10 per t, MY at 12, each with an onboarding fee of 100; shortage costs 1,000 per t.
@@ -29,8 +34,8 @@ material | elements | shortage_penalty | safety_penalty
 Dy oxide | Dy       | 1000             | 0
 [Countries]
 country
-China
 Malaysia
+China
 [Sites]
 site
 Mill
@@ -71,3 +76,20 @@ def test_shared_onboarding_exactly(book, tmp_path):
     assert costs == pytest.approx({"cn-only": 300, "my-only": 320})
     alone = {name: s["alone"] for name, s in record["scenarios"].items()}
     assert alone == pytest.approx({"cn-only": 200, "my-only": 220})
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_matches_independent_mip_and_ws_below_rp_below_eev(tmp_path, seed):
+    """SPEC §6 with §7's binaries, built independently (scipy's milp), to 1e-6."""
+    rng = np.random.default_rng(1000 + seed)
+    path = write_book(tmp_path / "random.xlsx", random_sheets(rng, integer=True))
+    alpha, beta = 0.8, [0.0, 0.5][seed % 2]
+    names, probability = ["base", "squeeze", "ban"], [0.5, 0.3, 0.2]
+    inputs = load_inputs(path)
+    result = plan_robust(inputs, RobustRequest(alpha=alpha, beta=beta, mip_gap=0.0))
+    expected = robust_objective(path, names, probability, alpha, beta)
+    assert result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    tolerance = 1e-6 * max(1.0, abs(result.objective))
+    assert result.ws <= result.objective + tolerance
+    if result.eev is not None:
+        assert result.objective <= result.eev + tolerance
