@@ -9,7 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
+from optimizer.domain.scenarios import resolve_scenario
+from optimizer.pipeline import solve_scenario
 from optimizer.runs.robust import RobustRequest, plan_robust
+from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
 from tests.reference_robust import random_sheets, robust_objective
 from tests.workbooks import write_book
@@ -70,7 +73,7 @@ def test_shared_onboarding_exactly(book, tmp_path):
     assert record["eev"] == pytest.approx(5150, abs=1e-6)
     assert record["vss"] == pytest.approx(4840, abs=1e-6)
     assert record["evpi"] == pytest.approx(100, abs=1e-6)
-    assert record["onboarded"] == "CN, MY"
+    assert record["onboarded"] == "CN / Dy oxide; MY / Dy oxide"
     assert record["fixed"] == pytest.approx(200)
     costs = {name: s["cost"] for name, s in record["scenarios"].items()}
     assert costs == pytest.approx({"cn-only": 300, "my-only": 320})
@@ -93,3 +96,5 @@ def test_matches_independent_mip_and_ws_below_rp_below_eev(tmp_path, seed):
     assert result.ws <= result.objective + tolerance
     if result.eev is not None:
         assert result.objective <= result.eev + tolerance
+    base = solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions(mip_gap=0.0))
+    assert result.scenarios[0].alone == pytest.approx(base.tables.objective, rel=1e-6, abs=1e-6)
