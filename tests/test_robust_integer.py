@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +99,13 @@ def test_matches_independent_mip_and_ws_below_rp_below_eev(tmp_path, seed):
         assert result.objective <= result.eev + tolerance
     base = solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions(mip_gap=0.0))
     assert result.scenarios[0].alone == pytest.approx(base.tables.objective, rel=1e-6, abs=1e-6)
+
+
+def test_time_limit_without_an_integer_plan_exits_3(tmp_path):
+    """SPEC §7: at the time limit without an integer-feasible robust plan, no workbook."""
+    target = tmp_path / "r.xlsx"
+    example = Path(__file__).parents[1] / "inputs" / "example.xlsx"
+    result = run("robust", example, "--time-limit", "0.001", "-o", target, "--json")
+    assert result.exit_code == 3, result.output
+    assert json.loads(result.stdout)["error"] == "no plan: time limit reached with no plan"
+    assert not target.exists()
