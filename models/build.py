@@ -33,19 +33,21 @@ def add_families(
 
     The robust plan (SPEC §6, `models.robust`) passes `buy`, the delivery terms of `data`
     (a·y for committed deliveries, the block's own x after), and `own`, the data of the
-    block's own deliveries: capacity rows are written for those only, the committed ones
-    having their own row.
+    block's own deliveries: capacity, min-order and lot rows and the lots w[o,t] are
+    written for those only, the committed ones having theirs on the parent, which also
+    holds the shared z of SPEC §7.
     """
+    mine = data if own is None else own
     add_stock(model, data)
-    add_binaries(model, data)  # §7
+    add_binaries(model, mine)  # §7
     add_balance(model, data, buy)  # 1
-    add_capacity(model, data if own is None else own)  # 2
+    add_capacity(model, mine)  # 2
     add_stock_floor(model, data)  # 3
     add_storage(model, data)  # 4
     add_end_target(model, data)  # 5
     add_licence_cover(model, data, buy)  # 6
     add_country_share(model, data, buy)  # 7
     add_budget(model, data, buy)  # 8
-    add_min_order(model, data)  # §7
-    add_lot_onboarding(model, data)  # §7
+    add_min_order(model, mine)  # §7
+    add_lot_onboarding(model, mine)  # §7
     add_max_suppliers(model, data)  # §7

@@ -12,7 +12,14 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 
 from models import components
 from models.data import ModelData
-from models.expressions import add_rows, minus, unit_sum, var_array, weighted_sum
+from models.expressions import (
+    add_rows,
+    delivery_terms,
+    minus,
+    unit_sum,
+    var_array,
+    weighted_sum,
+)
 from models.grouping import group_positions
 
 
@@ -33,22 +40,52 @@ def _lots(data: ModelData) -> np.ndarray:
     return keys[data.min_order_t[components.capacity_index(keys, data.periods)[0]] > 0]
 
 
-def add_binaries(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """z[o] ∈ {0,1} (the offer is used) and w[o,t] ∈ {0,1} (it delivers a lot in t).
+def add_onboarding(model: pyo.Block, data: list[ModelData]) -> None:
+    """z[o] ∈ {0,1} (the offer is used) for every offer that can deliver in some `data`
+    with F_o > 0 or of a material with max_suppliers.
 
-    z exists for every offer that can deliver with F_o > 0 or of a material with
-    max_suppliers; w for every (o, t) with a delivery variable and Q_o > 0.
+    The robust plan (SPEC §6) puts z on its parent model, shared by every scenario block
+    and the committed deliveries: which suppliers to onboard is decided now.
     """
-    model.ONBOARD = pyo.Set(initialize=_onboarded(data).tolist(), ordered=True)
+    offers = np.unique(np.concatenate([_onboarded(one) for one in data])).astype(np.int64)
+    model.ONBOARD = pyo.Set(initialize=offers.tolist(), ordered=True)
     model.onboard = pyo.Var(model.ONBOARD, domain=pyo.Binary)
+
+
+def add_lots(model: pyo.Block, data: ModelData) -> None:
+    """w[o,t] ∈ {0,1} (o delivers a lot in t) for every (o, t) with a delivery variable
+    and Q_o > 0."""
     model.LOTS = pyo.Set(initialize=_lots(data).tolist(), ordered=True)
     model.lot = pyo.Var(model.LOTS, domain=pyo.Binary)
+
+
+def add_binaries(model: pyo.Block, data: ModelData) -> None:
+    """z[o] ∈ {0,1} (`add_onboarding`), unless a parent block shares its own, and w[o,t] ∈ {0,1}
+    (`add_lots`)."""
+    if shared_owner(model) is None:
+        add_onboarding(model, [data])
+    add_lots(model, data)
+
+
+def shared_owner(model: pyo.Block) -> pyo.Block | None:
+    """The block up the tree (the model itself included) holding the z of SPEC §7."""
+    while model is not None and model.component("ONBOARD") is None:
+        model = model.parent_block()
+    return model
+
+
+def onboarding(model: pyo.Block) -> dict[int, object]:
+    """z[o] by offer o as seen from `model`: its own, else the robust parent's."""
+    owner = shared_owner(model)
+    if owner is None:
+        return {}
+    return dict(zip(owner.ONBOARD, var_array(owner.onboard), strict=True))
 
 
 def capacity_switches(model: pyo.ConcreteModel, data: ModelData, keys: list[int]) -> list:
     """The binary that switches each capacity row o·T + t: w[o,t] if it exists, else
     z[o] if it exists, else None (the plain LP row Σ_s x ≤ cap[o,t])."""
-    onboard = dict(zip(model.ONBOARD, var_array(model.onboard), strict=True))
+    onboard = onboarding(model)
     lots = dict(zip(model.LOTS, var_array(model.lot), strict=True))
     return [
         lots.get(key, onboard.get(components.capacity_index(key, data.periods)[0])) for key in keys
@@ -60,13 +97,13 @@ def switched_capacity(buy: list, switch: object, capacity: float) -> tuple:
     return (None, LinearExpression([*buy, MonomialTermExpression((-capacity, switch))]), 0.0)
 
 
-def add_min_order(model: pyo.ConcreteModel, data: ModelData) -> None:
+def add_min_order(model: pyo.Block, data: ModelData, buy: np.ndarray | None = None) -> None:
     """Q_o·w[o,t] ≤ Σ_s x[o,s,t]  for every lot (o, t).
 
     Written Σ_s x − Q_o·w ≥ 0. The upper side Σ_s x ≤ cap[o,t]·w[o,t] is the capacity
-    row itself (`capacity_switches`).
+    row itself (`capacity_switches`). `buy` replaces x (the robust plan's committed y).
     """
-    buy, lot = var_array(model.buy), var_array(model.lot)
+    buy, lot = delivery_terms(model, buy), var_array(model.lot)
     groups = group_positions(components.capacity_key(data.offer, data.period, data.periods))
     keys = list(model.LOTS)
     rows = [
@@ -98,11 +135,17 @@ def add_lot_onboarding(model: pyo.ConcreteModel, data: ModelData) -> None:
     Implied by §7 (a lot delivers Q_o > 0, so Σ_s x ≤ cap·z forces z = 1); written out
     so that the capacity row of a lot period can be switched by w alone.
     """
-    onboard = dict(zip(model.ONBOARD, var_array(model.onboard), strict=True))
-    keys = [key for key in model.LOTS if key // data.periods in onboard]
+    onboard = onboarding(model)
+    keys = [key for key in model.LOTS if components.capacity_index(key, data.periods)[0] in onboard]
     lots = dict(zip(model.LOTS, var_array(model.lot), strict=True))
     rows = [
-        (None, LinearExpression([lots[key], minus(onboard[key // data.periods])]), 0.0)
+        (
+            None,
+            LinearExpression(
+                [lots[key], minus(onboard[components.capacity_index(key, data.periods)[0]])]
+            ),
+            0.0,
+        )
         for key in keys
     ]
     add_rows(model, components.LOT_ONBOARD, keys, rows)
@@ -112,8 +155,11 @@ def add_max_suppliers(model: pyo.ConcreteModel, data: ModelData) -> None:
     """Σ_{o∈O_m} z[o] ≤ N_m  for every material m with max_suppliers.
 
     Offers that can never deliver have no z and no place here. Rows whose material has
-    no more onboarded offers than N_m can never bind and are left out.
+    no more onboarded offers than N_m can never bind and are left out. The rows sit with
+    z: a scenario block sharing its parent's z (SPEC §6) has none of its own.
     """
+    if model.component("ONBOARD") is None:
+        return
     offers = np.asarray(list(model.ONBOARD), dtype=np.int64)
     onboard = var_array(model.onboard)
     groups = group_positions(data.offer_material[offers]) if len(offers) else {}
@@ -127,6 +173,7 @@ def add_max_suppliers(model: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def fixed_cost_term(model: pyo.ConcreteModel, data: ModelData) -> object:
-    """Σ F_o·z[o], the cost term `fixed`."""
-    offers = np.asarray(list(model.ONBOARD), dtype=np.int64)
-    return weighted_sum(data.fixed_cost[offers], var_array(model.onboard))
+    """Σ F_o·z[o], the cost term `fixed` (of the shared z in a robust scenario block)."""
+    onboard = onboarding(model)
+    offers = np.fromiter(onboard, dtype=np.int64, count=len(onboard))
+    return weighted_sum(data.fixed_cost[offers], np.array(list(onboard.values()), dtype=object))

@@ -9,7 +9,7 @@ from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.data import ModelData
 from models.expressions import delivery_terms, var_array, weighted_sum
-from models.integer import fixed_cost_term
+from models.integer import fixed_cost_term, onboarding
 from models.stock import stock_grid
 
 
@@ -36,7 +36,7 @@ def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = No
             if len(gap)
         ],
         weighted_sum(-data.salvage_value_per_t, stock_grid(model, data)[:, -1]),
-        *([fixed_cost_term(model, data)] if len(model.onboard) else []),
+        *([fixed_cost_term(model, data)] if onboarding(model) else []),
     ]
     return SumExpression(terms)
 

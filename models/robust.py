@@ -5,6 +5,8 @@
 
 C_ω is ω's §2 objective with each committed delivery x[o,s,t ≤ K] replaced by a_ω·y
 (its arriving share), plus the failed-tonne cost λ·disruption_cost·(1 − a_ω)·y.
+SPEC §7's onboarding z[o] lives on the parent, shared by every block, and F·z is in
+every C_ω; lots w[o,t] are the parent's for t ≤ K (on y) and each block's own after.
 """
 
 from __future__ import annotations
@@ -16,9 +18,17 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import MonomialTermExpression, NegationExpression, SumExpression
 
+from models import components
 from models.build import add_families
 from models.data import ModelData
 from models.expressions import add_rows, var_array, weighted_sum
+from models.integer import (
+    add_lot_onboarding,
+    add_lots,
+    add_max_suppliers,
+    add_min_order,
+    add_onboarding,
+)
 from models.objective import scenario_cost
 from models.supply import add_capacity, add_deliveries
 
@@ -59,12 +69,26 @@ def restrict(data: ModelData, keep: np.ndarray) -> ModelData:
     )
 
 
-def add_commitments(model: pyo.ConcreteModel, committed: ModelData) -> None:
+def add_commitments(
+    model: pyo.ConcreteModel, committed: ModelData, onboard: list[ModelData]
+) -> None:
     """y[j] ≥ 0 for every committed delivery j = (o, s, t ≤ K) of the reference scenario ρ,
-    with Σ_s y[o,s,t] ≤ cap_ρ[o,t] for every o, t ≤ K (the capacity family on y)."""
+    with Σ_s y[o,s,t] ≤ cap_ρ[o,t] for every o, t ≤ K (the capacity family on y).
+
+    SPEC §7 here: z[o] for the offers of every `onboard` data (none: z per scenario),
+    shared by all blocks, with Σ_{o∈O_m} z[o] ≤ N_m; lots w[o,t ≤ K] on y with
+    Q_o·w ≤ Σ_s y ≤ cap_ρ·w and w ≤ z; else Σ_s y ≤ cap_ρ·z for an onboarded offer.
+    """
     model.COMMITTED = pyo.Set(initialize=range(committed.deliveries), ordered=True)
     model.commit = pyo.Var(model.COMMITTED, domain=pyo.NonNegativeReals)
-    add_capacity(model, committed, var_array(model.commit))
+    commit = var_array(model.commit)
+    if onboard:
+        add_onboarding(model, onboard)
+    add_lots(model, committed)
+    add_capacity(model, committed, commit)
+    add_min_order(model, committed, commit)
+    add_lot_onboarding(model, committed)
+    add_max_suppliers(model, committed)
 
 
 def _arriving(arrival: np.ndarray, commit: np.ndarray) -> list[object]:
@@ -104,16 +128,25 @@ def add_cvar(
         (0.0, SumExpression([excess[w], model.cvar_level, NegationExpression((cost,))]), None)
         for w, cost in enumerate(costs)
     ]
-    add_rows(model, "con_cvar", list(range(len(costs))), rows)
+    add_rows(model, components.CVAR, list(range(len(costs))), rows)
     return SumExpression([model.cvar_level, weighted_sum(probability / (1 - alpha), excess)])
 
 
 def build_robust(
-    committed: ModelData, scenarios: list[ScenarioData], alpha: float, beta: float
+    committed: ModelData,
+    scenarios: list[ScenarioData],
+    alpha: float,
+    beta: float,
+    shared: bool = True,
 ) -> pyo.ConcreteModel:
-    """The extensive form: min Σ π_ω C_ω (+ β·CVaR_α when β > 0)."""
+    """The extensive form: min Σ π_ω C_ω (+ β·CVaR_α when β > 0).
+
+    `shared`: SPEC §7's z decided once for every scenario; without it each block has its
+    own (the wait-and-see problem).
+    """
     model = pyo.ConcreteModel(name="reopt-robust")
-    add_commitments(model, committed)
+    onboard = [committed, *[scenario.data for scenario in scenarios]] if shared else []
+    add_commitments(model, committed, onboard)
     model.SCENARIOS = pyo.Set(initialize=range(len(scenarios)), ordered=True)
     model.scenario = pyo.Block(model.SCENARIOS)
     commit = var_array(model.commit)

@@ -139,7 +139,6 @@ def robust_workbook(
         "input_file": str(path),
         "input_sha256": inputs.sha256,
         "currency": inputs.settings.currency,
-        "mip_gap": request.mip_gap,
         **robust.sizes,
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
     }

@@ -1,9 +1,10 @@
 """An independent build of SPEC §6 (and the §2 it rests on), for comparison with reopt.
 
 Written from the SPEC alone: it reads the workbook with openpyxl and solves one dense LP
-with `scipy.optimize.linprog(method="highs")`. It never imports `models/` or
-`optimizer/`. It covers the columns that `random_sheets` writes (every value explicit):
-no Lanes, Pipeline, availability windows or rule windows.
+with `scipy.optimize.linprog(method="highs")`, or with §7's binaries (z shared by every
+scenario, w per scenario after K) one MIP with `scipy.optimize.milp` at gap 0. It never
+imports `models/` or `optimizer/`. It covers the columns that `random_sheets` writes
+(every value explicit): no Lanes, Pipeline, availability windows or rule windows.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from tests.workbooks import Sheets
 
 
-def random_sheets(rng: np.random.Generator) -> Sheets:
-    """A small valid workbook with scenarios, probabilities, rules, budgets and stock."""
+def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
+    """A small valid workbook with scenarios, probabilities, rules, budgets and stock;
+    `integer` adds §7's fixed_cost, min_order and max_suppliers (drawn last, so the
+    rest of the workbook is the one drawn without them)."""
     periods = [f"2027-{m:02d}" for m in range(1, int(rng.integers(1, 4)) + 1)]
     materials = [("Dy oxide", "Dy"), ("NdPr oxide", "Nd, Pr")][: int(rng.integers(1, 3))]
     countries = ["China", "Malaysia", "US"]
@@ -89,6 +92,15 @@ def random_sheets(rng: np.random.Generator) -> Sheets:
                   pick([1.0, 1.5]), pick([0.0, 0.1])])  # fmt: skip
     rules.append(["ban", "China", "Dy", "*", 0.0, 0.0, 1.0, 1.0, 0.0])
     sheets["Controls"] = rules
+    if integer:
+        sheets["Suppliers"] = [
+            [*offers[0], "fixed_cost", "min_order"],
+            *[[*row, pick([0.0, 30.0, 150.0]), pick([0.0, 0.0, 4.0])] for row in offers[1:]],
+        ]
+        table = sheets["Materials"]
+        table[0] = [*table[0], "max_suppliers"]
+        for row in table[1:]:
+            row.append(pick([None, 1, 2]))
     return sheets
 
 
@@ -105,12 +117,14 @@ class _LP:
     columns: int = 0
     cost: list[float] = field(default_factory=list)
     lower: list[float] = field(default_factory=list)
+    binary: list[bool] = field(default_factory=list)
     ub: list[tuple[dict[int, float], float]] = field(default_factory=list)
     eq: list[tuple[dict[int, float], float]] = field(default_factory=list)
 
-    def var(self, cost: float = 0.0, lower: float = 0.0) -> int:
+    def var(self, cost: float = 0.0, lower: float = 0.0, binary: bool = False) -> int:
         self.cost.append(cost)
         self.lower.append(lower)
+        self.binary.append(binary)
         self.columns += 1
         return self.columns - 1
 
@@ -122,6 +136,8 @@ class _LP:
         return a, np.array([b for _, b in rows])
 
     def solve(self) -> float:
+        if any(self.binary):
+            return self._solve_mip()
         a_ub, b_ub = self.matrix(self.ub)
         a_eq, b_eq = self.matrix(self.eq)
         bounds = [(None if low == -math.inf else low, None) for low in self.lower]
@@ -129,6 +145,20 @@ class _LP:
             self.cost, A_ub=a_ub if len(self.ub) else None, b_ub=b_ub if len(self.ub) else None,
             A_eq=a_eq if len(self.eq) else None, b_eq=b_eq if len(self.eq) else None,
             bounds=bounds, method="highs",
+        )  # fmt: skip
+        assert result.status == 0, result.message
+        return float(result.fun)
+
+    def _solve_mip(self) -> float:
+        """With binaries: scipy's milp (HiGHS branch and bound) to a gap of 0."""
+        constraints = [
+            LinearConstraint(a, -np.inf, b) for a, b in [self.matrix(self.ub)] if len(b)
+        ] + [LinearConstraint(a, b, b) for a, b in [self.matrix(self.eq)] if len(b)]
+        upper = [1.0 if flag else np.inf for flag in self.binary]
+        integrality = np.array(self.binary, dtype=int)
+        result = milp(
+            self.cost, integrality=integrality, bounds=Bounds(self.lower, upper),
+            constraints=constraints, options={"mip_rel_gap": 0.0},
         )  # fmt: skip
         assert result.status == 0, result.message
         return float(result.fun)
@@ -149,6 +179,9 @@ class Workbook:
         self.countries = {r["country"]: r for r in _rows(book, "Countries")}
         self.sites = {r["site"]: r["end_use"] for r in _rows(book, "Sites")}
         self.offers = _rows(book, "Suppliers")
+        for offer in self.offers:
+            offer.setdefault("fixed_cost", 0.0)
+            offer.setdefault("min_order", 0.0)
         self.demand = _rows(book, "Demand")
         stock = {(r["site"], r["material"]): r for r in _rows(book, "Stock")}
         self.stock = stock
@@ -212,6 +245,45 @@ class Workbook:
         return {"deliveries": deliveries, "cap": cap, "factor": factor}
 
 
+def _onboarding(wb: Workbook, lp: _LP) -> dict[int, int]:
+    """§7: z[o] for every offer with F_o > 0 or of a material with max_suppliers, shared
+    by every scenario, and Σ_{o∈O_m} z[o] ≤ N_m."""
+    capped = {m for m, row in wb.materials.items() if row.get("max_suppliers") is not None}
+    z = {
+        o: lp.var(binary=True)
+        for o, offer in enumerate(wb.offers)
+        if float(offer["fixed_cost"]) > 0 or offer["material"] in capped
+    }
+    for material in capped:
+        members = {v: 1.0 for o, v in z.items() if wb.offers[o]["material"] == material}
+        lp.ub.append((members, float(wb.materials[material]["max_suppliers"])))
+    return z
+
+
+def _capacity(
+    wb: Workbook, lp: _LP, z: dict[int, int], x: dict[tuple, int], periods: range, cap: dict
+) -> None:
+    """Σ_s x[o,s,t] ≤ cap[o]·z[o] (plain cap without z); with Q_o > 0 a new binary w:
+    Q_o·w ≤ Σ_s x ≤ cap[o]·w and w ≤ z[o]."""
+    for o in {key[0] for key in x}:
+        for t in periods:
+            members = {x[k]: 1.0 for k in x if k[0] == o and k[2] == t}
+            if not members:
+                continue
+            switches = [z[o]] if o in z else []
+            q = float(wb.offers[o]["min_order"])
+            if q > 0:
+                w = lp.var(binary=True)
+                lp.ub.append(({**{v: -1.0 for v in members}, w: q}, 0.0))
+                if o in z:
+                    lp.ub.append(({w: 1.0, z[o]: -1.0}, 0.0))
+                switches = [w]
+            if not switches:
+                lp.ub.append((members, cap[o]))
+            for b in switches:
+                lp.ub.append(({**members, b: -cap[o]}, 0.0))
+
+
 def robust_objective(
     path: Path, names: list[str], probability: list[float], alpha: float, beta: float,
     commit: int | None = None, reference: str = "base",
@@ -223,11 +295,8 @@ def robust_objective(
     lp = _LP()
     ref = wb.scenario(reference)
     y = {key: lp.var() for key in ref["deliveries"] if key[2] < window}
-    for o in {key[0] for key in y}:
-        for t in range(window):
-            members = {y[k]: 1.0 for k in y if k[0] == o and k[2] == t}
-            if members:
-                lp.ub.append((members, ref["cap"][o]))
+    z = _onboarding(wb, lp)
+    _capacity(wb, lp, z, y, range(window), ref["cap"])
     eta = lp.var(lower=-math.inf) if beta > 0 else None
     for name, pi in zip(names, probability, strict=True):
         data = wb.scenario(name)
@@ -248,11 +317,9 @@ def robust_objective(
         x = {key: lp.var() for key in data["deliveries"] if key[2] >= window}
         for key, var in x.items():
             terms[key] = {var: 1.0}
-        for o in {key[0] for key in x}:
-            for t in range(window, periods):
-                members = {x[k]: 1.0 for k in x if k[0] == o and k[2] == t}
-                if members:
-                    lp.ub.append((members, data["cap"][o]))
+        _capacity(wb, lp, z, x, range(window, periods), data["cap"])
+        for o, var in z.items():
+            add(var, float(wb.offers[o]["fixed_cost"]))
         for key, members in terms.items():
             c, r, _, _ = data["deliveries"][key]
             for var, a in members.items():

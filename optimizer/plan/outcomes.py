@@ -93,6 +93,10 @@ class Robust:
     sizes: dict[str, int]
     timings: dict[str, float]
     warnings: list[Problem]
+    onboarded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """the offers onboarded now (SPEC §7's z = 1): supplier, material, country, fixed_cost"""
+    mip_gap: float | None = None
+    """the relative gap HiGHS proved for the robust plan; None when it is an LP"""
 
     @property
     def vss(self) -> float | None:

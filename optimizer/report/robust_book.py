@@ -36,6 +36,11 @@ def headline(robust: Robust) -> dict[str, object]:
         "reference": robust.reference,
         "cvar_alpha": robust.alpha,
         "cvar_weight": robust.beta,
+        "onboarded": "; ".join(
+            f"{row.supplier} / {row.material}" for row in robust.onboarded.itertuples()
+        ),
+        "fixed": float(robust.onboarded.get("fixed_cost", pd.Series(dtype=float)).sum()),
+        "mip_gap": robust.mip_gap,
     }
 
 

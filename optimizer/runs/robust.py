@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyomo.core as pyo
 
+from models import components
 from models.data import ModelData
 from models.robust import ScenarioData, build_robust, restrict
 from optimizer.domain.derive import Instance, derive
@@ -27,8 +28,10 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario, find_scenario, resolve_scenario, scenario_names
 from optimizer.pipeline import PlanCheckError, Progress, solve_scenario, timed
 from optimizer.plan.checks import check_plan
+from optimizer.plan.onboarding import integer_warnings
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
 from optimizer.plan.tables import COST_TERMS, as_stored, plan_tables, scenario_cost
+from optimizer.plan.values import NOISE
 from optimizer.problems import InputError, NoPlanError, Problem, UsageError
 from optimizer.solver.highs import NotSolved, Solution, solve
 from optimizer.solver.options import SolveOptions
@@ -36,7 +39,6 @@ from optimizer.solver.options import SolveOptions
 PROBABILITY_TOLERANCE = 1e-6
 OBJECTIVE_TOLERANCE = 1e-6
 """Relative gap allowed between HiGHS's objective and the one rebuilt from the tables."""
-QUANTITY_TOLERANCE = 1e-7
 BLOCK = re.compile(r"^scenario\[(\d+)\]\.")
 
 
@@ -52,7 +54,7 @@ class RobustRequest:
     samples: int = 0
     seed: int = 0
     mip_gap: float | None = None
-    """SPEC §7's gap: recorded; it takes effect once the integer terms are built"""
+    """SPEC §7's gap for every integer model of the run; None: Settings mip_gap"""
     options: SolveOptions = field(default_factory=SolveOptions)
 
 
@@ -241,11 +243,17 @@ def _block_solution(solution: Solution, index: int, part: _Part) -> Solution:
     block = part.block
     own = block.commit < 0
     buy = np.zeros(block.data.deliveries)
-    buy[own] = mine(solution.values).get("buy", np.zeros(0))
-    y = solution.values["commit"]
+    buy[own] = mine(solution.values).get(components.BUY, np.zeros(0))
+    y = solution.values[components.COMMIT]
     buy[~own] = block.arrival[block.commit[~own]] * y[block.commit[~own]]
-    values = {**mine(solution.values), "buy": buy}
-    return Solution(0.0, solution.seconds, values, mine(solution.duals), {}, mine(solution.keys))
+    values = {**mine(solution.values), components.BUY: buy}
+    keys = mine(solution.keys)
+    if components.ONBOARD in solution.values:  # SPEC §7's z, shared by every block
+        values[components.ONBOARD] = solution.values[components.ONBOARD]
+        keys[components.ONBOARD] = solution.keys[components.ONBOARD]
+    return Solution(
+        0.0, solution.seconds, values, mine(solution.duals), {}, keys, mip_gap=solution.mip_gap
+    )
 
 
 def _outcome(
@@ -254,7 +262,7 @@ def _outcome(
     """ω's plan tables (checked), its cost terms and C_ω."""
     tables = plan_tables(part.instance, _block_solution(solution, index, part), analyses=False)
     terms = {term: float(tables.summary[term]) for term in COST_TERMS}  # type: ignore[arg-type]
-    terms["failed"] = float(part.block.failed_cost_per_t @ solution.values["commit"])
+    terms["failed"] = float(part.block.failed_cost_per_t @ solution.values[components.COMMIT])
     cost = sum(terms.values())
     summary = {**tables.summary, "objective": as_stored(cost - terms["failed"])}
     tables = dataclasses.replace(tables, summary=summary)
@@ -271,7 +279,7 @@ def _commit_table(
     """The committed orders y > 0 with the share of each that arrives in each scenario."""
     periods = reference.inputs.periods
     rows = reference.deliveries[reference.data.period < window].reset_index(drop=True)
-    chosen = np.flatnonzero(y > QUANTITY_TOLERANCE)
+    chosen = np.flatnonzero(y > NOISE)
     rows = rows.iloc[chosen]
     orders = pd.DataFrame(
         {
@@ -290,13 +298,57 @@ def _commit_table(
     return pd.concat([orders, arrives], axis=1)
 
 
+def _onboarded(reference: Instance, solution: Solution) -> pd.DataFrame:
+    """The offers the robust plan onboards (z = 1, SPEC §7) and what each costs."""
+    keys = np.asarray(solution.keys.get(components.ONBOARD, []), dtype=np.int64)
+    chosen = keys[np.round(solution.values.get(components.ONBOARD, np.zeros(0))) > 0]
+    offers = reference.offers.iloc[chosen]
+    columns = ["supplier", "material", "country", "fixed_cost"]
+    return offers[columns].reset_index(drop=True)
+
+
+def _gap_warnings(solution: Solution, ws: float, eev: float | None) -> list[Problem]:
+    """vss or evpi below 0: each of RP, ws and eev is an integer optimum proved only to
+    within the mip gap (SPEC §7), so their differences are exact only at --mip-gap 0."""
+    below = [
+        name
+        for name, value in (("vss", None if eev is None else eev - solution.objective),
+                            ("evpi", solution.objective - ws))
+        if value is not None and value < 0
+    ]  # fmt: skip
+    if solution.mip_gap is None or not below:
+        return []
+    return [
+        Problem(
+            f"{' and '.join(below)} below 0: the robust plan, ws and eev are integer optima "
+            f"each proved only to within the relative mip gap (robust plan: "
+            f"{solution.mip_gap:.4%}); use --mip-gap 0 for exact differences",
+            warning=True,
+        )
+    ]
+
+
 def _expected_value(
-    model: pyo.ConcreteModel, plan: np.ndarray, options: SolveOptions, names: list[str]
+    model: pyo.ConcreteModel,
+    own: Solution,
+    window: np.ndarray,
+    options: SolveOptions,
+    names: list[str],
 ) -> tuple[float | None, str | None]:
-    """EEV: the same model with y fixed to the reference plan; None and why if it breaks
-    a hard limit in some scenario."""
-    for j, value in enumerate(plan.tolist()):
+    """EEV: the same model with y, and SPEC §7's z, fixed to the reference scenario's own
+    plan (`window` marks its committed deliveries; an offer without z there is not
+    onboarded); None and why if it breaks a hard limit in some scenario."""
+    for j, value in enumerate(own.values[components.BUY][window].tolist()):
         model.commit[j].fix(max(value, 0.0))
+    onboarded = dict(
+        zip(
+            own.keys.get(components.ONBOARD, []),
+            own.values.get(components.ONBOARD, np.zeros(0)),
+            strict=True,
+        )
+    )
+    for offer in model.ONBOARD if model.component("ONBOARD") is not None else []:
+        model.onboard[offer].fix(round(float(onboarded.get(offer, 0.0))))
     try:
         return solve(model, options).objective, None
     except NotSolved as failure:
@@ -311,21 +363,43 @@ def _expected_value(
 def _nothing_shared(
     instances: list[Instance], probability: np.ndarray, request: RobustRequest, beta: float
 ) -> tuple[Solution, list[_Part]]:
-    """The extensive form with nothing shared (K = 0): with β = 0 its blocks are
-    independent, each solved to its own §2 optimum in one HiGHS run."""
+    """The extensive form with nothing shared (K = 0, SPEC §7's z per block): with β = 0
+    its blocks are independent, each solved to its own §2 optimum in one HiGHS run."""
     empty = restrict(instances[0].data, np.zeros(instances[0].data.deliveries, dtype=bool))
     parts = [
         _part(instance, empty, 0, float(p))
         for instance, p in zip(instances, probability.tolist(), strict=True)
     ]
-    model = build_robust(empty, [part.block for part in parts], request.alpha, beta)
+    model = build_robust(empty, [part.block for part in parts], request.alpha, beta, False)
     names = [instance.scenario.name for instance in instances]
     return _solve(model, request.options, None, names), parts
+
+
+def _alone(
+    instances: list[Instance], probability: np.ndarray, request: RobustRequest, integer: bool
+) -> list[float]:
+    """Each scenario's own §2 optimum from the unshared form: one HiGHS run for an LP (its
+    blocks are independent), one per scenario for a MIP, so that each meets the gap on
+    its own as `reopt solve --scenario` does (and branch and bound stays small)."""
+    groups = [[w] for w in range(len(instances))] if integer else [list(range(len(instances)))]
+    alone = []
+    for group in groups:
+        chosen = [instances[w] for w in group]
+        separate, parts = _nothing_shared(chosen, probability[group], request, 0.0)
+        alone += [
+            scenario_cost(part.instance, _block_solution(separate, index, part))
+            for index, part in enumerate(parts)
+        ]
+    return alone
 
 
 def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = None) -> Robust:
     """The robust plan of SPEC §6 and its reported figures."""
     check_request(request)
+    gap = inputs.settings.mip_gap if request.mip_gap is None else request.mip_gap
+    request = dataclasses.replace(
+        request, options=dataclasses.replace(request.options, mip_gap=gap)
+    )
     timings: dict[str, float] = {}
     window = commit_periods(inputs, request)
     reference = resolve_scenario(inputs, request.reference or inputs.settings.scenario)
@@ -349,11 +423,7 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     solution = _solve(model, request.options, progress, names)
     timings.update({f"robust {k}": v for k, v in solution.timings.items()})
     with timed(timings, "alone", progress):
-        separate, alone_parts = _nothing_shared(instances, probability, request, 0.0)
-        alone = [
-            scenario_cost(part.instance, _block_solution(separate, index, part))
-            for index, part in enumerate(alone_parts)
-        ]
+        alone = _alone(instances, probability, request, solution.mip_gap is not None)
     with timed(timings, "extract", progress):
         outcomes = [
             _outcome(inputs, solution, index, part, alone[index])
@@ -374,15 +444,15 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
             else _nothing_shared(instances, probability, request, request.beta)[0].objective
         )
     eev, reason = solution.objective, None
-    if window > 0:
+    if window > 0 or len(model.component("ONBOARD") or ()):  # y or z shared (SPEC §6, §7)
         with timed(timings, "eev", progress):
             try:
                 own = solve_scenario(inputs, reference, request.options, analyses=False)
             except NoPlanError as failure:
                 eev, reason = None, f"{reference.name} has no plan of its own ({failure.status})"
             else:
-                plan = own.solution.values["buy"][reference_instance.data.period < window]
-                eev, reason = _expected_value(model, plan, request.options, names)
+                early = reference_instance.data.period < window
+                eev, reason = _expected_value(model, own.solution, early, request.options, names)
     warnings = list(inputs.warnings)
     seen = {problem.render() for problem in warnings}
     for instance in [reference_instance, *instances]:
@@ -395,6 +465,8 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
                 warnings.append(named)
     if reason:
         warnings.append(Problem(f"eev is absent: {reason}", warning=True))
+    warnings.extend(integer_warnings(solution))
+    warnings.extend(_gap_warnings(solution, ws, eev))
     sizes = {
         "scenarios": len(drawn),
         "distinct_scenarios": len(scenarios),
@@ -422,10 +494,12 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
         commit=_commit_table(
             reference_instance,
             window,
-            solution.values["commit"],
+            solution.values[components.COMMIT],
             {s.name: parts[w].block.arrival for s, w in zip(drawn, which.tolist(), strict=True)},
         ),
         sizes=sizes,
         timings=timings,
         warnings=warnings,
+        onboarded=_onboarded(reference_instance, solution),
+        mip_gap=solution.mip_gap,
     )
