@@ -52,7 +52,8 @@ class Instance:
     """every offer-site pair (o, s) with (s, material(o)) ∈ SM, one row per window segment
     start..end (0-based periods over which its terms hold; one segment 0..T−1 without
     windows), and why it can or cannot deliver there: approval, allowed, excluded,
-    lead_periods, first, last, cap"""
+    lead_periods, first, last, cap, and `rules`: the positions in `scenario.rules` of the
+    rules matching the pair and in force in the segment (empty when none)"""
 
 
 def _codes(values: pd.Series, order: pd.Index) -> np.ndarray:
@@ -112,7 +113,7 @@ def _offer_items(inputs: Inputs) -> pd.DataFrame:
 
 def _matching_rules(inputs: Inputs, rules: pd.DataFrame) -> pd.DataFrame:
     """(offer, rule) for each rule whose country is in chain(o) and whose item matches."""
-    numbered = rules.reset_index(names="rule")
+    numbered = rules.reset_index(drop=True).reset_index(names="rule")
     matched = _offer_items(inputs).merge(numbered, on=["country", "item"])
     return matched.drop_duplicates(subset=["offer", "rule"])
 
@@ -157,6 +158,7 @@ def _pair_terms(pairs: pd.DataFrame, matched: pd.DataFrame, periods: int) -> pd.
         cost_factor=("cost_factor", "prod"),
         extra_tariff=("extra_tariff", "sum"),
         rule_rows=("row", lambda rows: tuple(sorted(int(r) for r in rows if pd.notna(r)))),
+        rules=("rule", lambda rules: tuple(sorted(int(r) for r in rules))),
     )
     licensing = live[(live["approval"] < 1) | (live["delay_days"] > 0)]
     terms["jurisdictions"] = licensing.groupby("segment")["country"].agg(
@@ -215,6 +217,7 @@ def _offer_site_pairs(
         {"approval": 1.0, "delay_days": 0.0, "cost_factor": 1.0, "extra_tariff": 0.0}
     )
     pairs["jurisdictions"] = pairs["jurisdictions"].fillna("")
+    pairs["rules"] = pairs["rules"].map(lambda rules: rules if isinstance(rules, tuple) else ())
     extra = pairs.pop("extra_tariff").to_numpy()
     pairs["tariff_rate"] = inputs.countries["tariff"].reindex(pairs["country"]).to_numpy() + extra
     _negative_tariffs(inputs, pairs)
