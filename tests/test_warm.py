@@ -1,7 +1,8 @@
-"""Warm re-solves (issue 15): every sample of a sweep equals its cold solve."""
+"""Licence sweeps on a kept HiGHS model (issue 15): every sample equals its cold solve."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -9,18 +10,23 @@ import highspy
 import numpy as np
 import pytest
 
-from optimizer.domain.draws import sample_scenarios
-from optimizer.domain.scenarios import resolve_scenario
+from benchmarks.integer_terms import lp_copy
+from models import components
+from optimizer.domain.derive import derive
+from optimizer.domain.draws import DrawnRules, sample_scenarios
+from optimizer.domain.scenarios import resolve_scenario, scenario_names
 from optimizer.domain.stress import Stress, apply_stress
-from optimizer.pipeline import solve_scenario
+from optimizer.pipeline import PlanCheckError, finish_scenario, solve_scenario
 from optimizer.plan.checks import check_plan
+from optimizer.plan.residuals import residual_violations
 from optimizer.runs import warm
 from optimizer.runs.parallel import Task, run_tasks
+from optimizer.runs.whatif import MEASURES
+from optimizer.solver.highs import Solution
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.standard_form import CscMatrix, StandardForm
 from optimizer.solver.warm import KeptModel
 from optimizer.workbook.validate import load_inputs
-from tests.test_integer import lp_copy
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
 OPTIONS = SolveOptions(threads=1)
@@ -37,29 +43,78 @@ def cold_solves_refused(*args, **kwargs):
     raise AssertionError("the warm path fell back to a cold solve")
 
 
-def warm_runs(inputs, envelope, samples, monkeypatch):
-    """Every sample solved on a fresh kept model, with cold solves refused meanwhile."""
+def warm_plan(kept: warm.WarmScenario, sample) -> tuple[object, Solution]:
+    """The plan HiGHS holds after `sample`'s re-solve, as the sample's own cold-derived
+    instance and a solution of its deliveries (for the table check of `plan.checks`)."""
+    instance = derive(kept.inputs, sample)
+    values = np.asarray(kept.kept.highs.getSolution().col_value)
+    envelope = kept.instance.data
+    key = lambda data: (data.offer * data.points + data.point) * data.periods + data.period  # noqa: E731
+    position = {k: i for i, k in enumerate(key(envelope).tolist())}
+    mine = np.asarray([position[k] for k in key(instance.data).tolist()], dtype=np.int64)
+    outside = np.setdiff1d(np.arange(envelope.deliveries), mine)
+    assert np.abs(values[kept.buy + outside]).max(initial=0) == 0
+    solution = Solution(objective=kept.kept.highs.getInfo().objective_function_value, seconds=0)
+    solution.values[components.BUY] = values[kept.buy + mine]
+    solution.keys[components.BUY] = list(range(instance.data.deliveries))
+    for field, ((start, end), _) in kept.grids.items():
+        name = warm.GRIDS[field]
+        solution.values[name], solution.keys[name] = values[start:end], kept.compiled.keys[name]
+    return instance, solution
+
+
+def swept(inputs, envelope, samples, monkeypatch):
+    """Every sample solved on a fresh kept model (cold solves refused), with the plan each
+    re-solve left in HiGHS."""
     monkeypatch.setattr(warm, "solve_scenario", cold_solves_refused)
     warm.forget_kept_model()
-    runs = [warm.solve_variant(inputs, envelope, sample, OPTIONS) for sample in samples]
+    found = []
+    for index, sample in enumerate(samples):
+        result = warm.solve_sample(inputs, envelope, index, sample, OPTIONS)
+        found.append((result, warm_plan(warm.kept_model(), sample)))
     monkeypatch.undo()
-    return runs
+    return found
 
 
-@pytest.mark.parametrize("name", ["base", "oct-2025-reinstated", "demand-surge"])
-def test_every_sample_equals_its_cold_solve(inputs, name, monkeypatch):
+@pytest.mark.parametrize("name", ["base", "oct-2025-reinstated", "demand-surge", "dy-tb-ban-2028"])
+def test_every_sample_equals_its_cold_solve_and_passes_the_table_check(inputs, name, monkeypatch):
     envelope = resolve_scenario(inputs, name)
-    samples, _ = sample_scenarios(envelope, 20, seed=5)
-    runs = warm_runs(inputs, envelope, samples, monkeypatch)
-    for sample, run in zip(samples, runs, strict=True):
+    samples, _ = sample_scenarios(envelope, 16, seed=5)
+    for sample, (result, (instance, solution)) in zip(
+        samples, swept(inputs, envelope, samples, monkeypatch), strict=True
+    ):
         cold = solve_scenario(inputs, sample, OPTIONS, analyses=False)
-        assert run.tables.objective == pytest.approx(cold.tables.objective, rel=1e-9, abs=1e-9)
-        assert check_plan(inputs, sample, run.tables) == []
-        assert run.tables.summary["scenario"] == sample.name
-        for measure in ("shortfall_t", "purchased_t", "purchase", "risk"):
-            assert run.tables.summary[measure] == pytest.approx(
+        assert result.status == "optimal" and result.scenario == sample.name
+        assert result.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
+        for measure in MEASURES:
+            assert result.summary[measure] == pytest.approx(
                 cold.tables.summary[measure], rel=1e-6, abs=1e-6
-            )
+            ), measure
+        assert result.summary["delivery_variables"] == cold.instance.data.deliveries
+        tonnes = np.bincount(cold.instance.data.offer, cold.solution.values[components.BUY],
+                             len(inputs.offers))  # fmt: skip
+        assert result.usage == pytest.approx(tonnes, abs=1e-6)
+        tables = finish_scenario(instance, solution, False, {}).tables
+        assert check_plan(inputs, sample, tables) == []
+
+
+def test_a_draw_keeps_exactly_the_deliveries_of_its_derived_sample(inputs):
+    """`DrawnRules` against `derive` of every sample, in every scenario of the example
+    (windowed rules included: dy-tb-ban-2028 bans from 2028)."""
+    distinct = {}
+    for name in scenario_names(inputs):
+        envelope = resolve_scenario(inputs, name)
+        instance = derive(inputs, envelope)
+        drawn = DrawnRules.of(instance)
+        samples, _ = sample_scenarios(envelope, 12, seed=11)
+        for sample in samples:
+            own = derive(inputs, sample).data
+            kept = drawn.kept(sample.draw)
+            for field in ("offer", "point", "period", "landed_cost_per_t"):
+                assert np.array_equal(getattr(instance.data, field)[kept], getattr(own, field))
+            assert not own.denial_share.any() and not own.risk_cost_per_t.any()
+        distinct[name] = len({sample.draw for sample in samples})
+    assert distinct["base"] > 1 and distinct["dy-tb-ban-2028"] > 1
 
 
 def test_stressed_sweep_stays_warm_and_exact(inputs, monkeypatch):
@@ -68,23 +123,115 @@ def test_stressed_sweep_stays_warm_and_exact(inputs, monkeypatch):
     flags = [Stress("tariff", "China=+0.25"), Stress("capacity", "Burma:*=0.5")]
     envelope = apply_stress(inputs, base, flags, 1.1)
     samples, _ = sample_scenarios(envelope, 12, seed=2)
-    runs = warm_runs(inputs, envelope, samples, monkeypatch)
-    for sample, run in zip(samples, runs, strict=True):
+    for sample, (result, _) in zip(
+        samples, swept(inputs, envelope, samples, monkeypatch), strict=True
+    ):
         cold = solve_scenario(inputs, sample, OPTIONS, analyses=False)
-        assert run.tables.objective == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert result.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
 
 
-def test_a_variant_outside_the_envelope_is_solved_cold(inputs):
-    """heavy-ban bans more than base: base's deliveries are not all in its model."""
-    envelope = resolve_scenario(inputs, "heavy-ban")
-    variant = resolve_scenario(inputs, "base")
+def test_a_repeated_draw_is_solved_once(inputs):
+    envelope = resolve_scenario(inputs, "base")
+    samples, _ = sample_scenarios(envelope, 40, seed=3)
     warm.forget_kept_model()
+    results = [warm.solve_sample(inputs, envelope, i, s, OPTIONS) for i, s in enumerate(samples)]
+    kept = warm.kept_model()
+    distinct = {sample.draw for sample in samples}
+    assert len(kept.solved) == len(distinct) < len(samples)
+    first = {}
+    for sample, result in zip(samples, results, strict=True):
+        assert result.scenario == result.summary["scenario"] == sample.name
+        assert result.summary["objective"] == first.setdefault(
+            sample.draw, result.summary["objective"]
+        )
+    assert [result.index for result in results] == list(range(len(samples)))
+
+
+def test_a_failed_residual_check_is_a_failed_sample_not_a_figure(inputs, monkeypatch):
+    envelope = resolve_scenario(inputs, "base")
+    samples, _ = sample_scenarios(envelope, 2, seed=1)
+    monkeypatch.setattr(warm, "residual_violations", lambda *args: ["balance: fails at (0, 0)"])
+    warm.forget_kept_model()
+    with pytest.raises(PlanCheckError):
+        warm.solve_sample(inputs, envelope, 0, samples[0], OPTIONS)
+    tasks = [Task(0, samples[1], detail=False, envelope=envelope)]
+    (result,) = run_tasks(inputs, tasks, OPTIONS, workers=1)
+    assert not result.solved
+    assert result.status.startswith("Internal error: the plan failed its independent check")
+    assert "balance" in result.explanation[0]
+
+
+@pytest.fixture(scope="module")
+def solved_sample(inputs):
+    """A sample's data, usable deliveries, values, terms and objective, as the sweep checks them."""
+    envelope = resolve_scenario(inputs, "base")
+    (sample,), _ = sample_scenarios(envelope, 1, seed=7)
     kept = warm.WarmScenario(inputs, envelope, OPTIONS)
-    with pytest.raises(warm.OutsideEnvelope):
-        kept._positions(warm.derive(inputs, variant).data)
-    run = kept.solve(variant)
-    cold = solve_scenario(inputs, variant, OPTIONS, analyses=False)
-    assert run.tables.objective == cold.tables.objective
+    kept.sample(0, sample)
+    result = kept.kept.solve()
+    values = kept._values(result)
+    usable = kept.drawn.kept(sample.draw)
+    from optimizer.plan.tables import COST_TERMS, plan_measures
+
+    measures = plan_measures(kept.sampled, values, result.objective, usable)
+    terms = {name: measures[name] for name in COST_TERMS}
+    assert residual_violations(kept.data, values, usable, terms, result.objective) == []
+    return kept.data, values, usable, terms, result.objective
+
+
+def _bought(values) -> int:
+    return int(np.flatnonzero(values.buy > 1)[0])
+
+
+def _uncovered(data, values) -> None:
+    """A bought delivery made licensed with no stock before it to cover it."""
+    data.denial_share[_bought(values)] = 1.0
+    data.initial_t[:] = 0.0
+    values.stock[:] = 0.0
+
+
+@pytest.mark.parametrize(
+    "tamper, family",
+    [
+        (lambda d, v, u: v.buy.__setitem__(_bought(v), v.buy[_bought(v)] + 5), "balance"),
+        (lambda d, v, u: v.stock.__setitem__((0, 0), -1.0), "sign"),
+        (lambda d, v, u: u.__setitem__(_bought(v), False), "not allowed"),
+        (lambda d, v, u: d.capacity_t.__setitem__(
+            (d.offer[_bought(v)], d.period[_bought(v)]), v.buy[_bought(v)] / 2), "capacity"),
+        (lambda d, v, u: d.budget.__setitem__(d.period[_bought(v)], 1.0), "budget"),
+        (lambda d, v, u: d.max_t.__setitem__(int(np.argmax(v.stock.max(axis=1))), 0.5), "storage"),
+        (lambda d, v, u: d.min_t.__setitem__(0, v.stock[0].max() + 1e3), "floor"),
+        (lambda d, v, u: d.target_end_t.__setitem__(0, v.stock[0, -1] + 1e3), "end target"),
+        (lambda d, v, u: _uncovered(d, v), "licence cover"),
+    ],
+)  # fmt: skip
+def test_the_residual_check_catches_each_family(solved_sample, tamper, family):
+    data, values, usable, terms, objective = solved_sample
+    data = dataclasses.replace(
+        data, **{f: getattr(data, f).copy() for f in ("capacity_t", "budget", "max_t", "min_t",
+                                                       "target_end_t", "denial_share", "initial_t")}
+    )  # fmt: skip
+    values = dataclasses.replace(values, buy=values.buy.copy(), stock=values.stock.copy())
+    usable = usable.copy()
+    tamper(data, values, usable)
+    found = residual_violations(data, values, usable, terms, objective)
+    assert any(line.startswith(family) for line in found), found
+
+
+def test_the_residual_check_catches_costs_that_do_not_add_up(solved_sample):
+    data, values, usable, terms, objective = solved_sample
+    found = residual_violations(data, values, usable, terms, objective * (1 + 1e-5))
+    assert found and found[0].startswith("costs")
+
+
+def test_a_country_share_above_its_cap_is_caught(solved_sample):
+    data, values, usable, terms, objective = solved_sample
+    assert len(data.share_limit), "the example caps China's share"
+    data = dataclasses.replace(data, share_limit=np.zeros_like(data.share_limit))
+    touching = np.isin(np.arange(len(values.buy)), data.share_delivery)
+    assert (values.buy[touching] > 0).any()
+    found = residual_violations(data, values, usable, terms, objective)
+    assert any(line.startswith("share") for line in found)
 
 
 def test_sweep_tasks_on_a_process_pool_equal_the_inline_loop(inputs):
@@ -194,12 +341,12 @@ def test_each_thread_keeps_its_own_model(inputs):
     envelope = resolve_scenario(inputs, "base")
     samples, _ = sample_scenarios(envelope, 2, seed=1)
     warm.forget_kept_model()
-    warm.solve_variant(inputs, envelope, samples[0], OPTIONS)
+    warm.solve_sample(inputs, envelope, 0, samples[0], OPTIONS)
     mine = warm.kept_model()
     theirs = []
     thread = threading.Thread(
         target=lambda: theirs.append(
-            (warm.solve_variant(inputs, envelope, samples[1], OPTIONS), warm.kept_model())
+            (warm.solve_sample(inputs, envelope, 1, samples[1], OPTIONS), warm.kept_model())
         )
     )
     thread.start()
@@ -216,6 +363,8 @@ def test_an_integer_sweep_is_solved_cold_and_exact():
     envelope = resolve_scenario(integer, "base")
     (sample,), _ = sample_scenarios(envelope, 1, 3, integer.periods)
     warm.forget_kept_model()
-    run = warm.solve_variant(integer, envelope, sample, OPTIONS)
+    result = warm.solve_sample(integer, envelope, 0, sample, OPTIONS)
+    assert warm.kept_model().kept is None
     cold = solve_scenario(integer, sample, OPTIONS, analyses=False)
-    assert run.tables.objective == pytest.approx(cold.tables.objective, rel=1e-9)
+    assert result.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
+    assert result.summary["fixed"] == cold.tables.summary["fixed"] > 0

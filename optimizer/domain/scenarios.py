@@ -31,6 +31,9 @@ class Scenario:
     """The Controls rows in force (columns of `Inputs.controls`)."""
     demand_factor: float
     description: str | None = None
+    draw: tuple[bool, ...] | None = None
+    """A licence sample's draw (`domain.draws`): approved or not, for each rule of its
+    parent scenario with approval < 1, in the parent's order; None for other scenarios."""
 
 
 def scenario_names(inputs: Inputs) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from optimizer.plan.tables import PlanTables
@@ -26,8 +27,8 @@ class TaskResult:
     summary: dict[str, object] = field(default_factory=dict)
     tables: PlanTables | None = None
     """every plan table (when the task asked for detail)"""
-    usage: pd.DataFrame | None = None
-    """tonnes per supplier and material (every solved task)"""
+    usage: np.ndarray | None = None
+    """tonnes bought from each offer, in `Inputs.offers` order (every solved task)"""
     explanation: list[str] = field(default_factory=list)
     seconds: float = 0.0
 

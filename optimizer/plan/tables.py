@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from models import components
+from models.data import ModelData
 from optimizer.domain.derive import Instance, chain_countries
 from optimizer.plan import insights, spend
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
@@ -57,13 +58,15 @@ class PlanTables:
         return float(self.summary["objective"])  # type: ignore[arg-type]
 
 
-def _clean(values: np.ndarray) -> np.ndarray:
+def clean(values: np.ndarray) -> np.ndarray:
     """Zero out solver noise below the quantity tolerance."""
     return np.where(np.abs(values) < NOISE, 0.0, values)
 
 
 @dataclass(frozen=True)
-class _Values:
+class Values:
+    """A solution's values as arrays: deliveries (N,), (point, period) grids, offers (O,)."""
+
     buy: np.ndarray
     stock: np.ndarray
     shortfall: np.ndarray
@@ -82,20 +85,21 @@ def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
     return onboarded
 
 
-def _values(instance: Instance, solution: Solution) -> _Values:
+def solution_values(instance: Instance, solution: Solution) -> Values:
+    """The values of `solution`, solver noise removed."""
     shape = (instance.data.points, instance.data.periods)
-    return _Values(
-        buy=_clean(solution.values.get(components.BUY, np.zeros(0))),
-        stock=_clean(grid(solution, components.STOCK, shape)),
-        shortfall=_clean(grid(solution, components.SHORTFALL, shape)),
-        floor_gap=_clean(grid(solution, components.FLOOR_GAP, shape)),
-        cover_gap=_clean(grid(solution, components.COVER_GAP, shape)),
-        end_gap=_clean(grid(solution, components.END_GAP, shape)),
+    return Values(
+        buy=clean(solution.values.get(components.BUY, np.zeros(0))),
+        stock=clean(grid(solution, components.STOCK, shape)),
+        shortfall=clean(grid(solution, components.SHORTFALL, shape)),
+        floor_gap=clean(grid(solution, components.FLOOR_GAP, shape)),
+        cover_gap=clean(grid(solution, components.COVER_GAP, shape)),
+        end_gap=clean(grid(solution, components.END_GAP, shape)),
         onboarded=_onboarded(instance, solution),
     )
 
 
-def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
+def cost_terms(instance: Instance, values: Values) -> dict[str, float]:
     """The reported cost terms of SPEC §2; they add up to the objective."""
     deliveries, data = instance.deliveries, instance.data
     x = values.buy
@@ -115,12 +119,35 @@ def cost_terms(instance: Instance, values: _Values) -> dict[str, float]:
     }
 
 
+def plan_measures(
+    instance: Instance, values: Values, objective: float, licensed: np.ndarray
+) -> dict[str, float]:
+    """The objective, its cost terms, cash spend, penalties and tonnages of a plan
+    (`licensed`: which deliveries need a licence)."""
+    terms = cost_terms(instance, values)
+    purchased = float(values.buy.sum())
+    return {
+        "objective": objective,
+        **terms,
+        "cash_spend": spend.cash_spend(terms),
+        "penalties": spend.penalties(terms),
+        "shortfall_t": float(values.shortfall.sum()),
+        "purchased_t": purchased,
+        "licensed_share": float(values.buy[licensed].sum()) / purchased if purchased else 0.0,
+    }
+
+
+def offer_tonnes(data: ModelData, buy: np.ndarray) -> np.ndarray:
+    """Tonnes bought from each offer over the horizon (O,), in `Inputs.offers` order."""
+    return np.bincount(data.offer, buy, data.capacity_t.shape[0])
+
+
 def scenario_cost(instance: Instance, solution: Solution) -> float:
     """The §2 objective of a solution of `instance`, as the sum of its cost terms."""
-    return sum(cost_terms(instance, _values(instance, solution)).values())
+    return sum(cost_terms(instance, solution_values(instance, solution)).values())
 
 
-def _plan(instance: Instance, values: _Values) -> pd.DataFrame:
+def _plan(instance: Instance, values: Values) -> pd.DataFrame:
     periods = instance.inputs.periods
     bought = instance.deliveries.assign(quantity=values.buy)
     bought = bought[bought["quantity"] > 0]
@@ -144,7 +171,7 @@ def _plan(instance: Instance, values: _Values) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _stock(instance: Instance, values: _Values) -> pd.DataFrame:
+def _stock(instance: Instance, values: Values) -> pd.DataFrame:
     data, points = instance.data, instance.points
     periods = data.periods
     receipts = np.zeros((data.points, periods))
@@ -165,7 +192,7 @@ def _stock(instance: Instance, values: _Values) -> pd.DataFrame:
             "closing": values.stock.ravel(),
             "min": np.repeat(data.min_t, periods),
             "max": np.repeat(np.where(np.isfinite(data.max_t), data.max_t, np.nan), periods),
-            "cover_needed": _clean(cover).ravel(),
+            "cover_needed": clean(cover).ravel(),
             "floor_gap": values.floor_gap.ravel(),
             "cover_gap": values.cover_gap.ravel(),
         }
@@ -173,7 +200,7 @@ def _stock(instance: Instance, values: _Values) -> pd.DataFrame:
     return frame
 
 
-def _mix(instance: Instance, values: _Values) -> pd.DataFrame:
+def _mix(instance: Instance, values: Values) -> pd.DataFrame:
     bought = instance.deliveries.assign(quantity=values.buy).reset_index(names="delivery")
     bought = bought[bought["quantity"] > 0]
     columns = ["material", "country", "touching_t", "share", "max_share", "shipped_from_t"]
@@ -196,7 +223,7 @@ def _mix(instance: Instance, values: _Values) -> pd.DataFrame:
     return mix[columns].reset_index(drop=True)
 
 
-def _capacity(instance: Instance, solution: Solution, values: _Values) -> pd.DataFrame:
+def _capacity(instance: Instance, solution: Solution, values: Values) -> pd.DataFrame:
     data, periods = instance.data, instance.data.periods
     keys = np.asarray(solution.keys.get(components.CAPACITY, []), dtype=np.int64)
     duals = solution.duals.get(components.CAPACITY, np.zeros(0))
@@ -205,7 +232,7 @@ def _capacity(instance: Instance, solution: Solution, values: _Values) -> pd.Dat
     offer, period = components.capacity_index(keys, periods)
     offers = instance.offers.iloc[offer]
     capacity = data.capacity_t[offer, period]
-    used_here = _clean(used[keys])
+    used_here = clean(used[keys])
     return pd.DataFrame(
         {
             "supplier": offers["supplier"].to_numpy(),
@@ -217,7 +244,7 @@ def _capacity(instance: Instance, solution: Solution, values: _Values) -> pd.Dat
             "utilisation": np.divide(
                 used_here, capacity, out=np.zeros_like(capacity), where=capacity > 0
             ),
-            "saving_per_extra_t": _clean(-np.asarray(duals, dtype=float)),
+            "saving_per_extra_t": clean(-np.asarray(duals, dtype=float)),
         }
     )
 
@@ -257,21 +284,13 @@ def _gap_warnings(instance: Instance, stock: pd.DataFrame, end_gap: np.ndarray) 
 def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -> PlanTables:
     """All plan tables of one solved scenario; `analyses=False` leaves out the review
     sheets (limits, marginal costs, unused offers, exposure, shortfalls), as sweeps do."""
-    values = _values(instance, solution)
-    terms = cost_terms(instance, values)
+    values = solution_values(instance, solution)
     stock = _stock(instance, values)
     plan = _plan(instance, values)
-    purchased = float(values.buy.sum())
-    licensed = float(values.buy[instance.deliveries["licensed"].to_numpy(bool)].sum())
     scenario = instance.scenario
+    licensed = instance.deliveries["licensed"].to_numpy(bool)
     measures = {
-        "objective": solution.objective,
-        **terms,
-        "cash_spend": spend.cash_spend(terms),
-        "penalties": spend.penalties(terms),
-        "shortfall_t": float(values.shortfall.sum()),
-        "purchased_t": purchased,
-        "licensed_share": licensed / purchased if purchased else 0.0,
+        **plan_measures(instance, values, solution.objective, licensed),
         "solve_seconds": solution.seconds,
         "mip_gap": solution.mip_gap or 0.0,
     }

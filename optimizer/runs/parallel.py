@@ -38,7 +38,8 @@ from optimizer.domain.scenarios import Scenario
 from optimizer.pipeline import solve_scenario
 from optimizer.plan.outcomes import TaskResult
 from optimizer.problems import ReoptError, UsageError
-from optimizer.runs.warm import solve_variant
+from optimizer.runs.results import failed_result, solved_result
+from optimizer.runs.warm import solve_sample
 from optimizer.solver.options import SolveOptions
 
 _INSTALLED: list[Inputs] = []
@@ -115,31 +116,11 @@ def run_task(inputs: Inputs | None, task: Task, options: SolveOptions) -> TaskRe
     data = inputs if inputs is not None else _INSTALLED[0]
     try:
         if task.envelope is not None and not task.detail:
-            run = solve_variant(data, task.envelope, task.scenario, options)
-        else:
-            run = solve_scenario(data, task.scenario, options, analyses=task.detail)
+            return solve_sample(data, task.envelope, task.index, task.scenario, options)
+        run = solve_scenario(data, task.scenario, options, analyses=task.detail)
     except ReoptError as error:
-        lines = error.lines()
-        return TaskResult(
-            task.index,
-            task.scenario.name,
-            status=lines[0].rstrip(":."),
-            explanation=lines[1:],
-            seconds=time.perf_counter() - started,
-        )
-    tables = run.tables
-    usage = tables.plan.groupby(["supplier", "material", "country"], as_index=False)[
-        "quantity"
-    ].sum()
-    return TaskResult(
-        task.index,
-        task.scenario.name,
-        status=str(tables.summary["status"]),
-        summary=dict(tables.summary),
-        tables=tables if task.detail else None,
-        usage=usage,
-        seconds=time.perf_counter() - started,
-    )
+        return failed_result(task.index, task.scenario.name, error, started)
+    return solved_result(task.index, run, task.detail, started)
 
 
 class InlineExecutor(Executor):
