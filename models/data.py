@@ -11,6 +11,7 @@ triples for which a delivery variable x exists; offers o.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,3 +80,24 @@ class ModelData:
     def deliveries(self) -> int:
         """Number of delivery variables N."""
         return len(self.offer)
+
+
+DELIVERY_FIELDS = (
+    "offer", "point", "period", "landed_cost_per_t", "risk_cost_per_t", "denial_share",
+    "material",
+)  # fmt: skip
+"""The ModelData arrays with one entry per delivery."""
+
+
+def restrict(data: ModelData, keep: np.ndarray) -> ModelData:
+    """`data` with only the deliveries where `keep` is True (country-share pairs remapped)."""
+    positions = np.flatnonzero(keep)
+    renumber = np.full(data.deliveries, -1, dtype=np.int64)
+    renumber[positions] = np.arange(len(positions))
+    pairs = keep[data.share_delivery]
+    return dataclasses.replace(
+        data,
+        **{name: getattr(data, name)[positions] for name in DELIVERY_FIELDS},
+        share_cap=data.share_cap[pairs],
+        share_delivery=renumber[data.share_delivery[pairs]],
+    )

@@ -11,7 +11,6 @@ every C_ω; lots w[o,t] are the parent's for t ≤ K (on y) and each block's own
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ from pyomo.core.expr.numeric_expr import MonomialTermExpression, NegationExpress
 
 from models import components
 from models.build import add_families
-from models.data import ModelData
+from models.data import ModelData, restrict
 from models.expressions import add_rows, var_array, weighted_sum
 from models.integer import (
     add_lot_onboarding,
@@ -31,12 +30,6 @@ from models.integer import (
 )
 from models.objective import scenario_cost
 from models.supply import add_capacity, add_deliveries
-
-DELIVERY_FIELDS = (
-    "offer", "point", "period", "landed_cost_per_t", "risk_cost_per_t", "denial_share",
-    "material",
-)  # fmt: skip
-"""The ModelData arrays with one entry per delivery."""
 
 
 @dataclass(frozen=True)
@@ -53,20 +46,6 @@ class ScenarioData:
     failed_cost_per_t: np.ndarray
     """λ·disruption_cost(m)·(1 − a_ω[j]) per committed delivery j (J,)"""
     probability: float
-
-
-def restrict(data: ModelData, keep: np.ndarray) -> ModelData:
-    """`data` with only the deliveries where `keep` is True (country-share pairs remapped)."""
-    positions = np.flatnonzero(keep)
-    renumber = np.full(data.deliveries, -1, dtype=np.int64)
-    renumber[positions] = np.arange(len(positions))
-    pairs = keep[data.share_delivery]
-    return dataclasses.replace(
-        data,
-        **{name: getattr(data, name)[positions] for name in DELIVERY_FIELDS},
-        share_cap=data.share_cap[pairs],
-        share_delivery=renumber[data.share_delivery[pairs]],
-    )
 
 
 def add_commitments(

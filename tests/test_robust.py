@@ -11,12 +11,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from models.robust import DELIVERY_FIELDS
+from benchmarks.integer_terms import EXAMPLE, lp_copy
+from models.data import DELIVERY_FIELDS
 from optimizer.cli import cli
 from optimizer.domain.derive import derive
-from optimizer.domain.draws import licence_draws
+from optimizer.domain.draws import licence_draws, sample_scenarios
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
+from optimizer.plan.checks import check_plan
 from optimizer.runs.robust import RobustRequest, plan_robust
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
@@ -238,8 +240,27 @@ def test_samples_are_equally_likely_licence_draws_merged_exactly(book):
         )
         + "ok | China | Dy | 1\nban | China | Dy | 0\n"
     )
-    assert robust(book(explicit)).objective == pytest.approx(result.objective, rel=1e-9)
+    named = robust(book(explicit))
+    assert named.objective == pytest.approx(result.objective, rel=1e-9)
+    assert (named.ws, named.eev) == pytest.approx((result.ws, result.eev), rel=1e-9)
     assert result.ws <= result.objective + 1e-6
+
+
+def test_sampled_blocks_of_the_example_pass_the_table_check_and_match_their_own_optima(tmp_path):
+    """Licence draws of the example (as an LP) are derived from the reference's instance,
+    solved alone warm and checked on arrays: each block's plan also passes the full table
+    check, and each draw's own optimum equals `reopt solve` of that draw."""
+    inputs = load_inputs(lp_copy(EXAMPLE, tmp_path / "example-lp.xlsx"))
+    result = plan_robust(inputs, RobustRequest(samples=30, seed=4))
+    base = resolve_scenario(inputs, "base")
+    draws = {draw.name: draw for draw in sample_scenarios(base, 30, 4)[0]}
+    assert result.sizes["distinct_scenarios"] < 30 and len(result.scenarios) == 30
+    for outcome in result.scenarios:
+        draw = draws[outcome.name]
+        assert check_plan(inputs, draw, outcome.tables) == [], outcome.name
+        cold = solve_scenario(inputs, draw, SolveOptions(threads=1), analyses=False)
+        assert outcome.alone == pytest.approx(cold.tables.objective, rel=1e-9)
+    assert all(not w.message.startswith("base sample") for w in result.warnings)
 
 
 def test_replan_writes_robust_workbook_when_a_scenario_has_a_probability(book, tmp_path):

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import highspy
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks.integer_terms import lp_copy
 from models import components
 from optimizer.domain.derive import derive
-from optimizer.domain.draws import DrawnRules, sample_scenarios
+from optimizer.domain.draws import LicenceSamples, sample_scenarios
 from optimizer.domain.scenarios import resolve_scenario, scenario_names
 from optimizer.domain.stress import Stress, apply_stress
 from optimizer.pipeline import PlanCheckError, finish_scenario, solve_scenario
@@ -98,21 +99,24 @@ def test_every_sample_equals_its_cold_solve_and_passes_the_table_check(inputs, n
         assert check_plan(inputs, sample, tables) == []
 
 
-def test_a_draw_keeps_exactly_the_deliveries_of_its_derived_sample(inputs):
-    """`DrawnRules` against `derive` of every sample, in every scenario of the example
-    (windowed rules included: dy-tb-ban-2028 bans from 2028)."""
+def test_a_sample_derived_from_its_parent_equals_its_own_derive(inputs):
+    """`LicenceSamples` against `derive` of every sample, in every scenario of the example
+    (windowed rules included: dy-tb-ban-2028 bans from 2028): every array and table."""
     distinct = {}
     for name in scenario_names(inputs):
         envelope = resolve_scenario(inputs, name)
-        instance = derive(inputs, envelope)
-        drawn = DrawnRules.of(instance)
+        parent = LicenceSamples(derive(inputs, envelope))
         samples, _ = sample_scenarios(envelope, 12, seed=11)
         for sample in samples:
-            own = derive(inputs, sample).data
-            kept = drawn.kept(sample.draw)
-            for field in ("offer", "point", "period", "landed_cost_per_t"):
-                assert np.array_equal(getattr(instance.data, field)[kept], getattr(own, field))
-            assert not own.denial_share.any() and not own.risk_cost_per_t.any()
+            own, mine = derive(inputs, sample), parent.instance(sample)
+            for field in dataclasses.fields(own.data):
+                theirs, ours = getattr(own.data, field.name), getattr(mine.data, field.name)
+                assert np.array_equal(theirs, ours, equal_nan=True), field.name
+            pd.testing.assert_frame_equal(mine.deliveries, own.deliveries, check_dtype=False)
+            pd.testing.assert_frame_equal(mine.pairs, own.pairs, check_dtype=False)
+            assert mine.scenario is sample and mine.warnings == []
+            kept = parent.kept(sample)
+            assert np.array_equal(parent.parent.data.offer[kept], own.data.offer)
         distinct[name] = len({sample.draw for sample in samples})
     assert distinct["base"] > 1 and distinct["dy-tb-ban-2028"] > 1
 
@@ -170,7 +174,7 @@ def solved_sample(inputs):
     kept.sample(0, sample)
     result = kept.kept.solve()
     values = kept._values(result)
-    usable = kept.drawn.kept(sample.draw)
+    usable = kept.samples.kept(sample)
     from optimizer.plan.tables import COST_TERMS, plan_measures
 
     measures = plan_measures(kept.sampled, values, result.objective, usable)

@@ -8,7 +8,7 @@ same seed gives the same samples whatever the number of workers.
 A draw changes approvals only, so a sample's deliveries are those of its parent
 scenario (the *envelope*) that no denied rule is in force for, each with approval 1
 (no denial share, no risk cost); delays, costs and capacities stay the parent's.
-`DrawnRules` maps a draw onto the parent's derived deliveries without deriving again.
+`LicenceSamples` derives a sample from its parent's derived instance, not from the workbook.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from models.data import restrict
 from optimizer.domain.derive import Instance
 from optimizer.domain.scenarios import Scenario
 
@@ -70,35 +71,89 @@ def sample_scenarios(
 
 
 @dataclass(frozen=True)
-class DrawnRules:
-    """Which drawn rules are in force for each delivery of a derived scenario.
-
-    Deliveries are grouped by the rules in force for them (`Instance.deliveries.rules`);
-    `in_force[g, r]` is True when drawn rule r is one of group g's.
-    """
+class RuleGroups:
+    """Rows of a derived table (deliveries or pairs) grouped by the rules in force for
+    them (their `rules` column: positions in the scenario's rules)."""
 
     group: np.ndarray
-    """(N,) the group of each delivery"""
+    """(rows,) the group of each row"""
     in_force: np.ndarray
-    """(G, R) booleans"""
+    """(groups, rules) True where the rule is in force for the group"""
 
     @classmethod
-    def of(cls, instance: Instance) -> DrawnRules:
-        """The map of `instance`'s deliveries, for draws of its scenario's rules."""
-        drawn = {int(rule): r for r, rule in enumerate(drawn_positions(instance.scenario))}
-        codes, groups = pd.factorize(instance.deliveries["rules"], sort=False)
-        in_force = np.zeros((len(groups), len(drawn)), dtype=bool)
-        for g, rules in enumerate(groups):
-            for rule in rules:
-                if rule in drawn:
-                    in_force[g, drawn[rule]] = True
+    def of(cls, rules: pd.Series, count: int) -> RuleGroups:
+        """The groups of a `rules` column, over `count` rules."""
+        codes, groups = pd.factorize(rules, sort=False)
+        in_force = np.zeros((len(groups), count), dtype=bool)
+        for g, members in enumerate(groups):
+            in_force[g, list(members)] = True
         return cls(codes.astype(np.int64), in_force)
 
-    def kept(self, draw: tuple[bool, ...]) -> np.ndarray:
-        """(N,) True for the deliveries a sample with `draw` keeps: no denied rule is in
-        force for them."""
-        denied = ~np.asarray(draw, dtype=bool)
-        return ~(self.in_force & denied).any(axis=1)[self.group]
+    def product(self, values: np.ndarray) -> np.ndarray:
+        """Per row, the product of `values` (one per rule) over its rules in force; exact
+        for a draw's approvals, which are 0 or 1 wherever they are not the parent's."""
+        return np.where(self.in_force, values[None, :], 1.0).prod(axis=1)[self.group]
+
+    def countries(self, licensing: np.ndarray, country: np.ndarray) -> np.ndarray:
+        """Per row, the countries of its rules in force where `licensing`, as derive
+        writes them (sorted, comma separated)."""
+        named = [
+            ", ".join(sorted(set(country[self.in_force[g] & licensing].tolist())))
+            for g in range(len(self.in_force))
+        ]
+        return np.asarray(named, dtype=object)[self.group]
+
+
+class LicenceSamples:
+    """A scenario's licence samples derived from the scenario's own derived instance.
+
+    A sample's rules are its parent's with some approvals set to 0 or 1 (`sample_scenarios`),
+    and approvals change nothing in derive but p and what follows from it: which
+    deliveries exist (p > 0), the denial share 1 − p, the risk cost λ·(1 − p)·disruption,
+    the licensed flag and the jurisdictions of the licensing rules. So a sample is its
+    parent's instance with those recomputed and the deliveries with p = 0 removed.
+    """
+
+    def __init__(self, instance: Instance) -> None:
+        self.parent = instance
+        count = len(instance.scenario.rules)
+        self.deliveries = RuleGroups.of(instance.deliveries["rules"], count)
+        self.pairs = RuleGroups.of(instance.pairs["rules"], count)
+
+    def kept(self, scenario: Scenario) -> np.ndarray:
+        """(N,) True for the parent's deliveries the sample keeps (p > 0)."""
+        return self.deliveries.product(scenario.rules["approval"].to_numpy(float)) > 0
+
+    def _terms(self, table: pd.DataFrame, groups: RuleGroups, scenario: Scenario) -> pd.DataFrame:
+        """`table` (deliveries or pairs) with the sample's approval and what follows."""
+        rules, inputs = scenario.rules, self.parent.inputs
+        approval = groups.product(rules["approval"].to_numpy(float))
+        licensing = (rules["approval"] < 1) | (rules["delay_days"] > 0)
+        disruption = inputs.materials["disruption_cost"].reindex(table["material"]).to_numpy()
+        return table.assign(
+            approval=approval,
+            licensed=(approval < 1) | (table["delay_days"].to_numpy() > 0),
+            risk_per_t=inputs.settings.risk_weight * (1 - approval) * disruption,
+            jurisdictions=groups.countries(licensing.to_numpy(), rules["country"].to_numpy()),
+        )
+
+    def instance(self, scenario: Scenario) -> Instance:
+        """The sample's instance: `derive(inputs, scenario)` without its warnings (an offer
+        a draw leaves unused is the draw's outcome, not a workbook problem)."""
+        parent = self.parent
+        deliveries = self._terms(parent.deliveries, self.deliveries, scenario)
+        kept = deliveries["approval"].to_numpy() > 0
+        deliveries = deliveries[kept].reset_index(drop=True)
+        data = restrict(parent.data, kept)
+        data = replace(
+            data,
+            risk_cost_per_t=deliveries["risk_per_t"].to_numpy(float),
+            denial_share=(1 - deliveries["approval"]).to_numpy(float),
+        )
+        pairs = self._terms(parent.pairs, self.pairs, scenario)
+        return replace(
+            parent, scenario=scenario, data=data, deliveries=deliveries, pairs=pairs, warnings=[]
+        )
 
 
 def percentiles(values: np.ndarray) -> dict[str, float]:

@@ -11,6 +11,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
@@ -288,13 +290,15 @@ def check_integer_terms(inputs: Inputs, tables: PlanTables) -> list[str]:
     offers = inputs.offers.set_index(["supplier", "material"])
     problems = []
     per_period = tables.plan.groupby(["supplier", "material", "period"])["quantity"].sum()
-    for (supplier, material, period), quantity in per_period.items():
-        lot = float(offers.at[(supplier, material), "min_order"])
-        if _above(lot, quantity):
-            problems.append(
-                f"min_order: {supplier} / {material} delivers {quantity:g} t in {period}, "
-                f"below its lot of {lot:g} t"
-            )
+    lots = offers["min_order"].reindex(per_period.index.droplevel("period")).to_numpy(float)
+    short = lots > per_period.to_numpy(float) + TOLERANCE * np.maximum(1.0, per_period.to_numpy())
+    for ((supplier, material, period), quantity), lot in zip(
+        per_period[short].items(), lots[short], strict=True
+    ):
+        problems.append(
+            f"min_order: {supplier} / {material} delivers {quantity:g} t in {period}, "
+            f"below its lot of {lot:g} t"
+        )
     used = tables.plan.groupby(["supplier", "material"])["quantity"].sum().index
     for material, count in used.to_frame()["material"].value_counts().items():
         limit = inputs.materials.at[material, "max_suppliers"]

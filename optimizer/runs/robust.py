@@ -20,19 +20,27 @@ import pandas as pd
 import pyomo.core as pyo
 
 from models import components
-from models.data import ModelData
-from models.robust import ScenarioData, build_robust, restrict
+from models.data import ModelData, restrict
+from models.robust import ScenarioData, build_robust
 from optimizer.domain.derive import Instance, derive
-from optimizer.domain.draws import sample_scenarios
+from optimizer.domain.draws import LicenceSamples, sample_scenarios
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario, find_scenario, resolve_scenario, scenario_names
 from optimizer.pipeline import PlanCheckError, Progress, solve_scenario, timed
 from optimizer.plan.checks import check_plan
 from optimizer.plan.onboarding import integer_warnings
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
-from optimizer.plan.tables import COST_TERMS, as_stored, plan_tables, scenario_cost
+from optimizer.plan.residuals import residual_violations
+from optimizer.plan.tables import (
+    COST_TERMS,
+    as_stored,
+    plan_tables,
+    scenario_cost,
+    solution_values,
+)
 from optimizer.plan.values import NOISE
 from optimizer.problems import InputError, NoPlanError, Problem, UsageError
+from optimizer.runs.warm import WarmScenario
 from optimizer.solver.highs import NotSolved, Solution, solve
 from optimizer.solver.options import SolveOptions
 
@@ -259,14 +267,27 @@ def _block_solution(solution: Solution, index: int, part: _Part) -> Solution:
 def _outcome(
     inputs: Inputs, solution: Solution, index: int, part: _Part, alone: float
 ) -> ScenarioOutcome:
-    """ω's plan tables (checked), its cost terms and C_ω."""
-    tables = plan_tables(part.instance, _block_solution(solution, index, part), analyses=False)
+    """ω's plan tables (checked), its cost terms and C_ω.
+
+    A licence draw's plan is checked family by family on its arrays, as a sweep checks
+    its samples (`plan.residuals`); a named scenario's by the table check."""
+    block = _block_solution(solution, index, part)
+    tables = plan_tables(part.instance, block, analyses=False)
     terms = {term: float(tables.summary[term]) for term in COST_TERMS}  # type: ignore[arg-type]
+    own = sum(terms.values())
     terms["failed"] = float(part.block.failed_cost_per_t @ solution.values[components.COMMIT])
     cost = sum(terms.values())
     summary = {**tables.summary, "objective": as_stored(cost - terms["failed"])}
     tables = dataclasses.replace(tables, summary=summary)
-    violations = check_plan(inputs, part.instance.scenario, tables)
+    scenario = part.instance.scenario
+    if scenario.draw is None:
+        violations = check_plan(inputs, scenario, tables)
+    else:
+        data = part.instance.data
+        everything = np.ones(data.deliveries, dtype=bool)
+        values = solution_values(part.instance, block)
+        spent = {term: terms[term] for term in COST_TERMS}
+        violations = residual_violations(data, values, everything, spent, own)
     if violations:
         raise PlanCheckError([f"{part.instance.scenario.name}: {v}" for v in violations])
     name = part.instance.scenario.name
@@ -393,6 +414,15 @@ def _alone(
     return alone
 
 
+def _alone_warm(
+    inputs: Inputs, reference: Scenario, draws: list[Scenario], options: SolveOptions
+) -> list[float]:
+    """Each licence draw's own §2 optimum (an LP) as a licence sweep finds it: re-solved
+    warm on the reference's kept model (`runs/warm.py`, equal to the cold solve)."""
+    kept = WarmScenario(inputs, reference, options)
+    return [float(kept.sample(w, draw).summary["objective"]) for w, draw in enumerate(draws)]  # type: ignore[arg-type]
+
+
 def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = None) -> Robust:
     """The robust plan of SPEC §6 and its reported figures."""
     check_request(request)
@@ -411,7 +441,11 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     )
     with timed(timings, "derive", progress):
         reference_instance = derive(inputs, reference)
-        instances = [derive(inputs, scenario) for scenario in scenarios]
+        if request.samples:  # licence draws of the reference: no derive per draw
+            draws = LicenceSamples(reference_instance)
+            instances = [draws.instance(scenario) for scenario in scenarios]
+        else:
+            instances = [derive(inputs, scenario) for scenario in scenarios]
         committed = restrict(reference_instance.data, reference_instance.data.period < window)
         parts = [
             _part(instance, committed, window, float(p))
@@ -423,7 +457,10 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     solution = _solve(model, request.options, progress, names)
     timings.update({f"robust {k}": v for k, v in solution.timings.items()})
     with timed(timings, "alone", progress):
-        alone = _alone(instances, probability, request, solution.mip_gap is not None)
+        if request.samples and solution.mip_gap is None:
+            alone = _alone_warm(inputs, reference, scenarios, request.options)
+        else:
+            alone = _alone(instances, probability, request, solution.mip_gap is not None)
     with timed(timings, "extract", progress):
         outcomes = [
             _outcome(inputs, solution, index, part, alone[index])

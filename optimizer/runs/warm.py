@@ -6,7 +6,7 @@ sample is the envelope with some deliveries removed and approval 1 on the others
 denial share and no risk cost, the same landed costs, delays, capacities and demand.
 The envelope is derived, built and passed to HiGHS once per worker; per sample:
 
-1. `DrawnRules.kept` gives the deliveries the draw keeps (nothing is derived again);
+1. `LicenceSamples.kept` gives the deliveries the draw keeps (nothing is derived again);
 2. the others get the upper bound 0, every delivery's cost becomes its landed cost and
    every licence-cover term 0 (`KeptModel.change` sends only what differs from the
    model HiGHS holds, so after the first sample only the bounds of a few columns);
@@ -36,7 +36,7 @@ from models import components
 from models.build import build_model
 from models.data import ModelData
 from optimizer.domain.derive import derive
-from optimizer.domain.draws import DrawnRules
+from optimizer.domain.draws import LicenceSamples
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario
 from optimizer.pipeline import PlanCheckError, solve_scenario
@@ -100,7 +100,7 @@ class WarmScenario:
         integer = any(not var.is_continuous() for var in model.component_data_objects(pyo.Var))
         compiled = standard_form(model)
         del model
-        self.compiled, self.drawn = compiled, DrawnRules.of(instance)
+        self.compiled, self.samples = compiled, LicenceSamples(instance)
         self.buy = compiled.columns[components.BUY][0]
         self.grids = {
             field: (compiled.columns[name], _grid_index(compiled.keys[name], data.periods))
@@ -134,7 +134,7 @@ class WarmScenario:
         """Re-solve the kept model as the sample; raise `SolveCold` without an
         optimum (the cold solve then says why)."""
         kept, compiled = self.kept, self.compiled
-        usable = self.drawn.kept(draw)
+        usable = self.samples.kept(scenario)
         upper = compiled.col_upper.copy()
         upper[self.buy : self.buy + self.data.deliveries][~usable] = 0.0
         entries = np.zeros(len(kept.entry_values))  # type: ignore[union-attr]

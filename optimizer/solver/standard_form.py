@@ -263,7 +263,8 @@ def standard_form(model: pyo.ConcreteModel) -> StandardForm:
     keys = {name: list(model.find_component(name).keys()) for name in spans}
     for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
         placed = []
-        keys[component.name] = list(component.keys())
+        name = component.name  # a block's component builds its name on every call
+        keys[name] = list(component.keys())
         for key, con in component.items():
             if not con.active:
                 placed.append(-1)
@@ -274,15 +275,15 @@ def standard_form(model: pyo.ConcreteModel) -> StandardForm:
             high = INF if upper is None else upper - constant
             if len(walker.columns) == starts[-1]:
                 if low > 1e-9 or high < -1e-9:
-                    raise TriviallyInfeasible(f"{component.name}[{key}] cannot hold")
+                    raise TriviallyInfeasible(f"{name}[{key}] cannot hold")
                 placed.append(-1)
                 continue
             placed.append(len(owners))
-            owners.append((component.name, key))
+            owners.append((name, key))
             row_lower.append(low)
             row_upper.append(high)
             starts.append(len(walker.columns))
-        row_of[component.name] = np.asarray(placed, dtype=np.int64)
+        row_of[name] = np.asarray(placed, dtype=np.int64)
     matrix = CscMatrix.from_rows(
         walker.values, walker.columns, starts, (len(owners), len(column_of))
     )
