@@ -130,17 +130,17 @@ class WarmScenario:
         buy = result.col_value[self.buy : self.buy + self.data.deliveries]
         return Values(buy=clean(buy), onboarded=np.zeros(len(self.instance.offers)), **grids)
 
-    def _warm(self, scenario: Scenario, draw: tuple[bool, ...], started: float) -> TaskResult:
+    def _warm(self, kept: KeptModel, scenario: Scenario, started: float) -> TaskResult:
         """Re-solve the kept model as the sample; raise `SolveCold` without an
         optimum (the cold solve then says why)."""
-        kept, compiled = self.kept, self.compiled
+        compiled = self.compiled
         usable = self.samples.kept(scenario)
         upper = compiled.col_upper.copy()
         upper[self.buy : self.buy + self.data.deliveries][~usable] = 0.0
-        entries = np.zeros(len(kept.entry_values))  # type: ignore[union-attr]
+        entries = np.zeros(len(kept.entry_values))
         rows = (compiled.row_lower, compiled.row_upper)
-        kept.change(self.cost, (compiled.col_lower, upper), rows, entries)  # type: ignore[union-attr]
-        result = kept.solve()  # type: ignore[union-attr]
+        kept.change(self.cost, (compiled.col_lower, upper), rows, entries)
+        result = kept.solve()
         if not result.optimal:
             raise SolveCold(result.status)
         values = self._values(result)
@@ -174,7 +174,7 @@ class WarmScenario:
         try:
             if self.kept is None or draw is None:
                 raise SolveCold("integer variables, or not a licence draw")
-            result = self._warm(scenario, draw, started)
+            result = self._warm(self.kept, scenario, started)
         except SolveCold:
             run = solve_scenario(self.inputs, scenario, self.options, analyses=False)
             result = solved_result(index, run, False, started)
