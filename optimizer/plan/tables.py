@@ -11,7 +11,8 @@ import pandas as pd
 
 from models import components
 from models.data import ModelData
-from optimizer.domain.derive import Instance, chain_countries
+from optimizer.domain.derive import Instance
+from optimizer.domain.words import CHAIN
 from optimizer.plan import insights, spend
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
 from optimizer.plan.values import NOISE, grid
@@ -201,26 +202,34 @@ def _stock(instance: Instance, values: Values) -> pd.DataFrame:
 
 
 def _mix(instance: Instance, values: Values) -> pd.DataFrame:
-    bought = instance.deliveries.assign(quantity=values.buy).reset_index(names="delivery")
-    bought = bought[bought["quantity"] > 0]
+    """Per material and country its chain touches: tonnes bought whose chain touches it,
+    their share of the material's tonnes, the cap, and tonnes shipped from it; each
+    material's rows (in Materials order) by tonnes touching, then country name."""
     columns = ["material", "country", "touching_t", "share", "max_share", "shipped_from_t"]
-    if bought.empty:
+    offers = instance.offers
+    chains = offers[list(CHAIN)].to_numpy(object)
+    materials, countries = offers["material"].to_numpy(object), offers["country"].to_numpy(object)
+    tonnes = offer_tonnes(instance.data, np.where(values.buy > 0, values.buy, 0.0))
+    touching: dict[tuple[str, str], float] = {}
+    shipped: dict[tuple[str, str], float] = {}
+    totals: dict[str, float] = {}
+    for o in np.flatnonzero(tonnes > 0).tolist():
+        material, quantity = materials[o], float(tonnes[o])
+        totals[material] = totals.get(material, 0.0) + quantity
+        for country in set(chains[o].tolist()):
+            touching[(material, country)] = touching.get((material, country), 0.0) + quantity
+        key = (material, countries[o])
+        shipped[key] = shipped.get(key, 0.0) + quantity
+    if not touching:
         return pd.DataFrame(columns=columns)
-    total = bought.groupby("material")["quantity"].sum()
-    chain = chain_countries(bought, ["delivery", "material", "quantity"])
-    touching = chain.groupby(["material", "country"])["quantity"].sum()
-    shipped = bought.groupby(["material", "country"])["quantity"].sum()
-    mix = pd.DataFrame({"touching_t": touching}).join(
-        pd.DataFrame({"shipped_from_t": shipped}), how="outer"
-    )
-    mix = mix.fillna(0.0).reset_index()
-    mix["share"] = mix["touching_t"] / mix["material"].map(total)
-    mix["max_share"] = instance.inputs.countries["max_share"].reindex(mix["country"]).to_numpy()
     order = {name: i for i, name in enumerate(instance.inputs.materials.index)}
-    mix = mix.sort_values(
-        ["material", "touching_t"], key=lambda s: s.map(order) if s.name == "material" else -s
-    )
-    return mix[columns].reset_index(drop=True)
+    keys = sorted(touching, key=lambda key: (order[key[0]], -touching[key], key[1]))
+    mix = pd.DataFrame(keys, columns=["material", "country"])
+    mix["touching_t"] = [touching[key] for key in keys]
+    mix["share"] = mix["touching_t"] / mix["material"].map(totals)
+    mix["max_share"] = instance.inputs.countries["max_share"].reindex(mix["country"]).to_numpy()
+    mix["shipped_from_t"] = [shipped.get(key, 0.0) for key in keys]
+    return mix[columns]
 
 
 def _capacity(instance: Instance, solution: Solution, values: Values) -> pd.DataFrame:
