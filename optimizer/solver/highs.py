@@ -209,6 +209,47 @@ def new_highs() -> highspy.Highs:
     return highs
 
 
+WAIT = 0.1
+"""Seconds between two checks for a signal while HiGHS solves in the main thread."""
+
+
+def _interruptible(highs: highspy.Highs) -> highspy.HighsStatus:
+    """`highs.run()`, stopped at once by Ctrl-C or SIGTERM when called in the main thread.
+
+    Python handles a signal only between bytecodes, so a solve run directly in the main
+    thread would keep a scheduler's SIGTERM waiting until HiGHS ends (minutes for a large
+    integer model). The solve runs in a helper thread instead; the main thread waits in
+    short steps, and when the signal's exception arrives it cancels HiGHS (`cancelSolve`,
+    which HiGHS checks through its interrupt callbacks, turned on at that moment), waits
+    for it and re-raises.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return highs.run()
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(_outcome(highs)), daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(WAIT)
+    except BaseException:
+        highs.HandleUserInterrupt = True  # turned on only now: its callback costs ~8 %
+        highs.cancelSolve()
+        worker.join()
+        highs.HandleUserInterrupt = False  # a callback left registered aborts at exit
+        raise
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    return done[0]  # type: ignore[return-value]
+
+
+def _outcome(highs: highspy.Highs) -> object:
+    """What `highs.run()` returned, or the exception it raised."""
+    try:
+        return highs.run()
+    except Exception as error:  # handed back to the waiting thread
+        return error
+
+
 def _run(highs: highspy.Highs, threads: int) -> None:
     """`highs.run()` on a scheduler started with `threads` (0: HiGHS's choice).
 
@@ -220,7 +261,7 @@ def _run(highs: highspy.Highs, threads: int) -> None:
         if _scheduler_threads and _scheduler_threads[0] != threads:
             highspy.Highs.resetGlobalScheduler(True)
             _scheduler_threads.clear()
-        status = highs.run()
+        status = _interruptible(highs)
         if not _scheduler_threads:
             _scheduler_threads.append(threads)
     if status == highspy.HighsStatus.kError:
