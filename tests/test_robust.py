@@ -366,3 +366,21 @@ def test_restrict_slices_every_per_delivery_array(book):
         and getattr(data, field.name).shape == (data.deliveries,)
     }
     assert per_delivery == set(DELIVERY_FIELDS)
+
+
+def test_eev_of_an_lp_reuses_the_robust_plans_highs_model(book, monkeypatch):
+    """eev re-solves the robust plan's kept HiGHS model with y fixed: the extensive form
+    is not rebuilt nor solved again, and the figure equals the SPEC worked example's."""
+    import optimizer.runs.robust as module
+
+    solved = []
+    original = module.solve
+
+    def counted(model, *args, **kwargs):
+        solved.append(id(model))
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(module, "solve", counted)
+    result = robust(book(POPUP))
+    assert result.eev == pytest.approx(6261)
+    assert len(solved) == len(set(solved)), "the robust plan's model was solved twice"

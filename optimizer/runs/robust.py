@@ -229,10 +229,15 @@ def _where(failure: NotSolved, names: list[str]) -> str:
 
 
 def _solve(
-    model: pyo.ConcreteModel, options: SolveOptions, progress: Progress, names: list[str]
+    model: pyo.ConcreteModel,
+    options: SolveOptions,
+    progress: Progress,
+    names: list[str],
+    keep: bool = False,
 ) -> Solution:
+    """Solve an extensive form (`keep`: keep HiGHS's model for the eev re-solve)."""
     try:
-        return solve(model, options, progress)
+        return solve(model, options, progress, keep=keep, ranging=False)
     except NotSolved as failure:
         if failure.status.startswith("infeasible"):
             lines = [f"the hard limits (storage max, budget) conflict in {_where(failure, names)}"]
@@ -351,6 +356,7 @@ def _gap_warnings(solution: Solution, ws: float, eev: float | None) -> list[Prob
 
 def _expected_value(
     model: pyo.ConcreteModel,
+    robust: Solution,
     own: Solution,
     window: np.ndarray,
     options: SolveOptions,
@@ -358,9 +364,19 @@ def _expected_value(
 ) -> tuple[float | None, str | None]:
     """EEV: the same model with y, and SPEC §7's z, fixed to the reference scenario's own
     plan (`window` marks its committed deliveries; an offer without z there is not
-    onboarded); None and why if it breaks a hard limit in some scenario."""
-    for j, value in enumerate(own.values[components.BUY][window].tolist()):
-        model.commit[j].fix(max(value, 0.0))
+    onboarded); None and why if it breaks a hard limit in some scenario.
+
+    An LP is re-solved on the robust plan's HiGHS model from its basis, y fixed; an
+    integer model, or an LP without an optimum that way, is rebuilt and solved (which
+    also names the scenarios in conflict)."""
+    committed = np.maximum(own.values[components.BUY][window], 0.0)
+    if robust.warm is not None and robust.mip_gap is None:
+        start, end = robust.warm.compiled.columns[components.COMMIT]
+        eev = robust.warm.objective_with_columns(np.arange(start, end), committed)
+        if eev is not None:
+            return eev, None
+    for j, value in enumerate(committed.tolist()):
+        model.commit[j].fix(value)
     onboarded = dict(
         zip(
             own.keys.get(components.ONBOARD, []),
@@ -454,7 +470,7 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     with timed(timings, "build", progress):
         model = build_robust(committed, [p.block for p in parts], request.alpha, request.beta)
     names = [scenario.name for scenario in scenarios]
-    solution = _solve(model, request.options, progress, names)
+    solution = _solve(model, request.options, progress, names, keep=True)
     timings.update({f"robust {k}": v for k, v in solution.timings.items()})
     with timed(timings, "alone", progress):
         if request.samples and solution.mip_gap is None:
@@ -489,7 +505,10 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
                 eev, reason = None, f"{reference.name} has no plan of its own ({failure.status})"
             else:
                 early = reference_instance.data.period < window
-                eev, reason = _expected_value(model, own.solution, early, request.options, names)
+                eev, reason = _expected_value(
+                    model, solution, own.solution, early, request.options, names
+                )
+    solution.warm = None  # HiGHS's copy of the extensive form is no longer needed
     warnings = list(inputs.warnings)
     seen = {problem.render() for problem in warnings}
     for instance in [reference_instance, *instances]:

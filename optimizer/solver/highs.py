@@ -129,14 +129,32 @@ class WarmModel:
                 _checked("a coefficient", highs.changeCoeff(row, col, new))
             undo.append((row, lower, upper, entries))
         try:
-            _run(highs, self.threads)
-            optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            return float(highs.getInfo().objective_function_value) if optimal else None
+            return self._optimum()
         finally:
             for row, lower, upper, entries in reversed(undo):
                 _checked("a row's bounds", highs.changeRowBounds(row, lower, upper))
                 for col, old, _ in entries:
                     _checked("a coefficient", highs.changeCoeff(row, col, old))
+
+    def objective_with_columns(self, columns: np.ndarray, values: np.ndarray) -> float | None:
+        """The optimal objective with `columns` fixed at `values` (None when HiGHS finds no
+        optimum); their bounds are restored afterwards."""
+        highs, count = self.highs, len(columns)
+        columns = np.asarray(columns, dtype=np.int32)
+        status, _, _, lower, upper, _ = highs.getCols(count, columns)
+        _checked("the columns' bounds", status)
+        fixed = np.asarray(values, dtype=float)
+        _checked("the columns' bounds", highs.changeColsBounds(count, columns, fixed, fixed))
+        try:
+            return self._optimum()
+        finally:
+            _checked("the columns' bounds", highs.changeColsBounds(count, columns, lower, upper))
+
+    def _optimum(self) -> float | None:
+        """Re-solve from the last basis; the objective when HiGHS proves it optimal."""
+        _run(self.highs, self.threads)
+        optimal = self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        return float(self.highs.getInfo().objective_function_value) if optimal else None
 
 
 class NotSolved(Exception):
@@ -350,14 +368,17 @@ def solve(
     options: SolveOptions | None = None,
     progress: Callable[[str, float], None] | None = None,
     keep: bool = False,
+    ranging: bool = True,
 ) -> Solution:
     """Solve to optimality or raise `NotSolved` with the status (and conflict).
 
     `progress(stage, seconds)` hears of the hand-off before HiGHS starts, and of the
-    solve when it ends. `keep` keeps the solved model in `Solution.warm` for re-solves.
+    solve when it ends. `keep` keeps the solved model in `Solution.warm` for re-solves
+    (with HiGHS's row ranging in `Solution.ranges` unless `ranging` is False).
     """
     started = time.perf_counter()
-    return solve_compiled(compile_model(model), options, progress, started, keep=keep)
+    compiled = compile_model(model)
+    return solve_compiled(compiled, options, progress, started, keep=keep, ranging=ranging)
 
 
 def solve_compiled(
@@ -367,6 +388,7 @@ def solve_compiled(
     started: float | None = None,
     release: bool = False,
     keep: bool = False,
+    ranging: bool = True,
 ) -> Solution:
     """`solve` of a model already translated: the caller may drop the Pyomo model first
     (at 1M deliveries its objects are most of the memory). `started`: when translation
@@ -411,7 +433,7 @@ def solve_compiled(
             solution.status = "time limit"
     if keep:
         solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
-        solution.ranges = _ranges(compiled, highs)
+        solution.ranges = _ranges(compiled, highs) if ranging else {}
     return solution
 
 
