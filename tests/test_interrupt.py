@@ -6,9 +6,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
+
+from optimizer.solver.highs import _interruptible
 
 SCRIPT = textwrap.dedent(
     """
@@ -66,3 +69,73 @@ def test_a_signal_stops_a_long_solve_at_once(signum):
     assert process.returncode == 7, stdout + stderr
     assert "stopped after" in stdout
     assert waited < 3.0, f"HiGHS kept the signal waiting {waited:.1f} s"
+
+
+class SlowToStop:
+    """Stands in for HiGHS: solves until cancelled, then takes a moment to return."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.cancelled = threading.Event()
+        self.fails = fails
+        self.returned = False
+        self.HandleUserInterrupt = False
+
+    def run(self) -> str:
+        self.cancelled.wait(10)
+        time.sleep(0.3)
+        self.returned = True
+        if self.fails:
+            raise RuntimeError("HiGHS failed")
+        return "status"
+
+    def cancelSolve(self) -> None:
+        self.cancelled.set()
+
+
+class Stopped(Exception):
+    pass
+
+
+def _signalled(highs: SlowToStop, *after: float) -> None:
+    """`_interruptible(highs)` with SIGUSR1 sent to the main thread `after` seconds in."""
+
+    def stop(signum, frame):
+        raise Stopped
+
+    previous = signal.signal(signal.SIGUSR1, stop)
+    main = threading.main_thread().ident
+    send = (main, signal.SIGUSR1)
+    timers = [threading.Timer(delay, signal.pthread_kill, send) for delay in after]
+    try:
+        for timer in timers:
+            timer.start()
+        _interruptible(highs)
+    finally:
+        for timer in timers:
+            timer.cancel()
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def test_a_signal_is_raised_only_once_highs_has_returned():
+    highs = SlowToStop()
+    with pytest.raises(Stopped):
+        _signalled(highs, 0.2)
+    assert highs.returned
+    assert not highs.HandleUserInterrupt
+
+
+def test_a_second_signal_while_highs_stops_does_not_leave_it_running():
+    highs = SlowToStop()
+    with pytest.raises(Stopped):
+        _signalled(highs, 0.2, 0.35)
+    assert highs.returned
+
+
+def test_without_a_signal_the_solve_returns_its_status_or_raises_its_error():
+    highs = SlowToStop()
+    highs.cancelSolve()
+    assert _interruptible(highs) == "status"
+    failing = SlowToStop(fails=True)
+    failing.cancelSolve()
+    with pytest.raises(RuntimeError, match="HiGHS failed"):
+        _interruptible(failing)

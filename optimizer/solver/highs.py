@@ -227,37 +227,54 @@ def new_highs() -> highspy.Highs:
     return highs
 
 
-WAIT = 0.1
-"""Seconds between two checks for a signal while HiGHS solves in the main thread."""
-
-
 def _interruptible(highs: highspy.Highs) -> highspy.HighsStatus:
     """`highs.run()`, stopped at once by Ctrl-C or SIGTERM when called in the main thread.
 
     Python handles a signal only between bytecodes, so a solve run directly in the main
     thread would keep a scheduler's SIGTERM waiting until HiGHS ends (minutes for a large
-    integer model). The solve runs in a helper thread instead; the main thread waits in
-    short steps, and when the signal's exception arrives it cancels HiGHS (`cancelSolve`,
-    which HiGHS checks through its interrupt callbacks, turned on at that moment), waits
-    for it and re-raises.
+    integer model). The solve runs in a helper thread instead and the main thread waits
+    for an event the helper sets when HiGHS has returned. When the signal's exception
+    arrives, the main thread cancels HiGHS and waits for it before re-raising, so HiGHS
+    never runs on while the interpreter shuts down.
+
+    The wait is on an event, not on `Thread.join`: a join interrupted by a signal marks
+    the thread stopped although it still runs (CPython up to 3.12, the fix for bpo-45274
+    releases the running thread's lock), and a second join then returns at once.
     """
     if threading.current_thread() is not threading.main_thread():
         return highs.run()
-    done: list[object] = []
-    worker = threading.Thread(target=lambda: done.append(_outcome(highs)), daemon=True)
-    worker.start()
+    outcome: list[object] = []
+    returned = threading.Event()
+
+    def solve() -> None:
+        outcome.append(_outcome(highs))
+        returned.set()
+
+    threading.Thread(target=solve, daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(WAIT)
+        returned.wait()
     except BaseException:
-        highs.HandleUserInterrupt = True  # turned on only now: its callback costs ~8 %
-        highs.cancelSolve()
-        worker.join()
-        highs.HandleUserInterrupt = False  # a callback left registered aborts at exit
+        _cancel(highs, returned)
         raise
-    if isinstance(done[0], BaseException):
-        raise done[0]
-    return done[0]  # type: ignore[return-value]
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]  # type: ignore[return-value]
+
+
+def _cancel(highs: highspy.Highs, returned: threading.Event) -> None:
+    """Stops the running solve and waits until HiGHS has returned.
+
+    The interrupt callbacks are turned on only now (running them costs ~8 % of a solve);
+    HiGHS checks them within milliseconds. A further signal during that wait is dropped:
+    the first one is already on its way up, and leaving HiGHS running would crash the
+    interpreter's shutdown.
+    """
+    highs.HandleUserInterrupt = True
+    highs.cancelSolve()
+    while not returned.is_set():
+        with contextlib.suppress(BaseException):
+            returned.wait()
+    highs.HandleUserInterrupt = False  # a callback left registered aborts at exit
 
 
 def _outcome(highs: highspy.Highs) -> object:
