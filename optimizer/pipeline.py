@@ -149,17 +149,24 @@ def finish_scenario(
     timings: dict[str, float],
     progress: Progress = None,
 ) -> ScenarioRun:
-    """Extract and check the plan of a solved scenario (cold here, warm in `runs/warm.py`)."""
+    """Extract and check the plan of a solved scenario (cold here, warm in `runs/warm.py`).
+
+    The savings re-solves run first, so that the kept HiGHS model (at 1M deliveries most
+    of the memory) is released before the plan tables are built beside it.
+    """
+    found = None
+    if solution.warm is not None:
+        warm, solution.warm = solution.warm, None
+        with timed(timings, "savings", progress):
+            buy = np.asarray(solution.values.get(components.BUY, np.zeros(0)), dtype=float)
+            found = savings(instance, solution, buy, lambda r: warm.objective_with(list(r.changes)))
+        del warm
     with timed(timings, "extract", progress):
         tables = plan_tables(instance, solution, analyses)
     with timed(timings, "check", progress):
         violations = check_plan(instance.inputs, instance.scenario, tables)
     if violations:
         raise PlanCheckError(violations)
-    if solution.warm is not None:
-        warm, solution.warm = solution.warm, None
-        with timed(timings, "savings", progress):
-            buy = np.asarray(solution.values.get(components.BUY, np.zeros(0)), dtype=float)
-            found = savings(instance, solution, buy, lambda r: warm.objective_with(list(r.changes)))
-            tables = dataclasses.replace(tables, savings=found)
+    if found is not None:
+        tables = dataclasses.replace(tables, savings=found)
     return ScenarioRun(instance, solution, tables, timings)

@@ -114,3 +114,29 @@ def test_constraint_without_variables_is_checked():
     model.bad = pyo.Constraint(expr=LinearExpression([]) >= 1)
     with pytest.raises(TriviallyInfeasible):
         standard_form(model)
+
+
+@pytest.mark.parametrize(
+    ("columns", "integer", "presolve"),
+    [(3, False, "choose"), (3, True, "choose"), (4, False, "off"), (4, True, "choose")],
+)
+def test_only_large_lps_skip_highs_presolve(monkeypatch, columns, integer, presolve):
+    """Presolve doubles HiGHS's memory on a large LP and removes nothing there; integer
+    models keep it, and small LPs keep its postsolve duals (docs/performance.md)."""
+    from optimizer.solver import highs
+    from optimizer.solver.options import SolveOptions
+    from optimizer.solver.standard_form import CscMatrix, StandardForm
+
+    monkeypatch.setattr(highs, "PRESOLVE_COLUMNS", 4)
+    model = StandardForm(
+        cost=np.ones(columns), offset=0.0,
+        matrix=CscMatrix.from_rows(
+            [1.0] * columns, list(range(columns)), [0, columns], (1, columns)
+        ),
+        row_lower=np.ones(1), row_upper=np.full(1, np.inf),
+        col_lower=np.zeros(columns), col_upper=np.full(columns, 5.0),
+        integer=np.full(columns, integer),
+    )  # fmt: skip
+    _, chosen = highs._highs(model, SolveOptions()).getOptionValue("presolve")
+    assert chosen == presolve
+    assert highs.solve_compiled(model, SolveOptions()).objective == pytest.approx(1.0)

@@ -151,3 +151,22 @@ def test_a_share_cap_of_zero_is_relaxed_to_five_points(solve_text):
         """)  # fmt: skip
     assert assert_savings_are_exact(run) == {"country share cap"}
     assert run.tables.savings["saving"].item() == pytest.approx(0.5 * 10, rel=EXACT)
+
+
+def test_the_kept_highs_model_is_released_before_the_plan_tables_are_built(monkeypatch):
+    """At 1M deliveries the solved HiGHS model is most of the memory: the savings
+    re-solves run first and the model is dropped before the tables are built beside it."""
+    import optimizer.pipeline as pipeline
+
+    seen = []
+    build_tables = pipeline.plan_tables
+
+    def tables(instance, solution, analyses):
+        seen.append(solution.warm)
+        return build_tables(instance, solution, analyses)
+
+    monkeypatch.setattr(pipeline, "plan_tables", tables)
+    inputs = load_inputs("inputs/example.xlsx")
+    run = pipeline.solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions())
+    assert seen == [None]
+    assert len(run.tables.savings) > 0

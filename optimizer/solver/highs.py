@@ -182,6 +182,13 @@ SKIPPED_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
 """Sub-MIP heuristics left out of branch and bound: on the example they took 5 of its 6
 seconds (the root already held the optimum), and the integer M benchmark solves faster
 without them (docs/performance.md)."""
+PRESOLVE_COLUMNS = 100_000
+"""LPs from this many columns on are solved without HiGHS's presolve (integer models
+keep it). On these models it removes almost nothing (the simplex iterations barely
+change), yet at 1M deliveries it took 8 % of the solve and doubled HiGHS's memory (+885
+MiB against +460 MiB; docs/performance.md). Smaller LPs keep it: there it costs
+nothing, and its postsolve is what prices degenerate rows (a capacity fixed at 0 t by an
+integer plan's binaries) the way the review sheets explain them."""
 FEASIBLE = 2
 """HiGHS's `primal_solution_status` of a feasible solution (kSolutionStatusFeasible)."""
 
@@ -314,6 +321,8 @@ def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
     if compiled.is_mip:
         for heuristic in SKIPPED_HEURISTICS:
             _set(highs, heuristic, False)
+    elif len(compiled.cost) >= PRESOLVE_COLUMNS:
+        _set(highs, "presolve", "off")
     lp = highspy.HighsLp()
     lp.num_col_ = len(compiled.cost)
     lp.num_row_ = len(compiled.row_lower)
@@ -439,18 +448,23 @@ def solve_compiled(
         highs = _fixed_lp(compiled, np.asarray(highs.getSolution().col_value), options)
         timings["marginals"] = time.perf_counter() - solved
         report("marginals", timings["marginals"])
-    extracting = time.perf_counter()
+    unpacking = time.perf_counter()
     solution = _by_component(compiled, highs.getSolution())
     solution.objective = highs.getInfo().objective_function_value
     solution.seconds = solved - passed
-    solution.timings = {**timings, "extract": time.perf_counter() - extracting}
+    timings["unpack"] = time.perf_counter() - unpacking
     if compiled.is_mip:
         solution.mip_gap = gap
         if status == highspy.HighsModelStatus.kTimeLimit:
             solution.status = "time limit"
     if keep:
         solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
-        solution.ranges = _ranges(compiled, highs) if ranging else {}
+        if ranging:
+            ranged = time.perf_counter()
+            solution.ranges = _ranges(compiled, highs)
+            timings["ranging"] = time.perf_counter() - ranged
+            report("ranging", timings["ranging"])
+    solution.timings = timings
     return solution
 
 
