@@ -14,6 +14,7 @@ vectorised pandas over (pair, segment) rows, never a loop over offers × sites �
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,10 +93,9 @@ def chain_countries(frame: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     return long.drop_duplicates(subset=[*keep, "country"])
 
 
-def _offer_items(inputs: Inputs) -> pd.DataFrame:
+def _offer_items(inputs: Inputs, chain: pd.DataFrame) -> pd.DataFrame:
     """(offer, country, item) for every chain country and every item a rule may name."""
     offers = inputs.offers.reset_index(names="offer")
-    chain = chain_countries(offers, ["offer", "material"])
     elements = inputs.materials["elements"]
     items = pd.concat(
         [
@@ -111,11 +111,65 @@ def _offer_items(inputs: Inputs) -> pd.DataFrame:
     return pairs.drop_duplicates()
 
 
-def _matching_rules(inputs: Inputs, rules: pd.DataFrame) -> pd.DataFrame:
+def _matching_rules(items: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
     """(offer, rule) for each rule whose country is in chain(o) and whose item matches."""
     numbered = rules.reset_index(drop=True).reset_index(names="rule")
-    matched = _offer_items(inputs).merge(numbered, on=["country", "item"])
+    matched = items.merge(numbered, on=["country", "item"])
     return matched.drop_duplicates(subset=["offer", "rule"])
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """What derive needs of a workbook whatever the scenario: computed at the first
+    derive of an `Inputs` and shared by its scenarios (pandas copies on write)."""
+
+    points: pd.DataFrame
+    demand_t: np.ndarray
+    """(points, periods) before the scenario's demand factor"""
+    pipeline_t: np.ndarray
+    pairs: pd.DataFrame
+    """every offer-site pair (o, s) with (s, material(o)) ∈ SM: the offer's columns,
+    point, site, end_use, numbered `pair`"""
+    items: pd.DataFrame
+    """(offer, country, item) a rule can match (`_offer_items`)"""
+    chain: pd.DataFrame
+    """(offer, material, country) for every distinct country of each offer's chain"""
+
+    @classmethod
+    def of(cls, inputs: Inputs) -> _Fixed:
+        periods = len(inputs.periods)
+        points = _stock_points(inputs)
+        offers = inputs.offers.reset_index(names="offer")
+        point_keys = points[["site", "material"]].reset_index(names="point")
+        pairs = offers.merge(point_keys, on="material").sort_values(["offer", "point"])
+        pairs = pairs.reset_index(drop=True).reset_index(names="pair")
+        pairs["end_use"] = inputs.sites["end_use"].reindex(pairs["site"]).to_numpy()
+        chain = chain_countries(offers, ["offer", "material"])
+        demand = _per_point_matrix(points, inputs.demand, periods)
+        pipeline = _per_point_matrix(points, inputs.pipeline, periods)
+        demand.flags.writeable = pipeline.flags.writeable = False  # shared by every scenario
+        return cls(
+            points,
+            demand,
+            pipeline,
+            pairs,
+            _offer_items(inputs, chain),
+            chain,
+        )
+
+
+_FIXED: dict[int, _Fixed] = {}
+
+
+def _fixed(inputs: Inputs) -> _Fixed:
+    """`_Fixed` of `inputs`, kept while `inputs` lives (validate, whatif and robust
+    derive every scenario of one workbook)."""
+    key = id(inputs)
+    found = _FIXED.get(key)
+    if found is None:
+        found = _FIXED[key] = _Fixed.of(inputs)
+        weakref.finalize(inputs, _FIXED.pop, key, None)
+    return found
 
 
 def _windows(keys: pd.Series, hits: pd.DataFrame, periods: int) -> pd.DataFrame:
@@ -200,19 +254,15 @@ def _negative_tariffs(inputs: Inputs, pairs: pd.DataFrame) -> None:
 
 
 def _offer_site_pairs(
-    inputs: Inputs, scenario: Scenario, points: pd.DataFrame
+    inputs: Inputs, scenario: Scenario, fixed: _Fixed
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Every (o, s) with (s, material(o)) ∈ SM and window segment (start..end) with its
     derived terms; and cap[o,t]."""
-    offers = inputs.offers.reset_index(names="offer")
-    point_keys = points[["site", "material"]].reset_index(names="point")
-    pairs = offers.merge(point_keys, on="material").sort_values(["offer", "point"])
-    pairs = pairs.reset_index(drop=True).reset_index(names="pair")
-    pairs["end_use"] = inputs.sites["end_use"].reindex(pairs["site"]).to_numpy()
-    matched = _matching_rules(inputs, scenario.rules)
+    matched = _matching_rules(fixed.items, scenario.rules)
     periods = len(inputs.periods)
-    terms = _pair_terms(pairs, matched, periods)
-    pairs = pairs.merge(terms, on="pair").sort_values(["pair", "start"]).reset_index(drop=True)
+    terms = _pair_terms(fixed.pairs, matched, periods)
+    pairs = fixed.pairs.merge(terms, on="pair").sort_values(["pair", "start"])
+    pairs = pairs.reset_index(drop=True)
     pairs = pairs.fillna(
         {"approval": 1.0, "delay_days": 0.0, "cost_factor": 1.0, "extra_tariff": 0.0}
     )
@@ -291,18 +341,21 @@ def _unused_reasons(pairs: pd.DataFrame, capacity: np.ndarray) -> pd.DataFrame:
 
 
 def _spans(periods: list[str], reasons: pd.DataFrame) -> str:
-    """`reason` alone, or `2026-01 … 2027-12: reason; 2028-01 … : reason` when it varies."""
-    runs = reasons.assign(run=(reasons["reason"] != reasons["reason"].shift()).cumsum())
-    parts = runs.groupby("run").agg(
-        first=("period", "min"), last=("period", "max"), reason=("reason", "first")
-    )
-    if len(parts) == 1 or set(parts["reason"]) == {"timing"}:
-        return UNUSED_REASONS[parts["reason"].iloc[0]]
+    """`reason` alone, or `2026-01 … 2027-12: reason; 2028-01 … : reason` when it varies
+    (`reasons`: one offer's rows in period order)."""
+    runs: list[list] = []  # [first, last, reason] of each run of one reason
+    for period, reason in zip(reasons["period"].tolist(), reasons["reason"].tolist(), strict=True):
+        if runs and runs[-1][2] == reason:
+            runs[-1][1] = period
+        else:
+            runs.append([period, period, reason])
+    if len(runs) == 1 or {reason for _, _, reason in runs} == {"timing"}:
+        return UNUSED_REASONS[runs[0][2]]
     return "; ".join(
-        f"{periods[row.first]}"
-        + (f" … {periods[row.last]}" if row.last > row.first else "")
-        + f": {UNUSED_REASONS[row.reason]}"
-        for row in parts.itertuples()
+        f"{periods[first]}"
+        + (f" … {periods[last]}" if last > first else "")
+        + f": {UNUSED_REASONS[reason]}"
+        for first, last, reason in runs
     )
 
 
@@ -353,10 +406,9 @@ def _salvage_warnings(inputs: Inputs, deliveries: pd.DataFrame) -> list[Problem]
 
 
 def _share_caps(
-    inputs: Inputs, deliveries: pd.DataFrame, material_order: pd.Index
+    inputs: Inputs, chain: pd.DataFrame, deliveries: pd.DataFrame, material_order: pd.Index
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Country-share caps (m, c) with share < 1 and the deliveries touching each."""
-    chain = chain_countries(inputs.offers.reset_index(names="offer"), ["offer", "material"])
     limits = inputs.countries["max_share"]
     capped = chain[limits.reindex(chain["country"]).to_numpy() < 1]
     caps = capped[["material", "country"]].drop_duplicates().reset_index(drop=True)
@@ -373,10 +425,11 @@ def _share_caps(
 def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     """Everything one scenario's LP needs, in positions, with the names kept alongside."""
     periods = len(inputs.periods)
-    points = _stock_points(inputs)
-    demand = _per_point_matrix(points, inputs.demand, periods) * scenario.demand_factor
-    pipeline = _per_point_matrix(points, inputs.pipeline, periods)
-    pairs, capacity = _offer_site_pairs(inputs, scenario, points)
+    fixed = _fixed(inputs)
+    points = fixed.points
+    demand = fixed.demand_t * scenario.demand_factor
+    pipeline = fixed.pipeline_t
+    pairs, capacity = _offer_site_pairs(inputs, scenario, fixed)
     check_combined(inputs, scenario.name, demand, pairs)
     usable = pairs[
         (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
@@ -384,7 +437,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     deliveries = _expand_periods(usable)
     materials = inputs.materials
     point_material = _codes(points["material"], materials.index)
-    caps, share_cap, share_delivery = _share_caps(inputs, deliveries, materials.index)
+    caps, share_cap, share_delivery = _share_caps(inputs, fixed.chain, deliveries, materials.index)
     material_of = _codes(deliveries["material"], materials.index)
     data = ModelData(
         periods=periods,
