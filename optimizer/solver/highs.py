@@ -254,8 +254,10 @@ def _interruptible(highs: highspy.Highs) -> highspy.HighsStatus:
     returned = threading.Event()
 
     def solve() -> None:
-        outcome.append(_outcome(highs))
-        returned.set()
+        try:
+            outcome.append(_outcome(highs))
+        finally:
+            returned.set()
 
     threading.Thread(target=solve, daemon=True).start()
     try:
@@ -288,7 +290,7 @@ def _outcome(highs: highspy.Highs) -> object:
     """What `highs.run()` returned, or the exception it raised."""
     try:
         return highs.run()
-    except Exception as error:  # handed back to the waiting thread
+    except BaseException as error:  # handed back to the waiting thread, raised there
         return error
 
 
