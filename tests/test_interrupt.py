@@ -72,17 +72,22 @@ def test_a_signal_stops_a_long_solve_at_once(signum):
 
 
 class SlowToStop:
-    """Stands in for HiGHS: solves until cancelled, then takes a moment to return."""
+    """Stands in for HiGHS: solves until cancelled, then takes a moment to return (and,
+    with `signal_again`, sends the main thread a second signal while it stops)."""
 
-    def __init__(self, fails: bool = False) -> None:
+    def __init__(self, fails: bool = False, signal_again: bool = False) -> None:
         self.cancelled = threading.Event()
         self.fails = fails
+        self.signal_again = signal_again
         self.returned = False
         self.HandleUserInterrupt = False
 
     def run(self) -> str:
         self.cancelled.wait(10)
-        time.sleep(0.3)
+        time.sleep(0.1)
+        if self.signal_again:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        time.sleep(0.2)
         self.returned = True
         if self.fails:
             raise RuntimeError("HiGHS failed")
@@ -96,38 +101,36 @@ class Stopped(Exception):
     pass
 
 
-def _signalled(highs: SlowToStop, *after: float) -> None:
-    """`_interruptible(highs)` with SIGUSR1 sent to the main thread `after` seconds in."""
+def _signalled(highs: SlowToStop) -> None:
+    """`_interruptible(highs)` with SIGUSR1 sent to the main thread 0.2 s in."""
 
     def stop(signum, frame):
         raise Stopped
 
     previous = signal.signal(signal.SIGUSR1, stop)
-    main = threading.main_thread().ident
-    send = (main, signal.SIGUSR1)
-    timers = [threading.Timer(delay, signal.pthread_kill, send) for delay in after]
+    timer = threading.Timer(
+        0.2, signal.pthread_kill, (threading.main_thread().ident, signal.SIGUSR1)
+    )
     try:
-        for timer in timers:
-            timer.start()
+        timer.start()
         _interruptible(highs)
     finally:
-        for timer in timers:
-            timer.cancel()
+        timer.cancel()
         signal.signal(signal.SIGUSR1, previous)
 
 
 def test_a_signal_is_raised_only_once_highs_has_returned():
     highs = SlowToStop()
     with pytest.raises(Stopped):
-        _signalled(highs, 0.2)
+        _signalled(highs)
     assert highs.returned
     assert not highs.HandleUserInterrupt
 
 
 def test_a_second_signal_while_highs_stops_does_not_leave_it_running():
-    highs = SlowToStop()
+    highs = SlowToStop(signal_again=True)
     with pytest.raises(Stopped):
-        _signalled(highs, 0.2, 0.35)
+        _signalled(highs)
     assert highs.returned
 
 
