@@ -273,8 +273,9 @@ def _interruptible(highs: highspy.Highs) -> highspy.HighsStatus:
 def _cancel(highs: highspy.Highs, returned: threading.Event) -> None:
     """Stops the running solve and waits until HiGHS has returned.
 
-    The interrupt callbacks are turned on only now (running them costs ~8 % of a solve);
-    HiGHS checks them within milliseconds. A further signal during that wait is dropped:
+    The interrupt callbacks are turned on only now: left on, they cost about 5 % of a
+    solve (robust extensive form 1.55 s against 1.48 s, M 0.49 s against 0.48 s, three
+    runs each); HiGHS checks them within milliseconds. A further signal during that wait is dropped:
     the first one is already on its way up, and leaving HiGHS running would crash the
     interpreter's shutdown.
     """
