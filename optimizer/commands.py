@@ -1,8 +1,9 @@
-"""The flows of the commands: validate, solve, whatif (comparison or licence sweep), robust.
+"""The flows of the commands: validate, solve, whatif (comparison or licence sweep), robust
+and the nightly replan.
 
 Each reads the workbook, runs one scenario (`pipeline.solve_scenario`) or many
-(`runs/`), and writes its workbook; `cli.py` only parses options and prints. The nightly
-job's flow, with its lock and history, is `runs/replan.py`.
+(`runs/`), and writes its workbook; `cli.py` only parses options, `console.py` prints.
+The steps of the nightly job (lock, history, folders) are in `runs/replan.py`.
 
 Only what `validate` needs is imported with this module (pandas, the reader, derive);
 Pyomo, HiGHS and the writers are imported by the flows that use them, so that
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import find_scenario, resolve_scenario, scenario_names
-from optimizer.problems import UsageError
+from optimizer.problems import Problem, UsageError
 from optimizer.report.targets import check_target, default_output
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
@@ -28,6 +29,7 @@ from optimizer.workbook.validate import load_inputs
 if TYPE_CHECKING:
     from optimizer.pipeline import Progress, ScenarioRun
     from optimizer.plan.outcomes import Comparison, Robust, Sweep, TaskResult
+    from optimizer.runs.replan import ReplanJob, ReplanOutcome
     from optimizer.runs.robust import RobustRequest
     from optimizer.runs.whatif import Request
 
@@ -72,6 +74,9 @@ class WhatifOutcome:
 
     target: Path
     summary: dict[str, object]
+    warnings: list[Problem]
+    """the workbook's warnings and every compared scenario's plan warnings, each naming
+    its scenario (a sweep: the workbook's)"""
     comparison: Comparison | None = None
     sweep: Sweep | None = None
 
@@ -111,12 +116,12 @@ def whatif_workbook(
         result = sweep(inputs, request, on_done)
         summary |= {"scenario": result.scenario, "samples": request.samples, "seed": request.seed}
         write_sweep_workbook(result, target, summary)
-        return WhatifOutcome(target, summary, sweep=result)
+        return WhatifOutcome(target, summary, list(inputs.warnings), sweep=result)
     comparison = compare(inputs, request, on_done)
     summary["scenarios"] = len(comparison.results)
     summary["scenarios_without_plan"] = sum(not r.solved for r in comparison.results)
-    write_comparison_workbook(comparison, target, summary, inputs.warnings)
-    return WhatifOutcome(target, summary, comparison=comparison)
+    write_comparison_workbook(comparison, target, summary)
+    return WhatifOutcome(target, summary, comparison.warnings, comparison=comparison)
 
 
 def robust_workbook(
@@ -146,3 +151,16 @@ def robust_workbook(
         write_robust_workbook(robust, target, summary)
     robust.timings.update(timings)
     return robust, target
+
+
+def replan_workbook(job: ReplanJob) -> ReplanOutcome:
+    """`reopt replan`: the nightly job (docs/replan.md). Under the folder's lock and with
+    the run recorded in its history: solve base and every scenario, compare with the last
+    run, write the run's folder atomically, record the outcome, prune old folders."""
+    from optimizer.runs import replan as nightly
+
+    nightly.prepare(job)
+    with nightly.night(job) as current:
+        inputs = load_inputs(job.input_path)
+        solved = nightly.compare_with_last(current, job, inputs)
+        return nightly.write_night(current, job, solved)

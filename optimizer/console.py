@@ -1,29 +1,66 @@
-"""What the commands print: summaries, comparisons, sweeps, stage lines, JSON records."""
+"""What the commands print: summaries, comparisons, sweeps, stage lines, JSON records.
+
+Each command's outcome becomes one `Report` here (the text for people, or with `--json`
+the one JSON object, and the lines for standard error); `exits.run_guarded` prints it.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optimizer.problems import InputError, NoPlanError, Problem
+from optimizer.json_text import json_text
+from optimizer.problems import ExitCode, InputError, NoPlanError, Problem
 from optimizer.solver.options import PLAN_STATUSES
 
 if TYPE_CHECKING:
+    from optimizer.commands import WhatifOutcome
+    from optimizer.domain.inputs import Inputs
+    from optimizer.pipeline import ScenarioRun
     from optimizer.plan.outcomes import Robust
     from optimizer.plan.tables import PlanTables
+    from optimizer.runs.history import Run
+    from optimizer.runs.replan import ReplanOutcome
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a finished command prints: `out` on standard output, `err` on standard error."""
+
+    out: str
+    err: str = ""
 
 
 def failure_json(error: BaseException, code: int) -> dict[str, object]:
     """The `--json` record of a run that ended without a result."""
     record: dict[str, object] = {"status": "failed", "exit_code": code, "error": str(error)}
-    if isinstance(error, InputError):
+    if isinstance(error, KeyboardInterrupt):
+        record |= {"status": "interrupted", "error": "interrupted (Ctrl-C or SIGTERM)"}
+    elif isinstance(error, InputError):
         record["status"] = "input error"
         record["errors"] = [problem.as_dict() for problem in error.errors]
     elif isinstance(error, NoPlanError):
         record["status"] = "no plan"
         record["explanation"] = error.explanation
     return record
+
+
+def usage_json(message: str, code: int) -> dict[str, object]:
+    """The `--json` record of a command line that could not be parsed (an unknown option)."""
+    return {"status": "usage error", "exit_code": code, "error": message}
+
+
+def _warnings_json(warnings: list[Problem]) -> list[dict[str, object]]:
+    return [problem.as_dict() for problem in warnings]
+
+
+def _ok(record: dict[str, object], warnings: list[Problem]) -> Report:
+    """The JSON report of a command that succeeded."""
+    full = {"status": "ok", "exit_code": int(ExitCode.OK), **record}
+    full["warnings"] = _warnings_json(warnings)
+    return Report(json_text(full))
 
 
 class StageLog:
@@ -95,21 +132,32 @@ def summary_text(tables: PlanTables, target: Path) -> str:
         f"  shortfall       {s['shortfall_t']:,.3f} t (every licence granted)",
         f"  expected denied {denied:,.3f} t of licensed tonnes (see the Dashboard)",
         f"  licensed share  {s['licensed_share']:.1%}",
-        f"  suppliers used  {s['suppliers_used']}"
-        + (f" (integer model, gap {s['mip_gap']:.4%})" if s["integer_model"] == "yes" else ""),
+        f"  suppliers used  {s['suppliers_used']} ({s['offers_used']} offers: supplier and "
+        "material)"
+        + (f"; integer model, gap {s['mip_gap']:.4%}" if s["integer_model"] == "yes" else ""),
         f"  solve time      {s['solve_seconds']:.2f} s",
         f"  warnings        {len(tables.warnings)} (listed above and on the Warnings sheet)",
     ]
     return "\n".join(lines)
 
 
-def summary_json(tables: PlanTables, target: Path) -> dict[str, object]:
-    """The `--json` object: the Summary sheet's metrics plus where the plan went."""
-    record = {key: value for key, value in tables.summary.items()}
-    record["output"] = str(target)
-    record["warnings"] = [problem.as_dict() for problem in tables.warnings]
-    record["exit_code"] = 0
-    return record
+def validate_report(path: Path, inputs: Inputs, sizes: dict[str, int], as_json: bool) -> Report:
+    """`reopt validate`: no problems found, each scenario's model size, the warnings."""
+    if as_json:
+        return _ok({"scenarios": sizes}, inputs.warnings)
+    lines = [f"{path}: no problems found"]
+    lines += [f"  scenario {name}: {size:,} delivery variables" for name, size in sizes.items()]
+    lines += warning_lines(inputs.warnings, str(path))
+    return Report("\n".join(lines))
+
+
+def solve_report(path: Path, run: ScenarioRun, target: Path, as_json: bool) -> Report:
+    """`reopt solve`: the Summary sheet's metrics and where the plan went."""
+    tables = run.tables
+    if as_json:  # `status` is the solve's: optimal, or time limit (SPEC §7)
+        return _ok({**tables.summary, "output": str(target)}, tables.warnings)
+    warnings = "\n".join(warning_lines(tables.warnings, str(path)))
+    return Report(summary_text(tables, target), warnings)
 
 
 def comparison_text(table: object, target: Path) -> str:
@@ -176,21 +224,91 @@ def robust_text(robust: Robust, target: Path, currency: str) -> str:
     return "\n".join(lines)
 
 
-def robust_json(robust: Robust, target: Path) -> dict[str, object]:
-    """The `--json` object of SPEC §6."""
+def whatif_report(path: Path, outcome: WhatifOutcome, samples: int, as_json: bool) -> Report:
+    """`reopt whatif`: each scenario's figures (or a sweep's percentiles) and every
+    scenario's plan warnings, each naming its scenario."""
+    warnings = outcome.warnings
+    if outcome.sweep is not None:
+        record: dict[str, object] = {"risk": outcome.sweep.risk.to_dict("records")}
+        text = sweep_text(outcome.sweep.risk, outcome.target, samples)
+    else:
+        table = outcome.comparison.table  # type: ignore[union-attr]
+        record = {"comparison": table.to_dict("records")}
+        text = comparison_text(table, outcome.target)
+    if as_json:
+        return _ok({**record, "output": str(outcome.target)}, warnings)
+    return Report(text, "\n".join(warning_lines(warnings, str(path))))
+
+
+def robust_report(path: Path, robust: Robust, target: Path, as_json: bool) -> Report:
+    """`reopt robust`: the figures of SPEC §6 (one JSON object with `--json`)."""
     from optimizer.report.robust_book import headline
 
+    if not as_json:
+        currency = str(robust.scenarios[0].tables.summary["currency"])
+        warnings = "\n".join(warning_lines(robust.warnings, str(path)))
+        return Report(robust_text(robust, target, currency), warnings)
     record = headline(robust)
     record["scenarios"] = {
         s.name: {"probability": s.probability, "cost": s.cost, "alone": s.alone}
         for s in robust.scenarios
     }
-    record["sizes"] = robust.sizes
-    record["timings"] = robust.timings
-    record["output"] = str(target)
-    record["warnings"] = [problem.as_dict() for problem in robust.warnings]
-    record["exit_code"] = 0
-    return record
+    record |= {"sizes": robust.sizes, "timings": robust.timings, "output": str(target)}
+    return _ok(record, robust.warnings)
+
+
+def replan_report(path: Path, outcome: ReplanOutcome, as_json: bool) -> Report:
+    """`reopt replan`: the run, its folder, each scenario's objective and every warning
+    of the plans it wrote."""
+    held = outcome.recovered_lock
+    if as_json:
+        record = {
+            "run_id": outcome.run_id,
+            "folder": str(outcome.folder),
+            "objectives": outcome.objectives,
+            "note": outcome.note,
+            "compared_with": outcome.compared_with,
+            "recovered_stale_lock": held.__dict__ if held else None,
+        }
+        return _ok(record, list(outcome.warnings))
+    err = []
+    if held:
+        err.append(f"recovered the stale lock of pid {held.pid} on {held.host} ({held.started})")
+    err += warning_lines(list(outcome.warnings), str(path))
+    compared = f"run #{outcome.compared_with}" if outcome.compared_with else "no earlier run"
+    note = f"; {outcome.note}" if outcome.note else ""
+    lines = [
+        f"Run #{outcome.run_id}: plan written to {outcome.folder} "
+        f"(changes against {compared}{note})"
+    ]
+    for name, value in outcome.objectives.items():
+        shown = "no plan" if value is None else f"{value:,.2f}"
+        lines.append(f"  {name:<28} {shown}")
+    return Report("\n".join(lines), "\n".join(err))
+
+
+def history_report(out_dir: Path, runs: list[Run], as_json: bool) -> Report:
+    """`reopt history`: the recorded runs, newest first."""
+    if as_json:
+        return Report(json_text({"status": "ok", "exit_code": int(ExitCode.OK),
+                                 "runs": [run.as_dict() for run in runs]}))  # fmt: skip
+    if not runs:
+        return Report(f"{out_dir}: no runs recorded")
+    lines = [
+        f"{'run':<5} {'started (UTC)':<25}  {'status':<11} {'exit':<4} {'folder':<20} "
+        f"{'base objective':>18}  input, note or first problem"
+    ]
+    for run in runs:
+        base = run.objectives.get("base")
+        objective = "" if base is None else f"{base:,.2f}"
+        extra = "; ".join(
+            part for part in (run.input_path, run.note or first_problem(run.error)) if part
+        )
+        lines.append(
+            f"#{run.id:<4} {run.started:<25}  {run.status:<11} {run.exit_code!s:<4} "
+            f"{run.folder or '-':<20} {objective:>18}  {extra}"
+        )
+    return Report("\n".join(lines))
 
 
 def first_problem(error: str | None) -> str:

@@ -6,6 +6,7 @@ value; problems are collected and raised together so one run lists all of them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Iterable
@@ -24,6 +25,8 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     NO_PLAN = 3
     LOCKED = 4
+    INTERRUPTED = 130
+    """Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)"""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,14 @@ class Problem:
     column_index: int | None = None
     value: object = BLANK
     warning: bool = False
+    scenario: str | None = None
+    """the scenario whose plan the problem is about (None: the workbook, or every scenario)"""
+
+    def __post_init__(self) -> None:
+        for name in ("row", "column_index"):  # numpy integers from tables become ints
+            number = getattr(self, name)
+            if number is not None and not isinstance(number, int):
+                object.__setattr__(self, name, int(number))
 
     @property
     def cell(self) -> str:
@@ -100,6 +111,8 @@ class Problem:
             parts.append(shown)
         parts.append(self.message)
         text = " ".join(parts)
+        if self.scenario is not None:
+            text = f"scenario {self.scenario}: {text}"
         return f"{file}: {text}" if file else text
 
     def as_dict(self) -> dict[str, object]:
@@ -112,7 +125,25 @@ class Problem:
             "value": None if self.value is BLANK else show_value(self.value),
             "message": self.message,
             "severity": "warning" if self.warning else "error",
+            "scenario": self.scenario,
         }
+
+
+def for_scenario(
+    problems: Iterable[Problem], scenario: str, workbook: Iterable[Problem] = ()
+) -> list[Problem]:
+    """`problems` of one scenario's plan, each naming the scenario, except those that are
+    about the workbook as a whole (`workbook`: the input's own warnings), left as they are."""
+    shared = {problem.render() for problem in workbook}
+    return [
+        problem if problem.render() in shared else dataclasses.replace(problem, scenario=scenario)
+        for problem in problems
+    ]
+
+
+def distinct(problems: Iterable[Problem]) -> list[Problem]:
+    """Each problem once, in first-seen order (many plans repeat the workbook's warnings)."""
+    return list({problem.render(): problem for problem in problems}.values())
 
 
 @dataclass

@@ -7,8 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
-    "problems", "models", "domain", "workbook", "solver", "plan", "pipeline", "report", "runs",
-    "commands", "console", "cli",
+    "json_text", "problems", "models", "domain", "workbook", "solver", "plan", "pipeline",
+    "report", "runs", "commands", "console", "exits", "cli",
 ]  # fmt: skip
 IMPORT = re.compile(r"^\s*(?:from|import) ((?:optimizer|models)(?:\.\w+)*)", re.MULTILINE)
 

@@ -246,7 +246,8 @@ def test_an_interrupted_run_is_recorded_as_interrupted(book, tmp_path, monkeypat
     monkeypatch.setattr(optimizer.runs.replan, "compare", interrupted)
     result = replan(book(BASE, PLAN_1), tmp_path / "nightly")
     assert result.exit_code == 130
-    assert json.loads(result.stdout) == {"status": "interrupted", "exit_code": 130}
+    record = json.loads(result.stdout)
+    assert (record["status"], record["exit_code"]) == ("interrupted", 130)
     [run] = history.runs(tmp_path / "nightly")
     assert (run.status, run.exit_code) == ("interrupted", 130)
 
@@ -292,7 +293,8 @@ def test_a_deleted_newest_plan_does_not_stop_later_runs(book, tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["compared_with"] == 1
-    assert "run #2" in record["warnings"][0] and "missing or unreadable" in record["warnings"][0]
+    first = record["warnings"][0]["message"]
+    assert "run #2" in first and "missing or unreadable" in first
     plan = Path(record["folder"]) / "plan.xlsx"
     changes = pd.read_excel(plan, sheet_name="Changes", header=None, engine="calamine")
     assert changes.iloc[0, 1].startswith("#1 of")
@@ -308,7 +310,7 @@ def test_an_earlier_plan_with_a_far_cell_is_skipped_not_read(book, tmp_path):
     result = replan(book(BASE, PLAN_1), out_dir)
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
-    assert record["compared_with"] is None and "far outside" in record["warnings"][0]
+    assert record["compared_with"] is None and "far outside" in record["warnings"][0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -333,7 +335,7 @@ def test_a_corrupt_history_is_named_and_reset_only_on_request(book, tmp_path, da
     assert listed.exit_code == 2 and str(database) in listed.stderr
     reset = replan(source, out_dir, "--reset-history")
     assert reset.exit_code == 0, reset.output
-    assert "moved aside" in json.loads(reset.stdout)["warnings"][0]
+    assert "moved aside" in json.loads(reset.stdout)["warnings"][0]["message"]
     [aside] = out_dir.glob(history.HISTORY_NAME + ".corrupt-*")
     assert aside.read_bytes() == damage
     assert [run.status for run in history.runs(out_dir)] == ["ok"]
@@ -437,13 +439,13 @@ def test_a_read_only_folder_is_an_output_error(book, tmp_path):
 
 def test_an_interrupt_caught_in_a_finaliser_is_delivered_again(monkeypatch):
     """Ctrl-C landing in a `__del__` is neither printed as a traceback nor lost."""
-    from optimizer import cli as cli_module
+    from optimizer import exits
 
     class Finalised:
         def __del__(self) -> None:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(sys, "unraisablehook", cli_module._interrupts_are_not_lost)
+    monkeypatch.setattr(sys, "unraisablehook", exits._interrupts_are_not_lost)
     with pytest.raises(KeyboardInterrupt):
         Finalised()
         time.sleep(2)

@@ -76,3 +76,17 @@ def test_solves_with_different_thread_counts_follow_each_other_in_one_process(sm
     ok("replan", small, "--out-dir", tmp_path / "runs", "--workers", "1")
     assert ok("solve", small, "-o", tmp_path / "b.xlsx", "--threads", "1") == first
     assert ok("solve", small, "-o", tmp_path / "c.xlsx") == first
+
+
+def test_a_usage_error_under_json_prints_one_error_object(small):
+    """An unknown option is a usage error (exit 2): with --json, still one JSON object."""
+    done = subprocess.run(
+        [str(REOPT), "solve", str(small), "--no-such-option", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    record = json.loads(done.stdout)
+    assert (record["status"], record["exit_code"]) == ("usage error", 2)
+    assert "--no-such-option" in record["error"] and "--no-such-option" in done.stderr

@@ -30,7 +30,13 @@ def test_a_country_in_nfd_matches_its_nfc_spelling(tmp_path):
     assert inputs.offers.loc[inputs.offers["supplier"] == "US1", "country"].item() == CURACAO_NFC
 
 
-@pytest.mark.parametrize("mark", ["\u200b", "\ufeff", "\u2060", "\u00ad"])
+INVISIBLE = ["\u200b", "\ufeff", "\u2060", "\u00ad", "\u034f", "\ufe0f", "\u3164", "\U000e0041"]
+"""Zero-width space, byte-order mark, word joiner, soft hyphen (category Cf), and
+default-ignorable characters of other categories: combining grapheme joiner, variation
+selector, Hangul filler, a tag character."""
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
 def test_a_format_character_is_ignored_in_headers_and_values_alike(tmp_path, mark):
     sheets = rich()
     sheets["Suppliers"][0][sheets["Suppliers"][0].index("capacity")] = f"capa{mark}city"
@@ -61,3 +67,26 @@ def test_canonical_forms():
     assert canonical(CURACAO_NFD) == canonical(CURACAO_NFC) == "curaçao"
     assert canonical("Max\u200b Share") == "max_share"
     assert canonical("China") != canonical("\u0421hina")
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_an_invisible_character_in_a_sheet_name_is_ignored(tmp_path, mark):
+    sheets = rich()
+    sheets[f"Supp{mark}liers"] = sheets.pop("Suppliers")
+    inputs = load_inputs(write_book(tmp_path / "sheet.xlsx", sheets))
+    assert len(inputs.offers) == 4
+    assert all("unknown sheet" not in w.message for w in inputs.warnings)
+
+
+def test_a_required_header_with_a_no_break_space_is_an_error_naming_its_cell(tmp_path):
+    sheets = rich()
+    header = sheets["Suppliers"][0]
+    column = header.index("capacity")
+    header[column] = "capa\u00a0city"
+    path = write_book(tmp_path / "nbsp.xlsx", sheets)
+    result = CliRunner().invoke(cli, ["solve", str(path), "-o", str(tmp_path / "plan.xlsx")])
+    assert result.exit_code == 2, result.output
+    cell = f"Suppliers!{chr(ord('A') + column)}1"
+    assert cell in result.stderr and "required column 'capacity' is missing" in result.stderr
+    assert "U+00A0 NO-BREAK SPACE" in result.stderr
+    assert not (tmp_path / "plan.xlsx").exists()

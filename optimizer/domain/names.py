@@ -1,9 +1,11 @@
 """Identifiers matched ignoring case and spacing, with a hint for the ones not found.
 
 Names are compared after Unicode NFC normalisation (an accented letter typed as one
-character or as a letter plus a combining accent is the same name) and without format
-characters (Unicode category Cf: zero-width spaces and joiners, the byte-order mark,
-bidi marks), the same in headers, sheet names and values.
+character or as a letter plus a combining accent is the same name) and without
+invisible characters (Unicode category Cf: zero-width spaces and joiners, the byte-order
+mark, bidi marks; and every other default-ignorable code point: soft hyphen, combining
+grapheme joiner, variation selectors, Hangul fillers), the same in headers, sheet names
+and values. Any run of spaces, non-breaking ones included, counts as one `_`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,21 @@ BIDI_CONTROLS = frozenset(
 display as `China`); refused in labels and text so that none reaches a plan."""
 
 
+IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+"""Unicode's default-ignorable code points (DerivedCoreProperties): characters that show
+nothing, such as the soft hyphen, the combining grapheme joiner, variation selectors and
+Hangul fillers, besides the format characters of category Cf."""
+
+
 def visible(text: str) -> str:
-    """`text` in NFC with every format character (Unicode category Cf) removed."""
+    """`text` in NFC with every format character (category Cf) and every other
+    default-ignorable character removed: what is left is what the user sees."""
     normal = unicodedata.normalize("NFC", text)
-    return "".join(char for char in normal if unicodedata.category(char) != "Cf")
+    return IGNORABLE.sub("", "".join(char for char in normal if unicodedata.category(char) != "Cf"))
 
 
 def canonical(name: object) -> str:

@@ -46,6 +46,9 @@ class Comparison:
     plan: pd.DataFrame
     mix: pd.DataFrame
     results: list[TaskResult]
+    warnings: list[Problem] = field(default_factory=list)
+    """the workbook's warnings, then each scenario's plan warnings (naming the scenario)
+    and each scenario without a plan"""
 
 
 @dataclass(frozen=True)

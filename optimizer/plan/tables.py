@@ -148,6 +148,14 @@ def scenario_cost(instance: Instance, solution: Solution) -> float:
     return sum(cost_terms(instance, solution_values(instance, solution)).values())
 
 
+def used_counts(instance: Instance, buy: np.ndarray) -> dict[str, int]:
+    """SPEC §7: `suppliers_used`, the distinct suppliers that deliver anything, and
+    `offers_used`, the distinct (supplier, material) offers that do."""
+    offers = np.unique(instance.data.offer[buy > 0])
+    suppliers = instance.offers["supplier"].to_numpy()[offers]
+    return {"suppliers_used": len(set(suppliers.tolist())), "offers_used": len(offers)}
+
+
 def _plan(instance: Instance, values: Values) -> pd.DataFrame:
     periods = instance.inputs.periods
     bought = instance.deliveries.assign(quantity=values.buy)
@@ -315,7 +323,7 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         "scenario_description": scenario.description,
         "periods": f"{instance.inputs.periods[0]} … {instance.inputs.periods[-1]}",
         "delivery_variables": instance.data.deliveries,
-        "suppliers_used": int(np.unique(instance.data.offer[values.buy > 0]).size),
+        **used_counts(instance, values.buy),
         "integer_model": "yes" if solution.mip_gap is not None else "no",
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
     }

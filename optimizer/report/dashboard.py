@@ -209,6 +209,8 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
         ("Demand not met, shortfall (t)", summary["shortfall_t"], "t"),
         ("Bought under export licence (share)", summary["licensed_share"], "share"),
         ("Expected to be denied a licence (t)", denied, "t"),
+        ("Suppliers that deliver (count)", summary["suppliers_used"], "int"),
+        ("Offers that deliver, supplier and material (count)", summary["offers_used"], "int"),
     ):
         sheet.write_string(row, 0, label)
         board.write(row, 2, value, kind)

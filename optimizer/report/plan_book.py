@@ -29,7 +29,7 @@ from optimizer.report.writer import (
 MARGINAL_FRAMES = ("capacity", "savings", "limits", "marginal_costs", "unused")
 """The review tables priced on the plan's LP: an integer plan notes where they come from."""
 WARNING_COLUMNS = [
-    Column(name) for name in ("severity", "sheet", "cell", "column", "value", "message")
+    Column(name) for name in ("severity", "scenario", "sheet", "cell", "column", "value", "message")
 ]
 
 
@@ -38,6 +38,7 @@ def warning_rows(warnings: Sequence[Problem]) -> list[list[object]]:
     return [
         [
             "warning" if problem.warning else "error",
+            problem.scenario,
             problem.sheet,
             problem.cell if problem.column_index is not None else None,
             problem.column,
@@ -87,6 +88,8 @@ METRIC_WORDS = {
     "input_sha256": "fingerprint of the input workbook",
     "demand_factor": "the scenario's multiplier on demand",
     "delivery_variables": "size of the model: possible deliveries",
+    "suppliers_used": "distinct suppliers that deliver anything",
+    "offers_used": "distinct (supplier, material) offers that deliver anything",
 }
 
 

@@ -8,7 +8,6 @@ import pandas as pd
 import xlsxwriter
 
 from optimizer.plan.outcomes import Comparison, Sweep
-from optimizer.problems import Problem
 from optimizer.report.dashboard import write_comparison_dashboard
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows, write_summary
 from optimizer.report.targets import atomic_file
@@ -34,7 +33,7 @@ def scenario_highlights(comparison: Comparison) -> pd.DataFrame:
 
 
 def write_comparison_workbook(
-    comparison: Comparison, target: Path, summary: dict[str, object], warnings: list[Problem]
+    comparison: Comparison, target: Path, summary: dict[str, object]
 ) -> None:
     """Comparison (with the cost chart), Plan and Mix with a scenario column, Warnings."""
     with atomic_file(target) as temporary:
@@ -49,14 +48,7 @@ def write_comparison_workbook(
         write_summary(writer, summary)
         writer.frame("Plan", comparison.plan)
         writer.frame("Mix", comparison.mix)
-        failures = [
-            Problem(
-                f"{result.scenario}: {result.status}. " + " ".join(result.explanation), warning=True
-            )
-            for result in comparison.results
-            if not result.solved
-        ]
-        writer.table("Warnings", WARNING_COLUMNS, warning_rows([*warnings, *failures]))
+        writer.table("Warnings", WARNING_COLUMNS, warning_rows(comparison.warnings))
         writer.close(temporary)
 
 

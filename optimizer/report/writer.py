@@ -238,6 +238,7 @@ def kind_of(column: str) -> str:
         "changed_rows",
         "commit_periods",
         "suppliers_used",
+        "offers_used",
     ):
         return "int"
     return "number"

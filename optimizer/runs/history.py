@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer.json_text import json_text
 from optimizer.problems import LockedError, OutputError, UsageError
 
 HISTORY_NAME = "history.sqlite"
@@ -159,7 +160,7 @@ def start_run(out_dir: Path, input_path: str) -> int:
 def finish_run(out_dir: Path, run_id: int, **fields: object) -> None:
     """Record how a run ended (status, exit_code, objectives, error, folder, ...)."""
     if "objectives" in fields:
-        fields["objectives"] = json.dumps(fields["objectives"])
+        fields["objectives"] = json_text(fields["objectives"])  # type: ignore[arg-type]
     fields["finished"] = now()
     assignments = ", ".join(f"{name} = ?" for name in fields)
     with _connect(out_dir) as connection:

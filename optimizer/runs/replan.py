@@ -20,18 +20,27 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from optimizer.domain.inputs import Inputs
+from optimizer.json_text import json_text
 from optimizer.plan.changes import Changes, input_changes, plan_changes, supplier_changes
-from optimizer.plan.outcomes import Robust, TaskResult
+from optimizer.plan.outcomes import Comparison, Robust, TaskResult
 from optimizer.plan.tables import PlanTables
-from optimizer.problems import ExitCode, InputError, NoPlanError, Problem, ReoptError, UsageError
+from optimizer.problems import (
+    ExitCode,
+    InputError,
+    NoPlanError,
+    Problem,
+    ReoptError,
+    UsageError,
+    distinct,
+)
 from optimizer.report.plan_book import write_plan_workbook
 from optimizer.report.robust_book import headline, write_robust_workbook
 from optimizer.report.targets import WRITE_REFUSED, os_error_in, write_failure
@@ -45,8 +54,6 @@ from optimizer.workbook.validate import load_inputs
 
 PARTIAL_PREFIX = ".partial-"
 UNCHANGED = "unchanged input"
-INTERRUPTED_EXIT = 130
-"""Exit code of a run ended by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +66,8 @@ class ReplanOutcome:
     note: str | None
     compared_with: int | None
     recovered_lock: LockInfo | None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    """the warnings of every plan written, and of the run itself"""
 
 
 def _sha256(path: Path) -> str | None:
@@ -149,26 +157,18 @@ def changes_since(
     return Changes(heading, empty, empty, empty), None, skipped
 
 
-def _write_folder(
-    partial: Path,
-    path: Path,
-    inputs: Inputs,
-    base: TaskResult,
-    comparison,
-    changes: Changes,
-    record: dict[str, object],
-    robust: Robust | None,
-) -> None:
+def _write_folder(partial: Path, path: Path, solved: Solved, record: dict[str, object]) -> None:
+    inputs, robust = solved.inputs, solved.robust
     partial.mkdir()
-    write_plan_workbook(base.tables, partial / "plan.xlsx", changes)  # type: ignore[arg-type]
+    write_plan_workbook(solved.base.tables, partial / "plan.xlsx", solved.changes)  # type: ignore[arg-type]
     summary = {"input_file": str(path), "input_sha256": inputs.sha256, "run_id": record["run_id"]}
-    write_comparison_workbook(comparison, partial / "whatif.xlsx", summary, inputs.warnings)
+    write_comparison_workbook(solved.comparison, partial / "whatif.xlsx", summary)
     names = ["plan.xlsx", "whatif.xlsx", "input.xlsx", "run.json"]
     if robust is not None:
         write_robust_workbook(robust, partial / "robust.xlsx", summary)
         names.append("robust.xlsx")
     shutil.copyfile(path, partial / "input.xlsx")
-    (partial / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    (partial / "run.json").write_text(json_text(record, indent=2) + "\n")
     for name in names:
         with open(partial / name, "rb") as stream:
             os.fsync(stream.fileno())
@@ -206,57 +206,79 @@ def _clean_partials(out_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def replan(
-    path: Path, out_dir: Path, scenarios: tuple[str, ...] = (), keep: int | None = None,
-    request: Request | None = None, reset_history: bool = False,
-) -> ReplanOutcome:  # fmt: skip
-    """Run the nightly job once; raises the error that ended a failed run (recorded).
+@dataclasses.dataclass(frozen=True)
+class ReplanJob:
+    """One nightly run as the command line asks for it."""
 
-    With `reset_history`, a history database that cannot be read is first moved aside.
-    """
-    if keep is not None and keep < 1:
+    input_path: Path
+    out_dir: Path
+    request: Request = dataclasses.field(default_factory=Request)
+    """the scenarios to solve (none: all) and where to solve them"""
+    keep: int | None = None
+    """keep only the newest N plan folders"""
+    reset_history: bool = False
+    """move a history database that cannot be read aside first"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Night:
+    """A run that holds the folder's lock and has its history row."""
+
+    run_id: int
+    partial: Path
+    """the hidden folder the run writes into"""
+    final: Path
+    """the folder it is renamed to when complete"""
+    recovered: LockInfo | None
+    notes: tuple[Problem, ...]
+    """what the run did to the folder before solving (a history moved aside)"""
+
+
+def prepare(job: ReplanJob) -> None:
+    """Refuse a `--keep` below 1; create the output folder."""
+    if job.keep is not None and job.keep < 1:
         raise UsageError("--keep must keep at least the newest plan folder (1)")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        job.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"{out_dir}: cannot create the output folder ({error.strerror})") from None
+        raise UsageError(
+            f"{job.out_dir}: cannot create the output folder ({error.strerror})"
+        ) from None
+
+
+@contextlib.contextmanager
+def night(job: ReplanJob) -> Iterator[Night]:
+    """Hold the folder's lock and the run's history row while the run goes on; a failure
+    (any exception, Ctrl-C and SIGTERM included) leaves no partial or final folder and is
+    recorded with its error and exit code before it is raised again."""
+    out_dir = job.out_dir
     try:
         with folder_lock(out_dir) as recovered:
             notes = []
-            moved = history.reset_unreadable(out_dir) if reset_history else None
+            moved = history.reset_unreadable(out_dir) if job.reset_history else None
             if moved is not None:
-                notes.append(f"the unreadable run history was moved aside to {moved}")
-            run_id = history.start_run(out_dir, str(path))
-            return _recorded(
-                path, out_dir, run_id, scenarios, keep, request, recovered, tuple(notes)
-            )
+                text = f"the unreadable run history was moved aside to {moved}"
+                notes.append(Problem(text, warning=True))
+            run_id = history.start_run(out_dir, str(job.input_path))
+            partial = out_dir / f"{PARTIAL_PREFIX}{run_id}"
+            current = Night(run_id, partial, out_dir / _stamp(out_dir), recovered, tuple(notes))
+            try:
+                history.mark_interrupted(out_dir, run_id)
+                _clean_partials(out_dir)
+                yield current
+            except BaseException as error:
+                failure = _as_reopt_error(error, partial)
+                for written in (partial, current.final):
+                    with contextlib.suppress(OSError):
+                        shutil.rmtree(written)
+                _record_failure(out_dir, run_id, job.input_path, error, failure)
+                if failure is not None and failure is not error:
+                    raise failure from None
+                raise
     except OSError as error:
         if error.errno not in WRITE_REFUSED:
             raise
         raise write_failure(error, error.filename or out_dir) from None
-
-
-def _recorded(
-    path: Path, out_dir: Path, run_id: int, scenarios: tuple[str, ...], keep: int | None,
-    request: Request | None, recovered: LockInfo | None, notes: tuple[str, ...],
-) -> ReplanOutcome:  # fmt: skip
-    """Run `_run` and record how it ended; a failure leaves no partial or final folder."""
-    partial = out_dir / f"{PARTIAL_PREFIX}{run_id}"
-    final = out_dir / _stamp(out_dir)
-    try:
-        history.mark_interrupted(out_dir, run_id)
-        _clean_partials(out_dir)
-        outcome = _run(path, out_dir, run_id, partial, final, scenarios, keep, request, recovered)
-    except BaseException as error:
-        failure = _as_reopt_error(error, partial)
-        for written in (partial, final):
-            with contextlib.suppress(OSError):
-                shutil.rmtree(written)
-        _record_failure(out_dir, run_id, path, error, failure)
-        if failure is not None and failure is not error:
-            raise failure from None
-        raise
-    return dataclasses.replace(outcome, warnings=notes + outcome.warnings)
 
 
 def _as_reopt_error(error: BaseException, partial: Path) -> ReoptError | None:
@@ -275,7 +297,7 @@ def _record_failure(
     """Record a failed or interrupted run; a history that cannot be written is not fatal here."""
     if isinstance(error, KeyboardInterrupt):
         fields: dict[str, object] = {
-            "status": "interrupted", "exit_code": INTERRUPTED_EXIT,
+            "status": "interrupted", "exit_code": int(ExitCode.INTERRUPTED),
             "note": "interrupted by a signal (Ctrl-C or SIGTERM)",
         }  # fmt: skip
     else:
@@ -286,70 +308,105 @@ def _record_failure(
         history.finish_run(out_dir, run_id, input_sha256=_sha256(path), **fields)
 
 
-def _robust_or_warning(inputs: Inputs, warnings: list[Problem]) -> Robust | None:
+def solve_scenarios(inputs: Inputs, job: ReplanJob) -> Comparison:
+    """Base and every scenario of the job, as `reopt whatif` solves them; the base
+    scenario must have a plan."""
+    comparison = compare(inputs, job.request)
+    base = comparison.results[0]
+    if not base.solved or base.tables is None:
+        raise NoPlanError(f"base scenario: {base.status}", base.explanation)
+    return comparison
+
+
+def robust_or_warning(inputs: Inputs) -> tuple[Robust | None, list[Problem]]:
     """The robust plan when a scenario has a probability; without a plan, a warning.
 
     Like a scenario without a plan, a robust model without one does not fail the night.
     """
     if not inputs.scenarios["probability"].notna().any():
-        return None
+        return None, []
     try:
-        return plan_robust(inputs, RobustRequest())
+        return plan_robust(inputs, RobustRequest()), []
     except NoPlanError as error:
-        warnings.append(Problem(f"robust plan not written: {error.lines()[0]}", warning=True))
-        return None
+        return None, [Problem(f"robust plan not written: {error.lines()[0]}", warning=True)]
 
 
-def _run(
-    path: Path,
-    out_dir: Path,
-    run_id: int,
-    partial: Path,
-    final: Path,
-    scenarios: tuple[str, ...],
-    keep: int | None,
-    request: Request | None,
-    recovered: LockInfo | None,
-) -> ReplanOutcome:
-    inputs = load_inputs(path)
-    request = Request(scenarios=scenarios) if request is None else request
-    comparison = compare(inputs, request)
+@dataclasses.dataclass(frozen=True)
+class Solved:
+    """What a night solved and compares, ready to be written."""
+
+    inputs: Inputs
+    comparison: Comparison
+    changes: Changes
+    previous: history.Run | None
+    robust: Robust | None
+    warnings: list[Problem]
+    """every warning of the plans written, each naming its scenario, and the runs skipped"""
+
+    @property
+    def base(self) -> TaskResult:
+        """The base scenario's result (it has a plan)."""
+        return self.comparison.results[0]
+
+
+def compare_with_last(current: Night, job: ReplanJob, inputs: Inputs) -> Solved:
+    """Solve the night's scenarios (and the robust plan), and compare base with the last
+    run that can be read back."""
+    comparison = solve_scenarios(inputs, job)
     base = comparison.results[0]
-    if not base.solved or base.tables is None:
-        raise NoPlanError(f"base scenario: {base.status}", base.explanation)
-    changes, previous, skipped = changes_since(out_dir, run_id, inputs, base.tables)
-    base.tables.warnings.extend(Problem(text, warning=True) for text in skipped)
-    note = UNCHANGED if previous and previous.input_sha256 == inputs.sha256 else None
-    objectives = {r.scenario: r.summary.get("objective") for r in comparison.results}
-    robust = _robust_or_warning(inputs, base.tables.warnings)
+    changes, previous, skipped = changes_since(job.out_dir, current.run_id, inputs, base.tables)  # type: ignore[arg-type]
+    skipped_warnings = [Problem(text, warning=True) for text in skipped]
+    base.tables.warnings.extend(skipped_warnings)  # type: ignore[union-attr]
+    robust, robust_warnings = robust_or_warning(inputs)
+    base.tables.warnings.extend(robust_warnings)  # type: ignore[union-attr]
+    warnings = [*current.notes, *skipped_warnings, *comparison.warnings, *robust_warnings]
     if robust is not None:
-        objectives |= {
+        warnings += robust.warnings
+    return Solved(inputs, comparison, changes, previous, robust, distinct(warnings))
+
+
+def objectives(solved: Solved) -> dict[str, float | None]:
+    """Each scenario's objective (None: no plan), and the robust plan's figures."""
+    found = {r.scenario: r.summary.get("objective") for r in solved.comparison.results}
+    robust = solved.robust
+    if robust is not None:
+        found |= {
             "(robust) objective": robust.objective,
             "(robust) vss": robust.vss,
             "(robust) evpi": robust.evpi,
         }
-    stamp = final.name
+    return found  # type: ignore[return-value]
+
+
+def write_night(current: Night, job: ReplanJob, solved: Solved) -> ReplanOutcome:
+    """Write the run's folder, rename it into place, record the run and prune old folders."""
+    inputs, previous = solved.inputs, solved.previous
+    note = UNCHANGED if previous and previous.input_sha256 == inputs.sha256 else None
+    found = objectives(solved)
     record = {
-        "run_id": run_id,
-        "folder": stamp,
-        "input": str(path),
+        "run_id": current.run_id,
+        "folder": current.final.name,
+        "input": str(job.input_path),
         "input_sha256": inputs.sha256,
         "note": note,
         "compared_with": previous.id if previous else None,
-        "recovered_stale_lock": recovered.__dict__ if recovered else None,
-        "scenarios": {r.scenario: {"status": r.status, **r.summary} for r in comparison.results},
+        "recovered_stale_lock": current.recovered.__dict__ if current.recovered else None,
+        "scenarios": {
+            r.scenario: {"status": r.status, **r.summary} for r in solved.comparison.results
+        },
+        "warnings": [problem.as_dict() for problem in solved.warnings],
     }
-    if robust is not None:
-        record["robust"] = headline(robust)
-    _write_folder(partial, path, inputs, base, comparison, changes, record, robust)
-    os.rename(partial, final)
-    _fsync_folder(out_dir)
+    if solved.robust is not None:
+        record["robust"] = headline(solved.robust)
+    _write_folder(current.partial, job.input_path, solved, record)
+    os.rename(current.partial, current.final)
+    _fsync_folder(job.out_dir)
     history.finish_run(
-        out_dir, run_id, status="ok", exit_code=0, objectives=objectives, folder=stamp,
-        note=note, input_sha256=inputs.sha256,
+        job.out_dir, current.run_id, status="ok", exit_code=0, objectives=found,
+        folder=current.final.name, note=note, input_sha256=inputs.sha256,
     )  # fmt: skip
-    _retain(out_dir, keep)
+    _retain(job.out_dir, job.keep)
     return ReplanOutcome(
-        run_id, final, objectives, note, previous.id if previous else None, recovered,
-        tuple(skipped),
+        current.run_id, current.final, found, note, previous.id if previous else None,
+        current.recovered, tuple(solved.warnings),
     )  # fmt: skip

@@ -39,7 +39,14 @@ from optimizer.plan.tables import (
     solution_values,
 )
 from optimizer.plan.values import NOISE
-from optimizer.problems import InputError, NoPlanError, Problem, UsageError
+from optimizer.problems import (
+    InputError,
+    NoPlanError,
+    Problem,
+    UsageError,
+    distinct,
+    for_scenario,
+)
 from optimizer.runs.warm import WarmScenario
 from optimizer.solver.highs import NotSolved, Solution, solve
 from optimizer.solver.options import SolveOptions
@@ -509,16 +516,13 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
                     model, solution, own.solution, early, request.options, names
                 )
     solution.warm = None  # HiGHS's copy of the extensive form is no longer needed
-    warnings = list(inputs.warnings)
-    seen = {problem.render() for problem in warnings}
-    for instance in [reference_instance, *instances]:
-        for problem in instance.warnings:
-            named = dataclasses.replace(
-                problem, message=f"{instance.scenario.name}: {problem.message}"
-            )
-            if named.render() not in seen:
-                seen.add(named.render())
-                warnings.append(named)
+    warnings = [
+        *inputs.warnings,
+        *for_scenario(reference_instance.warnings, reference.name, inputs.warnings),
+    ]
+    for outcome in outcomes:  # each scenario's plan under the robust orders, checked
+        warnings += for_scenario(outcome.tables.warnings, outcome.name, inputs.warnings)
+    warnings = distinct(warnings)
     if reason:
         warnings.append(Problem(f"eev is absent: {reason}", warning=True))
     warnings.extend(integer_warnings(solution))

@@ -19,6 +19,7 @@ from optimizer.domain.stress import Stress, apply_stress
 from optimizer.domain.words import BASE
 from optimizer.plan.outcomes import Comparison, Sweep, TaskResult
 from optimizer.plan.tables import COST_TERMS
+from optimizer.problems import Problem, distinct, for_scenario
 from optimizer.runs.parallel import Task, run_tasks
 from optimizer.solver.options import PLAN_STATUSES, SolveOptions
 
@@ -130,7 +131,21 @@ def compare(
         _stacked(results, "plan"),
         _stacked(results, "mix"),
         results,
+        scenario_warnings(inputs, results),
     )
+
+
+def scenario_warnings(inputs: Inputs, results: list[TaskResult]) -> list[Problem]:
+    """The workbook's warnings once, then per scenario its plan's own warnings (unused
+    offers, shortfalls, gaps) naming the scenario, or why it has no plan."""
+    found = list(inputs.warnings)
+    for result in results:
+        if result.tables is not None:
+            found += for_scenario(result.tables.warnings, result.scenario, inputs.warnings)
+        elif not result.solved:
+            why = " ".join([f"no plan: {result.status}.", *result.explanation])
+            found.append(Problem(why, warning=True, scenario=result.scenario))
+    return distinct(found)
 
 
 def _risk(solved: pd.DataFrame, failed: int) -> pd.DataFrame:

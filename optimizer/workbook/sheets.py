@@ -26,7 +26,10 @@ class RawSheet:
     name: str
     header_row: int
     headers: dict[str, int]
+    """canonical header → 0-based column"""
     rows: list[tuple[int, list[object]]] = field(default_factory=list)
+    typed: dict[int, object] = field(default_factory=dict)
+    """0-based column → the header cell as written"""
 
     def value(self, cells: list[object], column: str) -> object:
         """The raw value of `column` in one row ('' when the column is absent)."""
@@ -137,7 +140,8 @@ def _read_sheet(
     headers = _header(name, header_index + 1, header_cells, known_columns, problems)
     rows = [(index + 1, cells) for index, cells in non_empty[1:]]
     problems.extend(_blank_header_problems(name, headers, rows))
-    return RawSheet(name, header_index + 1, headers, rows)
+    typed = {index: header_cells[index] for index in headers.values()}
+    return RawSheet(name, header_index + 1, headers, rows, typed)
 
 
 def read_workbook(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,6 +77,29 @@ def check_bounds(column: Column, value: float) -> bool:
     return column.high is None or value <= column.high
 
 
+def _missing_column(raw: RawSheet, spec: Sheet, column: Column, problems: Problems) -> None:
+    """A required column is missing: an error at the header row, naming the unknown
+    header that comes closest to it (a typo, or a character that only looks the same)."""
+    unknown = {name: index for name, index in raw.headers.items() if name not in spec.column_names}
+    close = difflib.get_close_matches(column.name, list(unknown), n=1, cutoff=0.7)
+    message = f"required column {column.name!r} is missing from the header row"
+    if not close:
+        problems.add(message, sheet=raw.name, row=raw.header_row)
+        return
+    index = unknown[close[0]]
+    typed = str(raw.typed.get(index, close[0]))
+    odd = sorted({f"U+{ord(char):04X} {unicodedata.name(char, '?')}" for char in typed
+                  if not (char.isascii() and (char.isalnum() or char in " _"))})  # fmt: skip
+    because = f" (it contains {', '.join(odd)})" if odd else ""
+    problems.add(
+        f"{message}; this header looks like it{because}: type it as {column.name}",
+        sheet=raw.name,
+        row=raw.header_row,
+        column_index=index,
+        value=typed,
+    )
+
+
 def read_table(raw: RawSheet | None, spec: Sheet, problems: Problems, period_fmt: str) -> Table:
     """Read one sheet; a missing optional sheet gives an empty table."""
     if raw is None:
@@ -87,11 +112,7 @@ def read_table(raw: RawSheet | None, spec: Sheet, problems: Problems, period_fmt
         if column.name in raw.headers:
             present.append((column, raw.headers[column.name], cell_reader(column, period_fmt)))
         elif column.required:
-            problems.add(
-                f"required column {column.name!r} is missing from the header row",
-                sheet=raw.name,
-                row=raw.header_row,
-            )
+            _missing_column(raw, spec, column, problems)
     for number, row_cells in raw.rows:
         row: dict[str, object] = {"_row": number}
         for column, index, read in present:
