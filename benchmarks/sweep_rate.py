@@ -5,8 +5,8 @@
 The figure is `reopt whatif --samples N --workers 1` without reading and writing: the
 sweep of the base scenario in this process, on a fresh kept model per run (median of the
 runs). The workbook is the example as an LP (its onboarding costs and minimum lots
-removed, as when issue 15 set the target): an integer model's samples are solved cold,
-one branch and bound each; `--integer` sweeps the example as it is instead.
+removed, as when issue 15 set the target); `--integer` sweeps the example as it is (each
+sample a branch and bound on the kept model).
 
 Beside it, HiGHS alone: the seconds HiGHS spent re-solving the sweep's distinct draws
 (repeated draws are solved once), as samples per second, and the rest of a distinct
@@ -28,7 +28,7 @@ from benchmarks.integer_terms import EXAMPLE, lp_copy
 from optimizer.domain.draws import sample_scenarios
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
-from optimizer.runs import warm
+from optimizer.runs import samples as worker
 from optimizer.runs.whatif import Request, sweep
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
@@ -38,7 +38,7 @@ OPTIONS = SolveOptions(threads=1)
 
 def sweep_seconds(inputs: object, samples: int, seed: int) -> float:
     """One sweep on a fresh kept model."""
-    warm.forget_kept_model()
+    worker.forget_sweep_worker()
     started = time.perf_counter()
     sweep(inputs, Request(samples=samples, seed=seed, workers=1))  # type: ignore[arg-type]
     return time.perf_counter() - started
@@ -48,15 +48,15 @@ def distinct_samples(inputs: object, samples: int, seed: int) -> tuple[list[floa
     """Per distinct draw: the sample's wall time and HiGHS's own time (seconds)."""
     base = resolve_scenario(inputs, "base")  # type: ignore[arg-type]
     scenarios, _ = sample_scenarios(base, samples, seed)
-    warm.forget_kept_model()
-    warm.solve_sample(inputs, base, 0, scenarios[0], OPTIONS)  # type: ignore[arg-type]
-    warm.kept_model().solved.clear()  # the envelope is built; time the samples alone
+    worker.forget_sweep_worker()
+    worker.solve_sample(inputs, base, 0, scenarios[0], OPTIONS)  # type: ignore[arg-type]
+    worker.sweep_worker().solved.clear()  # the envelope is built; time the samples alone
     walls, solves = [], []
     for index, scenario in enumerate(scenarios):
-        if scenario.draw in warm.kept_model().solved:
+        if scenario.draw in worker.sweep_worker().solved:
             continue
         started = time.perf_counter()
-        result = warm.solve_sample(inputs, base, index, scenario, OPTIONS)  # type: ignore[arg-type]
+        result = worker.solve_sample(inputs, base, index, scenario, OPTIONS)  # type: ignore[arg-type]
         walls.append(time.perf_counter() - started)
         solves.append(float(result.summary["solve_seconds"]))  # type: ignore[arg-type]
     return walls, solves

@@ -38,6 +38,9 @@ MAX_SUPPLIERS = "con_max_suppliers"
 CVAR = "con_cvar"
 # the objective
 COST = "cost"
+# blocks
+SCENARIO_BLOCK = "scenario"
+"""the robust plan's block of each scenario ω (SPEC §6), indexed 0..|Ω|−1"""
 
 
 def capacity_key(offer: int, period: int, periods: int) -> int:
@@ -48,3 +51,17 @@ def capacity_key(offer: int, period: int, periods: int) -> int:
 def capacity_index(key, periods: int):
     """(offer, period) of a capacity row key (or of an array of keys)."""
     return divmod(key, periods)
+
+
+def block_member(block: int, name: str) -> str:
+    """The full name of component `name` of scenario block `block` (as solutions key it)."""
+    return f"{SCENARIO_BLOCK}[{block}].{name}"
+
+
+def member_block(full: str) -> tuple[int, str] | None:
+    """(block, name) of a scenario block's component by its full name; None elsewhere."""
+    head, dot, name = full.partition("].")
+    prefix = f"{SCENARIO_BLOCK}["
+    if not dot or not head.startswith(prefix) or not head[len(prefix) :].isdigit():
+        return None
+    return int(head[len(prefix) :]), name

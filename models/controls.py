@@ -7,6 +7,7 @@ import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import SumExpression
 
 from models import components
+from models.changes import share_coefficients
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, minus, var_array, weighted_sum
 from models.grouping import group_positions
@@ -48,14 +49,9 @@ def add_country_share(
     no delivery of the material are skipped: their left side is empty and could never bind.
     """
     buy = delivery_terms(model, buy)
-    members = group_positions(data.share_cap)
-    by_material = group_positions(data.material)
-    keys = sorted(members)
+    keys = sorted(set(data.share_cap.tolist()))
     rows = []
     for k in keys:
-        material = by_material[int(data.share_material[k])]
-        touching = np.isin(material, data.share_delivery[members[k]])
-        share = float(data.share_limit[k])
-        coefs = np.where(touching, 1.0 - share, -share)
-        rows.append((None, weighted_sum(coefs, buy[material]), 0.0))
+        members, coefs = share_coefficients(data, k)
+        rows.append((None, weighted_sum(coefs, buy[members]), 0.0))
     add_rows(model, components.SHARE, keys, rows)

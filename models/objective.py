@@ -7,6 +7,7 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import SumExpression
 
+from models.changes import delivery_cost
 from models.data import ModelData
 from models.expressions import delivery_terms, var_array, weighted_sum
 from models.integer import fixed_cost_term, onboarding
@@ -25,9 +26,8 @@ def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = No
 
     `buy` replaces the deliveries x (the robust plan's a·y for committed periods).
     """
-    unit = data.landed_cost_per_t + data.risk_cost_per_t
     terms = [
-        weighted_sum(unit, delivery_terms(model, buy)),
+        weighted_sum(delivery_cost(data), delivery_terms(model, buy)),
         _per_point(model.stock, data.holding_cost_per_t),
         _per_point(model.shortfall, data.shortage_penalty_per_t),
         *[

@@ -19,6 +19,7 @@ from pyomo.core.expr.numeric_expr import MonomialTermExpression, NegationExpress
 
 from models import components
 from models.build import add_families
+from models.changes import Change
 from models.data import ModelData, restrict
 from models.expressions import add_rows, var_array, weighted_sum
 from models.integer import (
@@ -46,6 +47,33 @@ class ScenarioData:
     failed_cost_per_t: np.ndarray
     """λ·disruption_cost(m)·(1 − a_ω[j]) per committed delivery j (J,)"""
     probability: float
+
+
+@dataclass(frozen=True)
+class RobustData:
+    """The extensive form's data: the committed deliveries and one block per scenario."""
+
+    committed: ModelData
+    """the reference scenario's deliveries whose orders are decided now (y)"""
+    scenarios: list[ScenarioData]
+    alpha: float = 0.9
+    beta: float = 0.0
+    shared: bool = True
+    """SPEC §7's z decided once for every scenario; False: each block has its own (the
+    wait-and-see problem)"""
+
+
+def fixed_decisions(commit: np.ndarray, onboard: dict[int, float]) -> Change:
+    """The change that fixes y at `commit` and every shared z[o] at `onboard[o]` (0 for an
+    offer not listed): the eev plan (SPEC §6)."""
+    count = len(commit)
+    change = Change()
+    change.bounds[components.COMMIT] = (list(range(count)), commit, commit)
+    if onboard:
+        keys = list(onboard)
+        values = np.array([round(onboard[key]) for key in keys], dtype=float)
+        change.bounds[components.ONBOARD] = (keys, values, values)
+    return change
 
 
 def add_commitments(
@@ -111,30 +139,20 @@ def add_cvar(
     return SumExpression([model.cvar_level, weighted_sum(probability / (1 - alpha), excess)])
 
 
-def build_robust(
-    committed: ModelData,
-    scenarios: list[ScenarioData],
-    alpha: float,
-    beta: float,
-    shared: bool = True,
-) -> pyo.ConcreteModel:
-    """The extensive form: min Σ π_ω C_ω (+ β·CVaR_α when β > 0).
-
-    `shared`: SPEC §7's z decided once for every scenario; without it each block has its
-    own (the wait-and-see problem).
-    """
+def build_robust(data: RobustData) -> pyo.ConcreteModel:
+    """The extensive form: min Σ π_ω C_ω (+ β·CVaR_α when β > 0)."""
     model = pyo.ConcreteModel(name="reopt-robust")
-    onboard = [committed, *[scenario.data for scenario in scenarios]] if shared else []
+    scenarios, committed = data.scenarios, data.committed
+    onboard = [committed, *[scenario.data for scenario in scenarios]] if data.shared else []
     add_commitments(model, committed, onboard)
     model.SCENARIOS = pyo.Set(initialize=range(len(scenarios)), ordered=True)
-    model.scenario = pyo.Block(model.SCENARIOS)
+    blocks = pyo.Block(model.SCENARIOS)
+    model.add_component(components.SCENARIO_BLOCK, blocks)
     commit = var_array(model.commit)
-    costs = [
-        add_scenario(model.scenario[w], scenario, commit) for w, scenario in enumerate(scenarios)
-    ]
+    costs = [add_scenario(blocks[w], scenario, commit) for w, scenario in enumerate(scenarios)]
     probability = np.array([scenario.probability for scenario in scenarios])
     terms = [float(p) * cost for p, cost in zip(probability.tolist(), costs, strict=True)]
-    if beta > 0:
-        terms.append(beta * add_cvar(model, costs, probability, alpha))
+    if data.beta > 0:
+        terms.append(data.beta * add_cvar(model, costs, probability, data.alpha))
     model.cost = pyo.Objective(expr=SumExpression(terms), sense=pyo.minimize)
     return model

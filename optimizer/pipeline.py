@@ -1,7 +1,17 @@
-"""One scenario in one place: derive → build → solve → extract → check.
+"""Every solve in one place: a variant's instance → its model → HiGHS → its plan, checked.
 
-`solve`, `whatif` and `replan` all go through `solve_scenario`; nothing else builds or
-solves a model. The commands around it (reading, writing) live in `commands.py`.
+A *variant* is a derived `Instance`: a scenario (its rules, stress flags), a licence
+draw of one, a stated relaxation of a limit (the review's savings). `solve_variant`
+solves any of them, cold (build, hand off, solve) or on a `Kept` model of another
+variant of the same structure (the change between the two, `models.changes`, set on the
+model HiGHS holds); then extracts what `detail` asks for and checks it without Pyomo:
+
+    instance ─► (kept? variant_change : build_model ─► standard_form) ─► KeptModel.solve
+             ─► values ─► summary | plan tables | review ─► residual or table check
+
+The robust plan's extensive form goes the same way (`solve_robust`). Nothing else
+builds a model or calls HiGHS (tests/test_architecture.py); `runs/` orchestrates many
+variants through these functions.
 """
 
 from __future__ import annotations
@@ -14,22 +24,36 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
+import pyomo.core as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from models import components
 from models.build import build_model
+from models.changes import Change, Rebuild, variant_change
+from models.robust import RobustData, build_robust
 from optimizer.domain.derive import Instance, derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario
+from optimizer.plan.blocks import blocks_in_conflict
 from optimizer.plan.checks import check_plan
 from optimizer.plan.explain import explain_conflict
-from optimizer.plan.savings import savings
-from optimizer.plan.tables import PlanTables, plan_tables
+from optimizer.plan.residuals import residual_violations
+from optimizer.plan.savings import Relaxation, savings
+from optimizer.plan.tables import (
+    COST_TERMS,
+    PlanTables,
+    plan_summary,
+    plan_tables,
+    solution_values,
+)
 from optimizer.problems import NoPlanError, ReoptError
-from optimizer.solver.highs import NotSolved, Solution, compile_model, solve_compiled
+from optimizer.solver.highs import NotSolved, Solution
+from optimizer.solver.kept import KeptModel
 from optimizer.solver.options import SolveOptions
+from optimizer.solver.standard_form import StandardForm, TriviallyInfeasible, standard_form
 
 
 class PlanCheckError(ReoptError):
@@ -45,14 +69,38 @@ class PlanCheckError(ReoptError):
         return [head] + ["  - " + text for text in self.violations[:20]]
 
 
+class Detail(Enum):
+    """What a solve extracts and checks."""
+
+    SUMMARY = "summary"
+    """the Summary's figures from the solution's arrays, checked family by family
+    (`plan.residuals`): a sweep's sample"""
+    PLAN = "plan"
+    """the plan tables of SPEC §4, checked from the workbook (`plan.checks`)"""
+    REVIEW = "review"
+    """the plan tables with the review's analyses and its exact savings"""
+
+
 @dataclass(frozen=True)
 class ScenarioRun:
-    """One solved scenario with everything the outputs need."""
+    """One solved variant with everything its outputs need."""
 
     instance: Instance
     solution: Solution
-    tables: PlanTables
+    summary: dict[str, object]
+    tables: PlanTables | None = None
+    """the plan tables (PLAN and REVIEW detail)"""
     timings: dict[str, float] = field(default_factory=dict)
+    warm: bool = False
+    """solved on a kept model of another variant"""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A variant's model held by HiGHS, for the variants solved on it."""
+
+    model: KeptModel
+    instance: Instance
 
 
 COLLECT_COLUMNS = 100_000
@@ -77,6 +125,52 @@ def timed(timings: dict[str, float], stage: str, progress: Progress = None) -> I
         progress(stage, timings[stage])
 
 
+def _release() -> None:
+    """Collect the dropped Pyomo model and hand the freed heap back to the system."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def _handed_over(
+    build: Callable[[], pyo.ConcreteModel],
+    options: SolveOptions,
+    timings: dict,
+    progress: Progress,
+    once: Detail | None = None,
+) -> KeptModel:
+    """Build a Pyomo model, translate it and pass it to HiGHS; the Pyomo model is dropped
+    (and, when large, collected on the other core) before HiGHS solves. `once`: the model
+    is solved once only, with that detail: an LP without a review frees its arrays as
+    soon as HiGHS holds them (at 1M deliveries about 100 MB less while HiGHS solves)."""
+    with PauseGC():  # Pyomo builds millions of objects: collections cost 40 % of a build
+        with timed(timings, "build", progress):
+            model = build()
+        with timed(timings, "hand-off", progress):
+            try:
+                compiled: StandardForm = standard_form(model)
+            except TriviallyInfeasible:
+                raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
+            del model
+            kept = KeptModel(compiled, options)
+    columns = len(compiled.cost)
+    if once not in (None, Detail.REVIEW) and not compiled.is_mip:
+        compiled.release_arrays()
+    if columns >= COLLECT_COLUMNS:
+        threading.Thread(target=_release, daemon=True).start()
+    return kept
+
+
+def keep(instance: Instance, options: SolveOptions) -> Kept:
+    """Build `instance`'s model and hand it to HiGHS, to solve variants of it on;
+    `NoPlanError` when a hard limit without variables already fails."""
+    try:
+        model = _handed_over(lambda: build_model(instance.data), options, {}, None)
+    except NotSolved as failure:
+        raise _no_plan(instance, failure, options) from None
+    return Kept(model, instance)
+
+
 def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> NoPlanError:
     if failure.status.startswith("time limit"):
         hint = f"HiGHS stopped after the time limit of {options.time_limit:g} s"
@@ -86,34 +180,133 @@ def _no_plan(instance: Instance, failure: NotSolved, options: SolveOptions) -> N
     return NoPlanError(failure.status, ["HiGHS ended without an optimal plan"])
 
 
-def _release() -> None:
-    """Collect the dropped Pyomo model and hand the freed heap back to the system."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # glibc only
-        ctypes.CDLL(None).malloc_trim(0)
+def _with_gap(instance: Instance, options: SolveOptions) -> SolveOptions:
+    """`options` with SPEC §7's gap: the command line's, else Settings `mip_gap`."""
+    if options.mip_gap is not None:
+        return options
+    return dataclasses.replace(options, mip_gap=instance.inputs.settings.mip_gap)
 
 
-def build_and_solve(
+def _on_kept(kept: Kept, instance: Instance) -> tuple[Change, np.ndarray] | None:
+    """The change that makes `kept` the variant, or None when it must be built anew."""
+    try:
+        return variant_change(kept.instance.data, instance.data, kept.model.keys)
+    except Rebuild:
+        return None
+
+
+def _restricted(solution: Solution, where: np.ndarray, instance: Instance) -> Solution:
+    """A kept model's solution as the variant's own: its deliveries, and the capacity
+    rows of the offers and periods in which it has one."""
+    values, keys = dict(solution.values), dict(solution.keys)
+    duals = dict(solution.duals)
+    values[components.BUY] = solution.values[components.BUY][where]
+    keys[components.BUY] = list(range(len(where)))
+    data = instance.data
+    rows = np.asarray(solution.keys.get(components.CAPACITY, []), dtype=np.int64)
+    own = np.isin(rows, components.capacity_key(data.offer, data.period, data.periods))
+    keys[components.CAPACITY] = rows[own].tolist()
+    duals[components.CAPACITY] = solution.duals.get(components.CAPACITY, np.zeros(0))[own]
+    return dataclasses.replace(solution, values=values, keys=keys, duals=duals, reduced_costs={})
+
+
+def solve_variant(
     instance: Instance,
     options: SolveOptions,
-    timings: dict[str, float],
+    kept: Kept | None = None,
+    detail: Detail = Detail.REVIEW,
     progress: Progress = None,
-    keep: bool = False,
-) -> Solution:
-    """Build the Pyomo model, hand it to HiGHS and solve; raise `NotSolved` without a plan.
+) -> ScenarioRun:
+    """Solve one variant, extract what `detail` asks for and check it; `NoPlanError` (with
+    the explanation of a cold solve) when it has no plan. With `kept`, the variant is
+    solved on that model when a change can make it the variant's (never for REVIEW,
+    whose marginal values and savings come from the variant's own model)."""
+    options = _with_gap(instance, options)
+    warm = None if kept is None or detail is Detail.REVIEW else _on_kept(kept, instance)
+    if warm is None:
+        return _cold(instance, options, detail, progress)
+    change, where = warm
+    try:
+        solution = kept.model.solve(change)  # type: ignore[union-attr]
+    except NotSolved:  # the cold solve explains why
+        return _cold(instance, options, detail, progress)
+    solution = _restricted(solution, where, instance)
+    return checked_run(instance, solution, detail, dict(solution.timings), progress, warm=True)
 
-    The model is dropped once HiGHS has its arrays, before the solve. `keep` keeps the
-    solved HiGHS model for the savings re-solves.
-    """
-    with PauseGC():  # Pyomo builds millions of objects: collections cost 40 % of a build
-        with timed(timings, "build", progress):
-            model = build_model(instance.data)
-        started = time.perf_counter()
-        compiled = compile_model(model)
+
+def _cold(
+    instance: Instance, options: SolveOptions, detail: Detail, progress: Progress
+) -> ScenarioRun:
+    """Build the variant's own model and solve it; a review's savings are re-solved on it
+    and the model is dropped before the plan tables are built beside it (at 1M
+    deliveries the HiGHS model is most of the memory)."""
+    timings: dict[str, float] = {}
+    try:
+        model = _handed_over(lambda: build_model(instance.data), options, timings, progress, detail)
+        review = detail is Detail.REVIEW
+        solution = model.solve(marginals=detail is not Detail.SUMMARY, ranging=review,
+                               progress=progress)  # fmt: skip
+    except NotSolved as failure:
+        raise _no_plan(instance, failure, options) from None
+    timings.update(solution.timings)
+    found = _savings(instance, solution, model.marginal, timings, progress) if review else None
     del model
-    if compiled.matrix.shape[1] >= COLLECT_COLUMNS:
-        threading.Thread(target=_release, daemon=True).start()
-    return solve_compiled(compiled, options, progress, started, release=True, keep=keep)
+    return checked_run(instance, solution, detail, timings, progress, found)
+
+
+def _savings(
+    instance: Instance, solution: Solution, kept: KeptModel, timings: dict, progress: Progress
+):
+    """The review's exact savings: each stated relaxation re-solved on the plan's model
+    (an integer plan's: the LP with its binaries fixed, SPEC §7)."""
+    base = Kept(kept, instance)
+
+    def objective(relaxation: Relaxation) -> float | None:
+        variant = dataclasses.replace(instance, data=relaxation.data)
+        found = _on_kept(base, variant)
+        if found is None:
+            return None
+        try:
+            return kept.solve(found[0]).objective
+        except NotSolved:
+            return None
+
+    with timed(timings, "savings", progress):
+        buy = np.asarray(solution.values.get(components.BUY, np.zeros(0)), dtype=float)
+        return savings(instance, solution, buy, objective)
+
+
+def checked_run(
+    instance: Instance,
+    solution: Solution,
+    detail: Detail,
+    timings: dict[str, float],
+    progress: Progress,
+    found=None,
+    warm: bool = False,
+) -> ScenarioRun:
+    """A solution of `instance` as its run: the summary (and tables), checked: residuals
+    for a summary, the workbook check for plan tables. A plan that fails is a bug and is
+    never returned. (The robust plan reads each scenario's block through here.)"""
+    with timed(timings, "extract", progress):
+        values = solution_values(instance, solution)
+        summary = plan_summary(instance, values, solution)
+        tables = None
+        if detail is not Detail.SUMMARY:
+            tables = plan_tables(instance, solution, detail is Detail.REVIEW)
+            if found is not None:
+                tables = dataclasses.replace(tables, savings=found)
+    with timed(timings, "check", progress):
+        if tables is None:
+            data = instance.data
+            usable = np.ones(data.deliveries, dtype=bool)
+            terms = {name: float(summary[name]) for name in COST_TERMS}  # type: ignore[arg-type]
+            violations = residual_violations(data, values, usable, terms, solution.objective)
+        else:
+            violations = check_plan(instance.inputs, instance.scenario, tables)
+    if violations:
+        raise PlanCheckError([f"{instance.scenario.name}: {text}" for text in violations])
+    return ScenarioRun(instance, solution, summary, tables, timings, warm)
 
 
 def solve_scenario(
@@ -123,50 +316,40 @@ def solve_scenario(
     progress: Progress = None,
     analyses: bool = True,
 ) -> ScenarioRun:
-    """Derive, build, solve, extract and check one scenario; raise if there is no plan.
-
-    An integer model (SPEC §7) stops at `options.mip_gap`, else Settings `mip_gap`.
-
-    `analyses=False` skips the review tables (for sweeps, which only keep a summary).
-    """
+    """Derive one scenario and solve it cold (`analyses=False`: plan tables without the
+    review)."""
     timings: dict[str, float] = {}
-    if options.mip_gap is None:
-        options = dataclasses.replace(options, mip_gap=inputs.settings.mip_gap)
     with timed(timings, "derive", progress):
         instance = derive(inputs, scenario)
-    try:
-        solution = build_and_solve(instance, options, timings, progress, keep=analyses)
-    except NotSolved as failure:
-        raise _no_plan(instance, failure, options) from None
-    timings.update(solution.timings)
-    return finish_scenario(instance, solution, analyses, timings, progress)
+    detail = Detail.REVIEW if analyses else Detail.PLAN
+    run = solve_variant(instance, options, None, detail, progress)
+    run.timings.update({**timings, **run.timings})
+    return run
 
 
-def finish_scenario(
-    instance: Instance,
-    solution: Solution,
-    analyses: bool,
-    timings: dict[str, float],
+def solve_robust(
+    data: RobustData,
+    options: SolveOptions,
+    names: list[str],
+    kept: KeptModel | None = None,
+    change: Change | None = None,
     progress: Progress = None,
-) -> ScenarioRun:
-    """Extract and check the plan of a solved scenario (cold here, warm in `runs/warm.py`).
-
-    The savings re-solves run first, so that the kept HiGHS model (at 1M deliveries most
-    of the memory) is released before the plan tables are built beside it.
-    """
-    found = None
-    if solution.warm is not None:
-        warm, solution.warm = solution.warm, None
-        with timed(timings, "savings", progress):
-            buy = np.asarray(solution.values.get(components.BUY, np.zeros(0)), dtype=float)
-            found = savings(instance, solution, buy, lambda r: warm.objective_with(list(r.changes)))
-        del warm
-    with timed(timings, "extract", progress):
-        tables = plan_tables(instance, solution, analyses)
-    with timed(timings, "check", progress):
-        violations = check_plan(instance.inputs, instance.scenario, tables)
-    if violations:
-        raise PlanCheckError(violations)
-    if found is not None:
-        tables = dataclasses.replace(tables, savings=found)
-    return ScenarioRun(instance, solution, tables, timings)
+) -> tuple[Solution, KeptModel]:
+    """Solve the robust plan's extensive form (SPEC §6) over the scenarios `names`, built
+    anew or on `kept` with `change` set (the eev plan fixes the committed orders);
+    `NoPlanError` naming the scenarios in conflict when it has no plan."""
+    timings: dict[str, float] = {}
+    try:
+        if kept is None:
+            kept = _handed_over(lambda: build_robust(data), options, timings, progress)
+        solution = kept.solve(change, progress=progress)
+    except NotSolved as failure:
+        if failure.status.startswith("infeasible"):
+            blocks = blocks_in_conflict([row.component for row in failure.conflict])
+            where = ", ".join(names[w] for w in blocks) or "some scenario"
+            lines = [f"the hard limits (storage max, budget) conflict in {where}"]
+        else:
+            lines = ["HiGHS ended without a robust plan; raise --time-limit or use fewer scenarios"]
+        raise NoPlanError(failure.status, lines) from None
+    solution.timings = {**timings, **solution.timings}
+    return solution, kept

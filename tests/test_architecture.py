@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -57,3 +58,40 @@ def test_models_never_imports_optimizer():
 def test_the_rule_can_fail():
     """A made-up upward import is caught (the check is not vacuous)."""
     assert LAYERS.index(layer("optimizer.report.writer")) > LAYERS.index(layer("optimizer.plan.x"))
+
+
+SOLVE_MODULES = ("models.build", "optimizer.solver.kept", "optimizer.solver.standard_form")
+SOLVE_NAMES = {"build_model", "build_robust", "KeptModel", "standard_form"}
+"""What builds a model or hands one to HiGHS: only the pipeline (and solver/) imports it."""
+
+
+def solve_path_imports(root: Path = ROOT) -> list[str]:
+    """Modules outside pipeline.py and solver/ that import a builder or the kept model."""
+    found = []
+    for path in sorted(root.joinpath("optimizer").rglob("*.py")):
+        relative = str(path.relative_to(root))
+        if relative == "optimizer/pipeline.py" or relative.startswith("optimizer/solver/"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {alias.name for alias in node.names}
+                if node.module in SOLVE_MODULES or names & SOLVE_NAMES:
+                    found.append(f"{relative} imports {node.module}: {sorted(names)}")
+    return found
+
+
+def test_the_pipeline_is_the_only_caller_of_the_solve():
+    """Every model is built and solved by `optimizer/pipeline.py` (issue 22)."""
+    assert solve_path_imports() == []
+
+
+def test_the_solve_rule_can_fail(tmp_path):
+    """A module of runs/ that imports the kept model is caught (the check is not vacuous)."""
+    (tmp_path / "optimizer" / "runs").mkdir(parents=True)
+    (tmp_path / "optimizer" / "pipeline.py").write_text("from models.build import build_model\n")
+    rogue = tmp_path / "optimizer" / "runs" / "rogue.py"
+    rogue.write_text("from optimizer.solver.kept import KeptModel\n")
+    assert solve_path_imports(tmp_path) == [
+        "optimizer/runs/rogue.py imports optimizer.solver.kept: ['KeptModel']"
+    ]

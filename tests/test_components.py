@@ -19,7 +19,10 @@ from optimizer.domain.scenarios import resolve_scenario
 from optimizer.workbook.validate import load_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
-ROBUST_ONLY = {components.COMMIT, components.CVAR_LEVEL, components.CVAR_EXCESS, components.CVAR}
+ROBUST_ONLY = {
+    components.COMMIT, components.CVAR_LEVEL, components.CVAR_EXCESS, components.CVAR,
+    components.SCENARIO_BLOCK,
+}  # fmt: skip
 """Names only the robust plan's extensive form creates (SPEC §6)."""
 
 

@@ -18,6 +18,7 @@ from optimizer.domain.scenarios import resolve_scenario
 from optimizer.solver.standard_form import NonlinearModel, TriviallyInfeasible, standard_form
 from optimizer.workbook.validate import load_inputs
 from tests.generated import workbooks
+from tests.solving import solve_model
 from tests.workbooks import write_book
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
@@ -137,6 +138,6 @@ def test_only_large_lps_skip_highs_presolve(monkeypatch, columns, integer, preso
         col_lower=np.zeros(columns), col_upper=np.full(columns, 5.0),
         integer=np.full(columns, integer),
     )  # fmt: skip
-    _, chosen = highs._highs(model, SolveOptions()).getOptionValue("presolve")
+    _, chosen = highs.handed_to_highs(model, SolveOptions()).getOptionValue("presolve")
     assert chosen == presolve
-    assert highs.solve_compiled(model, SolveOptions()).objective == pytest.approx(1.0)
+    assert solve_model(model).objective == pytest.approx(1.0)

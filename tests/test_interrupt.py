@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
     """
     import signal, sys, time
     import numpy as np
-    from optimizer.solver.highs import solve_compiled
+    from optimizer.solver.kept import KeptModel
     from optimizer.solver.options import SolveOptions
     from optimizer.solver.standard_form import CscMatrix, StandardForm
 
@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent(
     print("solving", flush=True)
     started = time.perf_counter()
     try:
-        solve_compiled(model, SolveOptions(threads=1, mip_gap=0.0))
+        KeptModel(model, SolveOptions(threads=1, mip_gap=0.0)).solve()
     except (Stopped, KeyboardInterrupt) as stopped:
         print(f"stopped after {time.perf_counter() - started:.2f} s: {stopped!r}", flush=True)
         sys.exit(7)

@@ -8,8 +8,9 @@ from models.build import build_model
 from optimizer.domain.derive import derive
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.problems import NoPlanError
-from optimizer.solver.highs import NotSolved, solve
+from optimizer.solver.highs import NotSolved
 from optimizer.workbook.validate import load_inputs
+from tests.solving import solve_model
 from tests.test_known_answers import BASE
 
 OVERFLOW = """
@@ -37,7 +38,7 @@ def test_iis_names_the_storage_row_that_overflows(book):
     inputs = load_inputs(book(BASE, OVERFLOW))
     instance = derive(inputs, resolve_scenario(inputs, "base"))
     with pytest.raises(NotSolved) as caught:
-        solve(build_model(instance.data))
+        solve_model(build_model(instance.data))
     assert caught.value.status.startswith("infeasible")
     storage = [row for row in caught.value.conflict if row.component == "con_storage"]
     depot = instance.points.index[instance.points["site"] == "Depot"][0]

@@ -370,17 +370,17 @@ def test_restrict_slices_every_per_delivery_array(book):
 
 def test_eev_of_an_lp_reuses_the_robust_plans_highs_model(book, monkeypatch):
     """eev re-solves the robust plan's kept HiGHS model with y fixed: the extensive form
-    is not rebuilt nor solved again, and the figure equals the SPEC worked example's."""
-    import optimizer.runs.robust as module
+    is built once, and the figure equals the SPEC worked example's."""
+    import optimizer.pipeline as pipeline
 
-    solved = []
-    original = module.solve
+    built = []
+    original = pipeline.build_robust
 
-    def counted(model, *args, **kwargs):
-        solved.append(id(model))
-        return original(model, *args, **kwargs)
+    def counted(data):
+        built.append(data)
+        return original(data)
 
-    monkeypatch.setattr(module, "solve", counted)
+    monkeypatch.setattr(pipeline, "build_robust", counted)
     result = robust(book(POPUP))
     assert result.eev == pytest.approx(6261)
-    assert len(solved) == len(set(solved)), "the robust plan's model was solved twice"
+    assert len(built) == 1, "the robust plan's model was built twice"

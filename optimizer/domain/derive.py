@@ -25,6 +25,7 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.limits import check_combined
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
+from optimizer.domain.terms import licensed, risk_per_t
 from optimizer.domain.words import ANY, CHAIN, DEFENSE
 from optimizer.problems import InputError, Problem
 
@@ -271,7 +272,7 @@ def _offer_site_pairs(
     extra = pairs.pop("extra_tariff").to_numpy()
     pairs["tariff_rate"] = inputs.countries["tariff"].reindex(pairs["country"]).to_numpy() + extra
     _negative_tariffs(inputs, pairs)
-    pairs["licensed"] = (pairs["approval"] < 1) | (pairs["delay_days"] > 0)
+    pairs["licensed"] = licensed(pairs["approval"], pairs["delay_days"])
     period_days = inputs.settings.period_days
     delay = np.ceil(pairs["delay_days"] / period_days - DELAY_TOLERANCE).clip(lower=0)
     pairs["lead_periods"] = pairs["lead_time"] + delay.astype(np.int64)
@@ -291,8 +292,7 @@ def _offer_site_pairs(
     pairs["purchase_per_t"] = pairs["unit_cost"] * pairs["cost_factor"]
     pairs["tariff_per_t"] = pairs["purchase_per_t"] * pairs["tariff_rate"]
     pairs["landed_per_t"] = pairs["purchase_per_t"] + pairs["tariff_per_t"] + pairs["freight_per_t"]
-    disruption = inputs.materials["disruption_cost"].reindex(pairs["material"]).to_numpy()
-    pairs["risk_per_t"] = inputs.settings.risk_weight * (1 - pairs["approval"]) * disruption
+    pairs["risk_per_t"] = risk_per_t(inputs, pairs["material"], pairs["approval"])
     capacity = _capacity(inputs, matched, periods)
     pairs["cap"] = capacity[pairs["offer"].to_numpy(), pairs["start"].to_numpy()]
     return pairs, capacity

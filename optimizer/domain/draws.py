@@ -21,6 +21,7 @@ import pandas as pd
 from models.data import restrict
 from optimizer.domain.derive import Instance
 from optimizer.domain.scenarios import Scenario
+from optimizer.domain.terms import licensed, risk_per_t
 
 PERCENTILES = (10, 50, 90, 99)
 
@@ -128,13 +129,12 @@ class LicenceSamples:
         """`table` (deliveries or pairs) with the sample's approval and what follows."""
         rules, inputs = scenario.rules, self.parent.inputs
         approval = groups.product(rules["approval"].to_numpy(float))
-        licensing = (rules["approval"] < 1) | (rules["delay_days"] > 0)
-        disruption = inputs.materials["disruption_cost"].reindex(table["material"]).to_numpy()
+        licensing = licensed(rules["approval"], rules["delay_days"])
         return table.assign(
             approval=approval,
-            licensed=(approval < 1) | (table["delay_days"].to_numpy() > 0),
-            risk_per_t=inputs.settings.risk_weight * (1 - approval) * disruption,
-            jurisdictions=groups.countries(licensing.to_numpy(), rules["country"].to_numpy()),
+            licensed=licensed(approval, table["delay_days"]),
+            risk_per_t=risk_per_t(inputs, table["material"], approval),
+            jurisdictions=groups.countries(licensing, rules["country"].to_numpy()),
         )
 
     def instance(self, scenario: Scenario) -> Instance:

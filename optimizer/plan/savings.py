@@ -14,10 +14,10 @@ relaxation applied:
 | period budget | +10 % of that period's budget |
 | country share cap | +5 percentage points (at most 100 %) |
 
-Each relaxation is carried twice: as the scenario's `ModelData` with the change applied
-(`dataclasses.replace`), so anyone can rebuild and re-solve it, and as the row changes
-that `WarmModel` applies to the solved model, which re-solves from its last basis.
-Only the `RELAXATIONS` limits with the largest first-order estimate are re-solved.
+Each relaxation is a variant of the scenario: its `ModelData` with only that change
+applied. The pipeline solves it on the scenario's solved model, kept by HiGHS
+(`models.changes` states the change, HiGHS re-solves from the last basis). Only the
+`RELAXATIONS` limits with the largest first-order estimate are re-solved.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from models import components
 from models.data import ModelData
 from optimizer.domain.derive import Instance
 from optimizer.plan.values import NOISE
-from optimizer.solver.highs import RowChange, Solution
+from optimizer.solver.highs import Solution
 
 RELAXATIONS = 12
 """Binding limits re-solved per scenario (those with the largest dual estimate)."""
@@ -54,8 +54,6 @@ class Relaxation:
     """first-order saving (dual × step), used only to choose which limits to re-solve"""
     data: ModelData
     """the scenario's data with only this relaxation applied"""
-    changes: tuple[RowChange, ...]
-    """the same relaxation as changes to the solved model's rows"""
 
 
 def _binding(solution: Solution, name: str, sign: float) -> tuple[np.ndarray, np.ndarray]:
@@ -84,10 +82,6 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
                 int((saving[rows] > NOISE).sum()),
                 float(saving[rows] @ added),
                 dataclasses.replace(data, capacity_t=capacity),
-                tuple(
-                    RowChange(components.CAPACITY, int(r), upper=float(a))
-                    for r, a in zip(rows, added, strict=True)
-                ),
             )
         )
     return found
@@ -106,10 +100,7 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
             relaxed = dataclasses.replace(
                 data, min_t=np.where(np.arange(data.points) == point, 0.0, data.min_t)
             )
-            words, changes = (
-                f"remove the stock floor of {level:,.3f} t",
-                [RowChange(name, int(r), lower=-level) for r in rows],
-            )
+            words = f"remove the stock floor of {level:,.3f} t"
             step = level
         else:
             level = float(data.max_t[point])
@@ -117,10 +108,7 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
             relaxed = dataclasses.replace(
                 data, max_t=np.where(np.arange(data.points) == point, level + step, data.max_t)
             )
-            words, changes = (
-                f"+{STORAGE_STEP:.0%} storage ({level:,.3f} t → {level + step:,.3f} t)",
-                [RowChange(name, int(r), upper=step) for r in rows],
-            )
+            words = f"+{STORAGE_STEP:.0%} storage ({level:,.3f} t → {level + step:,.3f} t)"
         found.append(
             Relaxation(
                 "stock floor" if name == components.FLOOR else "storage max",
@@ -129,7 +117,6 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
                 int((saving[rows] > NOISE).sum()),
                 float(saving[rows].sum() * step),
                 relaxed,
-                tuple(changes),
             )
         )
     return found
@@ -152,7 +139,6 @@ def _budgets(instance: Instance, solution: Solution) -> list[Relaxation]:
                 1,
                 float(saving[row] * BUDGET_STEP * level),
                 dataclasses.replace(data, budget=budget),
-                (RowChange(components.BUDGET, int(row), upper=BUDGET_STEP * level),),
             )
         )
     return found
@@ -179,15 +165,6 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
                 data.periods,
                 float(saving[row] * step * buy[members].sum()),
                 dataclasses.replace(data, share_limit=limits),
-                (
-                    RowChange(
-                        components.SHARE,
-                        int(row),
-                        variable=components.BUY,
-                        members=tuple(members.tolist()),
-                        coefficient=-step,
-                    ),
-                ),
             )
         )
     return found

@@ -298,35 +298,40 @@ def _gap_warnings(instance: Instance, stock: pd.DataFrame, end_gap: np.ndarray) 
     return found
 
 
-def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -> PlanTables:
-    """All plan tables of one solved scenario; `analyses=False` leaves out the review
-    sheets (limits, marginal costs, unused offers, exposure, shortfalls), as sweeps do."""
-    values = solution_values(instance, solution)
-    stock = _stock(instance, values)
-    plan = _plan(instance, values)
-    scenario = instance.scenario
+def plan_summary(instance: Instance, values: Values, solution: Solution) -> dict[str, object]:
+    """The Summary of one solved scenario (SPEC §4, §7): its cost terms and measures, the
+    solve, and where the plan comes from. The one place a summary is built: plan tables,
+    sweep samples and robust scenarios all take it from here."""
+    scenario, inputs = instance.scenario, instance.inputs
     licensed = instance.deliveries["licensed"].to_numpy(bool)
     measures = {
         **plan_measures(instance, values, solution.objective, licensed),
         "solve_seconds": solution.seconds,
         "mip_gap": solution.mip_gap or 0.0,
     }
-    summary: dict[str, object] = {
+    return {
         "scenario": scenario.name,
         "status": solution.status,
         **{name: as_stored(value) for name, value in measures.items()},
-        "input_sha256": instance.inputs.sha256,
-        "input_file": instance.inputs.file,
-        "currency": instance.inputs.settings.currency,
+        "input_sha256": inputs.sha256,
+        "input_file": inputs.file,
+        "currency": inputs.settings.currency,
         "demand_factor": as_stored(scenario.demand_factor),
         "scenario_chain": " → ".join(scenario.chain),
         "scenario_description": scenario.description,
-        "periods": f"{instance.inputs.periods[0]} … {instance.inputs.periods[-1]}",
+        "periods": f"{inputs.periods[0]} … {inputs.periods[-1]}",
         "delivery_variables": instance.data.deliveries,
         **used_counts(instance, values.buy),
         "integer_model": "yes" if solution.mip_gap is not None else "no",
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
     }
+
+
+def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -> PlanTables:
+    """All plan tables of one solved scenario; `analyses=False` leaves out the review
+    sheets (limits, marginal costs, unused offers, exposure, shortfalls), as sweeps do."""
+    values = solution_values(instance, solution)
+    stock = _stock(instance, values)
     warnings = (
         list(instance.inputs.warnings)
         + list(instance.warnings)
@@ -334,8 +339,8 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         + integer_warnings(solution)
     )
     tables = PlanTables(
-        summary=summary,
-        plan=plan,
+        summary=plan_summary(instance, values, solution),
+        plan=_plan(instance, values),
         stock=stock,
         mix=_mix(instance, values),
         capacity=_capacity(instance, solution, values),

@@ -4,8 +4,8 @@ Every backend runs the same task function, which calls the single-scenario pipel
 (`pipeline.solve_scenario`) and returns a small, picklable result. The Pyomo model is
 built inside the worker (Pyomo models do not pickle cleanly); only the validated
 inputs and a scenario travel. The samples of a sweep name their `envelope`: each
-worker then keeps one HiGHS model of it and re-solves it warm per sample
-(`runs/warm.py`), on every backend alike.
+worker then keeps one HiGHS model of it and solves every sample on it
+(`runs/samples.py`), on every backend alike.
 
 - inline: in this process, one task after another (`--workers 1`, and tests);
 - local processes: `ProcessPoolExecutor` with the spawn context, the inputs installed
@@ -39,7 +39,7 @@ from optimizer.pipeline import solve_scenario
 from optimizer.plan.outcomes import TaskResult
 from optimizer.problems import ReoptError, UsageError
 from optimizer.runs.results import failed_result, solved_result
-from optimizer.runs.warm import solve_sample
+from optimizer.runs.samples import solve_sample
 from optimizer.solver.options import SolveOptions
 
 _INSTALLED: list[Inputs] = []
@@ -120,7 +120,7 @@ def run_task(inputs: Inputs | None, task: Task, options: SolveOptions) -> TaskRe
         run = solve_scenario(data, task.scenario, options, analyses=task.detail)
     except ReoptError as error:
         return failed_result(task.index, task.scenario.name, error, started)
-    return solved_result(task.index, run, task.detail, started)
+    return solved_result(task.index, run, started)
 
 
 class InlineExecutor(Executor):

@@ -13,17 +13,16 @@ from optimizer.plan.tables import clean, offer_tonnes
 from optimizer.problems import ReoptError
 
 
-def solved_result(index: int, run: ScenarioRun, detail: bool, started: float) -> TaskResult:
-    """The result of a solved scenario: its summary, tonnes per offer and, with `detail`,
-    every plan table."""
-    tables = run.tables
+def solved_result(index: int, run: ScenarioRun, started: float) -> TaskResult:
+    """The result of a solved scenario: its summary, tonnes per offer and the plan tables
+    it was solved with (none for a sweep's sample)."""
     buy = clean(run.solution.values.get(components.BUY, np.zeros(run.instance.data.deliveries)))
     return TaskResult(
         index,
         run.instance.scenario.name,
-        status=str(tables.summary["status"]),
-        summary=dict(tables.summary),
-        tables=tables if detail else None,
+        status=str(run.summary["status"]),
+        summary=dict(run.summary),
+        tables=run.tables,
         usage=offer_tonnes(run.instance.data, buy),
         seconds=time.perf_counter() - started,
     )

@@ -1,12 +1,12 @@
-"""Hand a Pyomo model to HiGHS and bring back values, duals and status.
+"""HiGHS itself: a model's arrays handed over, a run that a signal can stop, the status
+read, values and duals sliced back to the components they belong to.
 
-The model is translated by `handoff.standard_form` (each row keeps its own bounds) and
-passed to `highspy` as arrays: no LP file, no per-variable solver plugin. This is the
-only module that knows HiGHS.
-
-The termination status is checked before any value is read: only `optimal` produces
-a `Solution`; everything else raises `NoPlanError` (with the rows of an irreducible
-infeasible subsystem when HiGHS proves the model infeasible).
+A model reaches HiGHS as the arrays of its standard form (`standard_form`, each row
+keeping its own bounds): no LP file, no per-variable solver plugin. `solver/kept.py`
+holds a model in HiGHS across solves; these two modules are the only ones that know
+HiGHS. Only a status with a plan produces a `Solution`; everything else raises
+`NotSolved` (with the rows of an irreducible infeasible subsystem when HiGHS proves the
+model infeasible).
 
 Two behaviours of newer highspy releases are handled here (issue 10): `Highs()` prints
 a banner on the process's standard output before `output_flag` can be turned off, so
@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import dataclasses
 import os
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import highspy
@@ -60,101 +58,13 @@ class Solution:
     keys: dict[str, list] = field(default_factory=dict)
     """component name → its index keys, aligned with `values` or `duals`"""
     timings: dict[str, float] = field(default_factory=dict)
-    warm: WarmModel | None = None
-    """the solved HiGHS model, kept for re-solves when `solve(..., keep=True)`"""
     ranges: dict[str, np.ndarray] = field(default_factory=dict)
     """constraint component → (N, 2): how far each row's binding bound may move down and
-    up with its dual unchanged (HiGHS ranging; NaN where unknown; with `keep=True`)"""
+    up with its dual unchanged (HiGHS ranging; NaN where unknown; when asked for)"""
     status: str = "optimal"
     """one of `options.PLAN_STATUSES`: `time limit` for an integer plan (SPEC §7)"""
     mip_gap: float | None = None
     """the relative gap HiGHS proved for an integer model; None for an LP"""
-
-
-@dataclass(frozen=True)
-class RowChange:
-    """A change to one constraint row: its bounds shifted, and a constant added to the
-    coefficients of some columns of a variable component (a share cap's new share)."""
-
-    component: str
-    position: int
-    """the row's position among the component's keys"""
-    lower: float = 0.0
-    upper: float = 0.0
-    variable: str = ""
-    members: tuple[int, ...] = ()
-    """positions within `variable` whose coefficient in this row changes by `coefficient`"""
-    coefficient: float = 0.0
-
-
-class WarmModel:
-    """A solved HiGHS model that re-solves with some rows changed, from its last basis.
-
-    Each re-solve applies the changes, runs HiGHS, and undoes them, so every answer is
-    the optimum of the original model with only those changes.
-    """
-
-    def __init__(self, highs: highspy.Highs, compiled: StandardForm, threads: int) -> None:
-        self.highs, self.compiled, self.threads = highs, compiled, threads
-
-    def _coefficients(self, change: RowChange, row: int) -> list[tuple[int, float, float]]:
-        """(column, old, new) of the changed coefficients of `row`."""
-        if not change.members:
-            return []
-        matrix = self.compiled.matrix
-        start = self.compiled.columns[change.variable][0]
-        columns = start + np.asarray(change.members, dtype=np.int64)
-        found = matrix.positions(np.full(len(columns), row), columns)
-        old = np.where(found >= 0, matrix.data[np.maximum(found, 0)], 0.0)
-        return [
-            (int(col), float(value), float(value) + change.coefficient)
-            for col, value in zip(columns, old, strict=True)
-        ]
-
-    def objective_with(self, changes: list[RowChange]) -> float | None:
-        """The optimal objective with `changes` applied (None when HiGHS finds no optimum)."""
-        compiled, highs = self.compiled, self.highs
-        undo: list[tuple[int, float, float, list[tuple[int, float, float]]]] = []
-        for change in changes:
-            row = int(compiled.row_of[change.component][change.position])
-            if row < 0:
-                continue
-            lower, upper = float(compiled.row_lower[row]), float(compiled.row_upper[row])
-            entries = self._coefficients(change, row)
-            _checked(
-                "a row's bounds",
-                highs.changeRowBounds(row, lower + change.lower, upper + change.upper),
-            )
-            for col, _, new in entries:
-                _checked("a coefficient", highs.changeCoeff(row, col, new))
-            undo.append((row, lower, upper, entries))
-        try:
-            return self._optimum()
-        finally:
-            for row, lower, upper, entries in reversed(undo):
-                _checked("a row's bounds", highs.changeRowBounds(row, lower, upper))
-                for col, old, _ in entries:
-                    _checked("a coefficient", highs.changeCoeff(row, col, old))
-
-    def objective_with_columns(self, columns: np.ndarray, values: np.ndarray) -> float | None:
-        """The optimal objective with `columns` fixed at `values` (None when HiGHS finds no
-        optimum); their bounds are restored afterwards."""
-        highs, count = self.highs, len(columns)
-        columns = np.asarray(columns, dtype=np.int32)
-        status, _, _, lower, upper, _ = highs.getCols(count, columns)
-        _checked("the columns' bounds", status)
-        fixed = np.asarray(values, dtype=float)
-        _checked("the columns' bounds", highs.changeColsBounds(count, columns, fixed, fixed))
-        try:
-            return self._optimum()
-        finally:
-            _checked("the columns' bounds", highs.changeColsBounds(count, columns, lower, upper))
-
-    def _optimum(self) -> float | None:
-        """Re-solve from the last basis; the objective when HiGHS proves it optimal."""
-        _run(self.highs, self.threads)
-        optimal = self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        return float(self.highs.getInfo().objective_function_value) if optimal else None
 
 
 class NotSolved(Exception):
@@ -217,13 +127,13 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _checked(call: str, status: object) -> None:
+def checked(call: str, status: object) -> None:
     if status != highspy.HighsStatus.kOk:
         raise SolverError(call, status)
 
 
 def _set(highs: highspy.Highs, name: str, value: object) -> None:
-    _checked(f"option {name}={value!r}", highs.setOptionValue(name, value))
+    checked(f"option {name}={value!r}", highs.setOptionValue(name, value))
 
 
 def new_highs() -> highspy.Highs:
@@ -295,7 +205,7 @@ def _outcome(highs: highspy.Highs) -> object:
         return error
 
 
-def _run(highs: highspy.Highs, threads: int) -> None:
+def run(highs: highspy.Highs, threads: int) -> None:
     """`highs.run()` on a scheduler started with `threads` (0: HiGHS's choice).
 
     HiGHS starts one scheduler per process at the first solve and refuses later solves
@@ -313,7 +223,7 @@ def _run(highs: highspy.Highs, threads: int) -> None:
         raise SolverError("the solve", status)
 
 
-def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
+def handed_to_highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
     highs = new_highs()
     if options.time_limit is not None:
         _set(highs, "time_limit", float(options.time_limit))
@@ -345,11 +255,11 @@ def _highs(compiled: StandardForm, options: SolveOptions) -> highspy.Highs:
     if compiled.is_mip:
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
         lp.integrality_ = [kinds[flag] for flag in compiled.integer.tolist()]
-    _checked("the model", highs.passModel(lp))
+    checked("the model", highs.passModel(lp))
     return highs
 
 
-def _conflict(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]:
+def conflict_rows(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]:
     strategy = highspy.IisStrategy
     _set(
         highs,
@@ -362,7 +272,7 @@ def _conflict(highs: highspy.Highs, compiled: StandardForm) -> list[ConflictRow]
     return [ConflictRow(*compiled.owners[row]) for row in iis.row_index_]
 
 
-def _by_component(compiled: StandardForm, result: object) -> Solution:
+def unpack(compiled: StandardForm, result: object) -> Solution:
     """Values and duals sliced back to the Pyomo components they belong to."""
     col_value = np.asarray(result.col_value)
     col_dual = np.asarray(result.col_dual)
@@ -392,86 +302,7 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
         raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
 
 
-def solve(
-    model: pyo.ConcreteModel,
-    options: SolveOptions | None = None,
-    progress: Callable[[str, float], None] | None = None,
-    keep: bool = False,
-    ranging: bool = True,
-) -> Solution:
-    """Solve to optimality or raise `NotSolved` with the status (and conflict).
-
-    `progress(stage, seconds)` hears of the hand-off before HiGHS starts, and of the
-    solve when it ends. `keep` keeps the solved model in `Solution.warm` for re-solves
-    (with HiGHS's row ranging in `Solution.ranges` unless `ranging` is False).
-    """
-    started = time.perf_counter()
-    compiled = compile_model(model)
-    return solve_compiled(compiled, options, progress, started, keep=keep, ranging=ranging)
-
-
-def solve_compiled(
-    compiled: StandardForm,
-    options: SolveOptions | None = None,
-    progress: Callable[[str, float], None] | None = None,
-    started: float | None = None,
-    release: bool = False,
-    keep: bool = False,
-    ranging: bool = True,
-) -> Solution:
-    """`solve` of a model already translated: the caller may drop the Pyomo model first
-    (at 1M deliveries its objects are most of the memory). `started`: when translation
-    began, for the hand-off time; `release`: free `compiled`'s arrays once HiGHS has
-    them, unless they are still needed (an integer model's fixed-binary LP, or `keep`:
-    the solved model kept for re-solves, with its row ranging)."""
-    options = options or SolveOptions()
-    report = progress or (lambda stage, seconds: None)
-    handed = time.perf_counter()
-    started = handed if started is None else started
-    highs = _highs(compiled, options)
-    if release and not keep and not compiled.is_mip:
-        compiled.release_arrays()
-    passed = time.perf_counter()
-    report("hand-off", passed - started)
-    _run(highs, int(options.threads or 0))
-    solved = time.perf_counter()
-    report("solve", solved - passed)
-    status = highs.getModelStatus()
-    if not _has_plan(highs, compiled, status):
-        conflict = []
-        if status in (
-            highspy.HighsModelStatus.kInfeasible,
-            highspy.HighsModelStatus.kUnboundedOrInfeasible,
-        ):
-            conflict = _conflict(highs, compiled)
-        raise NotSolved(_status_text(highs, status), conflict)
-    gap = float(highs.getInfo().mip_gap)
-    timings = {"compile": handed - started, "pass": passed - handed, "solve": solved - passed}
-    if compiled.is_mip:
-        highs = _fixed_lp(compiled, np.asarray(highs.getSolution().col_value), options)
-        timings["marginals"] = time.perf_counter() - solved
-        report("marginals", timings["marginals"])
-    unpacking = time.perf_counter()
-    solution = _by_component(compiled, highs.getSolution())
-    solution.objective = highs.getInfo().objective_function_value
-    solution.seconds = solved - passed
-    timings["unpack"] = time.perf_counter() - unpacking
-    if compiled.is_mip:
-        solution.mip_gap = gap
-        if status == highspy.HighsModelStatus.kTimeLimit:
-            solution.status = "time limit"
-    if keep:
-        solution.warm = WarmModel(highs, compiled, int(options.threads or 0))
-        if ranging:
-            ranged = time.perf_counter()
-            solution.ranges = _ranges(compiled, highs)
-            timings["ranging"] = time.perf_counter() - ranged
-            report("ranging", timings["ranging"])
-    solution.timings = timings
-    return solution
-
-
-def _ranges(compiled: StandardForm, highs: highspy.Highs) -> dict:
+def row_ranging(compiled: StandardForm, highs: highspy.Highs) -> dict:
     """Per constraint component and row: (down, up), how far its binding bound can move
     before the basis, and so the dual, changes. Empty when HiGHS has no ranging."""
     status, ranging = highs.getRanging()
@@ -490,7 +321,7 @@ def _ranges(compiled: StandardForm, highs: highspy.Highs) -> dict:
     return ranges
 
 
-def _has_plan(
+def has_plan(
     highs: highspy.Highs, compiled: StandardForm, status: highspy.HighsModelStatus
 ) -> bool:
     """Optimal, or (an integer model only) stopped by the time limit with an
@@ -504,26 +335,7 @@ def _has_plan(
     )
 
 
-def _fixed_lp(compiled: StandardForm, values: np.ndarray, options: SolveOptions) -> highspy.Highs:
-    """The LP with every binary fixed at its value in `values`, solved: the marginal
-    values of an integer plan (SPEC §7), and its continuous values re-optimised for
-    those binaries (never worse than the integer solution's)."""
-    fixed = np.round(values[compiled.integer])
-    lower, upper = compiled.col_lower.copy(), compiled.col_upper.copy()
-    lower[compiled.integer] = fixed
-    upper[compiled.integer] = fixed
-    lp = dataclasses.replace(
-        compiled, col_lower=lower, col_upper=upper, integer=np.zeros_like(compiled.integer)
-    )
-    highs = _highs(lp, dataclasses.replace(options, time_limit=None))
-    _run(highs, int(options.threads or 0))
-    status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise SolverError("the LP with the binaries fixed", highs.modelStatusToString(status))
-    return highs
-
-
-def _status_text(highs: highspy.Highs, status: highspy.HighsModelStatus) -> str:
+def status_text(highs: highspy.Highs, status: highspy.HighsModelStatus) -> str:
     model_status = highspy.HighsModelStatus
     if status == model_status.kTimeLimit:
         feasible = highs.getInfo().primal_solution_status == 2

@@ -133,6 +133,8 @@ class StandardForm:
     keys: dict[str, list] = field(default_factory=dict)
     """variable or constraint component → its index keys in order (so that a solution maps
     back to names after the Pyomo model is gone)"""
+    released: bool = False
+    """True once the costs, bounds and matrix are freed (`release_arrays`)"""
 
     def release_arrays(self) -> None:
         """Free the costs, bounds and matrix once HiGHS holds its own copy (at 1M
@@ -140,6 +142,7 @@ class StandardForm:
         empty = np.zeros(0)
         self.cost = self.row_lower = self.row_upper = self.col_lower = self.col_upper = empty
         self.matrix = CscMatrix(np.zeros(1, dtype=np.int64), empty.astype(np.int64), empty, (0, 0))
+        self.released = True
 
 
 class _Walker:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
+from optimizer.domain.inputs import Inputs
 from optimizer.domain.names import Names, Row, canonical, hint
 from optimizer.domain.words import ANY, BASE, ELEMENTS, SYMBOLS
-from optimizer.problems import Problems
+from optimizer.problems import Problem, Problems
 from optimizer.workbook.rules.common import Periods, frame, given, ref
 from optimizer.workbook.tables import Table
 
@@ -215,3 +217,58 @@ def _item(row: Row, table: Table, materials: Names, problems: Problems) -> str |
         )
         return None
     return material or symbol
+
+
+PROBABILITY_TOLERANCE = 1e-6
+"""How far the probabilities of the robust plan's scenarios may add up from 1."""
+
+
+def robust_probability_problems(
+    inputs: Inputs, names: list[str], given: np.ndarray
+) -> list[Problem]:
+    """The probabilities of the robust plan's scenarios (SPEC §6): blank and filled mixed,
+    a probability of 0, or a total other than 1 (within `PROBABILITY_TOLERANCE`)."""
+    table, sheet = inputs.scenarios, inputs.sheet("scenarios")
+    filled = ~np.isnan(given)
+
+    def at(name: str, message: str, value: object) -> Problem:
+        row = table.at[name, "row"]
+        return Problem(
+            message,
+            sheet=sheet,
+            row=None if pd.isna(row) else int(row),
+            column="probability",
+            value=value,
+        )
+
+    if filled.any() and not filled.all():
+        have = ", ".join(n for n, f in zip(names, filled, strict=True) if f)
+        return [
+            at(
+                name,
+                f"scenario {name} has no probability while {have} has one: give every "
+                "scenario of the robust plan a probability, or none",
+                None,
+            )
+            for name, f in zip(names, filled, strict=True)
+            if not f
+        ]
+    if not filled.any():
+        return []
+    problems = [
+        at(name, f"scenario {name} is in the robust plan, so its probability must be > 0", p)
+        for name, p in zip(names, given.tolist(), strict=True)
+        if p <= 0
+    ]
+    total = float(given.sum())
+    if not problems and abs(total - 1) > PROBABILITY_TOLERANCE:
+        listed = " + ".join(f"{p:g}" for p in given.tolist())
+        problems.append(
+            at(
+                names[-1],
+                f"the probabilities of the robust plan's scenarios ({', '.join(names)}) add "
+                f"up to {listed} = {total:g}; they must add up to 1",
+                float(given[-1]),
+            )
+        )
+    return problems

@@ -1,4 +1,9 @@
-"""Licence sweeps on a kept HiGHS model (issue 15): every sample equals its cold solve."""
+"""Variants solved on a kept HiGHS model (issues 15, 22): every sample equals its cold solve.
+
+A licence sweep's samples, the review's savings and the robust plan's eev are solved on a
+model HiGHS keeps: `models.changes` states each variant's difference, `solver.kept` sets
+it. These tests hold every warm result against a cold solve of the variant's own model.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,29 @@ import dataclasses
 import threading
 from pathlib import Path
 
-import highspy
 import numpy as np
 import pandas as pd
 import pytest
 
 from benchmarks.integer_terms import lp_copy
-from models import components
+from models.changes import Change, Rebuild, variant_change
+from optimizer import pipeline
 from optimizer.domain.derive import derive
 from optimizer.domain.draws import LicenceSamples, sample_scenarios
 from optimizer.domain.scenarios import resolve_scenario, scenario_names
 from optimizer.domain.stress import Stress, apply_stress
-from optimizer.pipeline import PlanCheckError, finish_scenario, solve_scenario
+from optimizer.domain.variants import vary
+from optimizer.pipeline import Detail, PlanCheckError, keep, solve_scenario, solve_variant
 from optimizer.plan.checks import check_plan
 from optimizer.plan.residuals import residual_violations
-from optimizer.runs import warm
+from optimizer.plan.tables import COST_TERMS, solution_values
+from optimizer.runs import samples as worker
 from optimizer.runs.parallel import Task, run_tasks
 from optimizer.runs.whatif import MEASURES
-from optimizer.solver.highs import Solution
+from optimizer.solver.highs import NotSolved
+from optimizer.solver.kept import KeptModel
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.standard_form import CscMatrix, StandardForm
-from optimizer.solver.warm import KeptModel
 from optimizer.workbook.validate import load_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
@@ -35,68 +42,35 @@ OPTIONS = SolveOptions(threads=1)
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    """The example as an LP: warm re-solves are for LPs (an integer model is solved cold,
-    see `test_an_integer_sweep_is_solved_cold_and_exact`)."""
+    """The example as an LP (the integer example: `test_an_integer_sweep_is_exact`)."""
     return load_inputs(lp_copy(EXAMPLE, tmp_path_factory.mktemp("warm") / "example-lp.xlsx"))
 
 
-def cold_solves_refused(*args, **kwargs):
-    raise AssertionError("the warm path fell back to a cold solve")
-
-
-def warm_plan(kept: warm.WarmScenario, sample) -> tuple[object, Solution]:
-    """The plan HiGHS holds after `sample`'s re-solve, as the sample's own cold-derived
-    instance and a solution of its deliveries (for the table check of `plan.checks`)."""
-    instance = derive(kept.inputs, sample)
-    values = np.asarray(kept.kept.highs.getSolution().col_value)
-    envelope = kept.instance.data
-    key = lambda data: (data.offer * data.points + data.point) * data.periods + data.period  # noqa: E731
-    position = {k: i for i, k in enumerate(key(envelope).tolist())}
-    mine = np.asarray([position[k] for k in key(instance.data).tolist()], dtype=np.int64)
-    outside = np.setdiff1d(np.arange(envelope.deliveries), mine)
-    assert np.abs(values[kept.buy + outside]).max(initial=0) == 0
-    solution = Solution(objective=kept.kept.highs.getInfo().objective_function_value, seconds=0)
-    solution.values[components.BUY] = values[kept.buy + mine]
-    solution.keys[components.BUY] = list(range(instance.data.deliveries))
-    for field, ((start, end), _) in kept.grids.items():
-        name = warm.GRIDS[field]
-        solution.values[name], solution.keys[name] = values[start:end], kept.compiled.keys[name]
-    return instance, solution
-
-
-def swept(inputs, envelope, samples, monkeypatch):
-    """Every sample solved on a fresh kept model (cold solves refused), with the plan each
-    re-solve left in HiGHS."""
-    monkeypatch.setattr(warm, "solve_scenario", cold_solves_refused)
-    warm.forget_kept_model()
-    found = []
-    for index, sample in enumerate(samples):
-        result = warm.solve_sample(inputs, envelope, index, sample, OPTIONS)
-        found.append((result, warm_plan(warm.kept_model(), sample)))
-    monkeypatch.undo()
-    return found
+def warm_runs(inputs, envelope, samples, detail=Detail.PLAN):
+    """Every sample solved on one kept model of the envelope (a cold solve refused)."""
+    parent = derive(inputs, envelope)
+    kept = keep(parent, OPTIONS)
+    runs = []
+    for sample in samples:
+        run = solve_variant(vary(parent, sample), OPTIONS, kept, detail)
+        assert run.warm, sample.name
+        runs.append(run)
+    return runs
 
 
 @pytest.mark.parametrize("name", ["base", "oct-2025-reinstated", "demand-surge", "dy-tb-ban-2028"])
-def test_every_sample_equals_its_cold_solve_and_passes_the_table_check(inputs, name, monkeypatch):
+def test_every_sample_equals_its_cold_solve_and_passes_the_table_check(inputs, name):
     envelope = resolve_scenario(inputs, name)
     samples, _ = sample_scenarios(envelope, 16, seed=5)
-    for sample, (result, (instance, solution)) in zip(
-        samples, swept(inputs, envelope, samples, monkeypatch), strict=True
-    ):
+    for sample, run in zip(samples, warm_runs(inputs, envelope, samples), strict=True):
         cold = solve_scenario(inputs, sample, OPTIONS, analyses=False)
-        assert result.status == "optimal" and result.scenario == sample.name
-        assert result.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
         for measure in MEASURES:
-            assert result.summary[measure] == pytest.approx(
+            assert run.summary[measure] == pytest.approx(
                 cold.tables.summary[measure], rel=1e-6, abs=1e-6
             ), measure
-        assert result.summary["delivery_variables"] == cold.instance.data.deliveries
-        tonnes = np.bincount(cold.instance.data.offer, cold.solution.values[components.BUY],
-                             len(inputs.offers))  # fmt: skip
-        assert result.usage == pytest.approx(tonnes, abs=1e-6)
-        tables = finish_scenario(instance, solution, False, {}).tables
-        assert check_plan(inputs, sample, tables) == []
+        assert run.summary["delivery_variables"] == cold.instance.data.deliveries
+        assert check_plan(inputs, sample, run.tables) == []
 
 
 def test_a_sample_derived_from_its_parent_equals_its_own_derive(inputs):
@@ -121,27 +95,24 @@ def test_a_sample_derived_from_its_parent_equals_its_own_derive(inputs):
     assert distinct["base"] > 1 and distinct["dy-tb-ban-2028"] > 1
 
 
-def test_stressed_sweep_stays_warm_and_exact(inputs, monkeypatch):
+def test_stressed_sweep_stays_warm_and_exact(inputs):
     """Stress flags change costs, delays and capacities of the envelope itself."""
     base = resolve_scenario(inputs, "base")
     flags = [Stress("tariff", "China=+0.25"), Stress("capacity", "Burma:*=0.5")]
     envelope = apply_stress(inputs, base, flags, 1.1)
     samples, _ = sample_scenarios(envelope, 12, seed=2)
-    for sample, (result, _) in zip(
-        samples, swept(inputs, envelope, samples, monkeypatch), strict=True
-    ):
+    for sample, run in zip(samples, warm_runs(inputs, envelope, samples), strict=True):
         cold = solve_scenario(inputs, sample, OPTIONS, analyses=False)
-        assert result.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
 
 
 def test_a_repeated_draw_is_solved_once(inputs):
     envelope = resolve_scenario(inputs, "base")
     samples, _ = sample_scenarios(envelope, 40, seed=3)
-    warm.forget_kept_model()
-    results = [warm.solve_sample(inputs, envelope, i, s, OPTIONS) for i, s in enumerate(samples)]
-    kept = warm.kept_model()
+    worker.forget_sweep_worker()
+    results = [worker.solve_sample(inputs, envelope, i, s, OPTIONS) for i, s in enumerate(samples)]
     distinct = {sample.draw for sample in samples}
-    assert len(kept.solved) == len(distinct) < len(samples)
+    assert len(worker.sweep_worker().solved) == len(distinct) < len(samples)
     first = {}
     for sample, result in zip(samples, results, strict=True):
         assert result.scenario == result.summary["scenario"] == sample.name
@@ -154,10 +125,11 @@ def test_a_repeated_draw_is_solved_once(inputs):
 def test_a_failed_residual_check_is_a_failed_sample_not_a_figure(inputs, monkeypatch):
     envelope = resolve_scenario(inputs, "base")
     samples, _ = sample_scenarios(envelope, 2, seed=1)
-    monkeypatch.setattr(warm, "residual_violations", lambda *args: ["balance: fails at (0, 0)"])
-    warm.forget_kept_model()
+    monkeypatch.setattr(pipeline, "residual_violations", lambda *args: ["balance: fails at (0, 0)"])
+    parent = derive(inputs, envelope)
     with pytest.raises(PlanCheckError):
-        warm.solve_sample(inputs, envelope, 0, samples[0], OPTIONS)
+        solve_variant(vary(parent, samples[0]), OPTIONS, keep(parent, OPTIONS), Detail.SUMMARY)
+    worker.forget_sweep_worker()
     tasks = [Task(0, samples[1], detail=False, envelope=envelope)]
     (result,) = run_tasks(inputs, tasks, OPTIONS, workers=1)
     assert not result.solved
@@ -167,20 +139,16 @@ def test_a_failed_residual_check_is_a_failed_sample_not_a_figure(inputs, monkeyp
 
 @pytest.fixture(scope="module")
 def solved_sample(inputs):
-    """A sample's data, usable deliveries, values, terms and objective, as the sweep checks them."""
+    """A sample's data, usable deliveries, values, terms and objective, as a sweep checks them."""
     envelope = resolve_scenario(inputs, "base")
     (sample,), _ = sample_scenarios(envelope, 1, seed=7)
-    kept = warm.WarmScenario(inputs, envelope, OPTIONS)
-    kept.sample(0, sample)
-    result = kept.kept.solve()
-    values = kept._values(result)
-    usable = kept.samples.kept(sample)
-    from optimizer.plan.tables import COST_TERMS, plan_measures
-
-    measures = plan_measures(kept.sampled, values, result.objective, usable)
-    terms = {name: measures[name] for name in COST_TERMS}
-    assert residual_violations(kept.data, values, usable, terms, result.objective) == []
-    return kept.data, values, usable, terms, result.objective
+    (run,) = warm_runs(inputs, envelope, [sample], Detail.SUMMARY)
+    data, values = run.instance.data, solution_values(run.instance, run.solution)
+    usable = np.ones(data.deliveries, dtype=bool)
+    terms = {name: float(run.summary[name]) for name in COST_TERMS}
+    objective = run.solution.objective
+    assert residual_violations(data, values, usable, terms, objective) == []
+    return data, values, usable, terms, objective
 
 
 def _bought(values) -> int:
@@ -251,7 +219,7 @@ def test_sweep_tasks_on_a_process_pool_equal_the_inline_loop(inputs):
 
 
 def tiny_lp() -> StandardForm:
-    """min x + 2y  s.t.  x + y ≥ 3,  0 ≤ x ≤ 2,  0 ≤ y."""
+    """min x + 2y  s.t.  x + y ≥ 3,  0 ≤ x ≤ 2,  0 ≤ y; variables `v`, row `r`."""
     return StandardForm(
         cost=np.array([1.0, 2.0]),
         offset=0.0,
@@ -260,39 +228,53 @@ def tiny_lp() -> StandardForm:
         row_upper=np.array([np.inf]),
         col_lower=np.zeros(2),
         col_upper=np.array([2.0, np.inf]),
+        columns={"v": (0, 2)},
+        row_of={"r": np.array([0])},
+        owners=[("r", 0)],
+        keys={"v": ["x", "y"], "r": [0]},
     )
 
 
-def test_kept_model_follows_every_change():
-    lp = tiny_lp()
-    kept = KeptModel(lp, OPTIONS, (np.array([0]), np.array([1])))
+# y counts twice in the row, x is free to 3, y costs 0.5, the row needs 4
+TWISTED = Change(
+    costs={"v": (["y"], np.array([0.5]))},
+    bounds={"v": (["x"], np.array([0.0]), np.array([3.0]))},
+    rows={"r": ([0], np.array([4.0]), np.array([np.inf]))},
+    entries={("r", "v"): ([0], ["y"], [2.0])},
+)
+
+
+def test_kept_model_follows_every_change_and_never_accumulates_one():
+    kept = KeptModel(tiny_lp(), OPTIONS)
     assert kept.solve().objective == pytest.approx(2 + 2 * 1)
-    # y now counts twice in the row, x is free to 3, y costs 0.5, the row needs 4
-    kept.change(
-        np.array([1.0, 0.5]),
-        (np.zeros(2), np.array([3.0, np.inf])),
-        (np.array([4.0]), np.array([np.inf])),
-        np.array([2.0]),
-    )
-    result = kept.solve()
-    assert result.optimal
-    assert result.objective == pytest.approx(0.5 * 2)
-    assert result.col_value.tolist() == pytest.approx([0.0, 2.0])
+    twisted = kept.solve(TWISTED)
+    assert twisted.objective == pytest.approx(0.5 * 2)
+    assert twisted.values["v"].tolist() == pytest.approx([0.0, 2.0])
     assert kept.highs.getInfo().simplex_iteration_count <= 2
+    only_cost = Change(costs={"v": (["y"], np.array([0.5]))})
+    assert kept.solve(only_cost).objective == pytest.approx(0.5 * 3)
+    assert kept.solve().objective == pytest.approx(2 + 2 * 1)  # an empty change restores it
 
 
 def test_kept_model_reports_infeasibility():
-    kept = KeptModel(tiny_lp(), OPTIONS, (np.zeros(0, int), np.zeros(0, int)))
-    kept.change(
-        np.array([1.0, 2.0]),
-        (np.zeros(2), np.array([1.0, 1.0])),
-        (np.array([3.0]), np.array([np.inf])),
-        np.zeros(0),
-    )
-    result = kept.solve()
-    assert not result.optimal
-    assert result.status.startswith("infeasible")
-    assert kept.highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+    kept = KeptModel(tiny_lp(), OPTIONS)
+    change = Change(bounds={"v": (["x", "y"], np.zeros(2), np.ones(2))})
+    with pytest.raises(NotSolved) as caught:
+        kept.solve(change)
+    assert caught.value.status.startswith("infeasible")
+    assert kept.solve().objective == pytest.approx(4.0)
+
+
+def test_a_change_no_kept_model_can_take_asks_for_a_rebuild(inputs):
+    base = derive(inputs, resolve_scenario(inputs, "base"))
+    surge = derive(inputs, resolve_scenario(inputs, "demand-surge"))
+    kept = keep(base, OPTIONS)
+    with pytest.raises(Rebuild, match="demand_t"):
+        variant_change(base.data, surge.data, kept.model.keys)
+    run = solve_variant(surge, OPTIONS, kept, Detail.SUMMARY)
+    assert not run.warm
+    cold = solve_scenario(inputs, surge.scenario, OPTIONS, analyses=False)
+    assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-12)
 
 
 def test_csc_matrix_sums_repeated_terms_and_finds_entries():
@@ -308,18 +290,18 @@ def test_csc_matrix_sums_repeated_terms_and_finds_entries():
 
 def count_builds():
     """Dask worker hook: count the kept models this worker builds."""
-    original = warm.WarmScenario.__init__
-    warm.BUILDS = 0
+    original = worker.SweepWorker.__init__
+    worker.BUILDS = 0
 
     def counted(self, *args, **kwargs):
-        warm.BUILDS += 1
+        worker.BUILDS += 1
         original(self, *args, **kwargs)
 
-    warm.WarmScenario.__init__ = counted
+    worker.SweepWorker.__init__ = counted
 
 
 def builds():
-    return warm.BUILDS
+    return worker.BUILDS
 
 
 def test_each_dask_worker_keeps_one_model(inputs):
@@ -344,31 +326,29 @@ def test_each_thread_keeps_its_own_model(inputs):
     """A HiGHS model is never shared: a Dask worker's threads each keep their own."""
     envelope = resolve_scenario(inputs, "base")
     samples, _ = sample_scenarios(envelope, 2, seed=1)
-    warm.forget_kept_model()
-    warm.solve_sample(inputs, envelope, 0, samples[0], OPTIONS)
-    mine = warm.kept_model()
+    worker.forget_sweep_worker()
+    worker.solve_sample(inputs, envelope, 0, samples[0], OPTIONS)
+    mine = worker.sweep_worker()
     theirs = []
     thread = threading.Thread(
         target=lambda: theirs.append(
-            (warm.solve_sample(inputs, envelope, 1, samples[1], OPTIONS), warm.kept_model())
+            (worker.solve_sample(inputs, envelope, 1, samples[1], OPTIONS), worker.sweep_worker())
         )
     )
     thread.start()
     thread.join()
     assert mine is not None and theirs[0][1] is not None
     assert theirs[0][1] is not mine
-    assert warm.kept_model() is mine
+    assert worker.sweep_worker() is mine
 
 
-def test_an_integer_sweep_is_solved_cold_and_exact():
-    """The example with its onboarding terms is a MIP: each sample falls back to a cold
-    solve (warm re-solves keep no branch and bound) and equals `solve_scenario`."""
+def test_an_integer_sweep_is_solved_on_the_kept_model_and_exact():
+    """The example with its onboarding terms is a MIP: each sample is a branch and bound
+    on the kept model (no new build) and equals `solve_scenario` at the same gap."""
     integer = load_inputs(EXAMPLE)
     envelope = resolve_scenario(integer, "base")
-    (sample,), _ = sample_scenarios(envelope, 1, 3, integer.periods)
-    warm.forget_kept_model()
-    result = warm.solve_sample(integer, envelope, 0, sample, OPTIONS)
-    assert warm.kept_model().kept is None
-    cold = solve_scenario(integer, sample, OPTIONS, analyses=False)
-    assert result.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
-    assert result.summary["fixed"] == cold.tables.summary["fixed"] > 0
+    samples, _ = sample_scenarios(envelope, 3, 3, integer.periods)
+    for sample, run in zip(samples, warm_runs(integer, envelope, samples), strict=True):
+        cold = solve_scenario(integer, sample, OPTIONS, analyses=False)
+        assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert run.summary["fixed"] == cold.tables.summary["fixed"] > 0
