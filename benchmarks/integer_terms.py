@@ -113,10 +113,10 @@ def measure(size: str, time_limit: float | None) -> dict[str, object]:
         "total": time.perf_counter() - started,
         "solve": run.timings["solve"],
         "marginals": run.timings.get("marginals", 0.0),
-        "status": summary["status"],
-        "gap": summary["mip_gap"],
-        "objective": summary["objective"],
-        "fixed": summary["fixed"],
+        "status": summary.status,
+        "gap": summary.mip_gap,
+        "objective": summary.objective,
+        "fixed": summary.fixed,
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

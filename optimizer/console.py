@@ -108,34 +108,34 @@ def summary_text(tables: PlanTables, target: Path) -> str:
     """The short human summary printed after a solve: cash spend apart from the modelled
     costs that are not paid, then tonnes."""
     from optimizer.plan import spend
-    from optimizer.plan.tables import COST_TERMS
 
     s = tables.summary
-    currency = s["currency"]
-    terms = [term for term in COST_TERMS if term in s]
-    cash = float(s["cash_spend"])  # type: ignore[arg-type]
-    modelled = float(s["objective"]) - cash  # type: ignore[arg-type]
+    currency, terms = s.currency, s.terms
+    modelled = s.objective - s.cash_spend
     denied = float(tables.exposure["expected_denied_t"].sum()) if len(tables.exposure) else 0.0
     lines = [
         f"Plan written to {target}",
-        f"  scenario        {s['scenario']} ({s['status']})",
-        f"  cash spend      {cash:,.2f} {currency}",
+        f"  scenario        {s.scenario} ({s.status})",
+        f"  cash spend      {s.cash_spend:,.2f} {currency}",
     ]
-    lines += [f"    {spend.words(t):<44} {s[t]:>18,.2f}" for t in terms if t in spend.CASH_TERMS]
+    lines += [
+        f"    {spend.words(t):<44} {v:>18,.2f}" for t, v in terms.items() if t in spend.CASH_TERMS
+    ]
     lines.append(f"  modelled costs  {modelled:,.2f} {currency} (weighed by the plan, not paid)")
     lines += [
-        f"    {spend.words(t):<44} {s[t]:>18,.2f}" for t in terms if t not in spend.CASH_TERMS
+        f"    {spend.words(t):<44} {v:>18,.2f}"
+        for t, v in terms.items()
+        if t not in spend.CASH_TERMS
     ]
     lines += [
-        f"  objective       {s['objective']:,.2f} {currency} (cash spend + modelled costs)",
-        f"  purchased       {s['purchased_t']:,.3f} t",
-        f"  shortfall       {s['shortfall_t']:,.3f} t (every licence granted)",
+        f"  objective       {s.objective:,.2f} {currency} (cash spend + modelled costs)",
+        f"  purchased       {s.purchased_t:,.3f} t",
+        f"  shortfall       {s.shortfall_t:,.3f} t (every licence granted)",
         f"  expected denied {denied:,.3f} t of licensed tonnes (see the Dashboard)",
-        f"  licensed share  {s['licensed_share']:.1%}",
-        f"  suppliers used  {s['suppliers_used']} ({s['offers_used']} offers: supplier and "
-        "material)"
-        + (f"; integer model, gap {s['mip_gap']:.4%}" if s["integer_model"] == "yes" else ""),
-        f"  solve time      {s['solve_seconds']:.2f} s",
+        f"  licensed share  {s.licensed_share:.1%}",
+        f"  suppliers used  {s.suppliers_used} ({s.offers_used} offers: supplier and material)"
+        + (f"; integer model, gap {s.mip_gap:.4%}" if s.integer_model == "yes" else ""),
+        f"  solve time      {s.solve_seconds:.2f} s",
         f"  warnings        {len(tables.warnings)} (listed above and on the Warnings sheet)",
     ]
     return "\n".join(lines)
@@ -155,7 +155,7 @@ def solve_report(path: Path, run: ScenarioRun, target: Path, as_json: bool) -> R
     """`reopt solve`: the Summary sheet's metrics and where the plan went."""
     tables = run.tables
     if as_json:  # `status` is the solve's: optimal, or time limit (SPEC §7)
-        return _ok({**tables.summary, "output": str(target)}, tables.warnings)
+        return _ok({**tables.summary.as_record(), "output": str(target)}, tables.warnings)
     warnings = "\n".join(warning_lines(tables.warnings, str(path)))
     return Report(summary_text(tables, target), warnings)
 
@@ -245,7 +245,7 @@ def robust_report(path: Path, robust: Robust, target: Path, as_json: bool) -> Re
     from optimizer.report.robust_book import headline
 
     if not as_json:
-        currency = str(robust.scenarios[0].tables.summary["currency"])
+        currency = robust.scenarios[0].tables.summary.currency
         warnings = "\n".join(warning_lines(robust.warnings, str(path)))
         return Report(robust_text(robust, target, currency), warnings)
     record = headline(robust)

@@ -42,13 +42,9 @@ from optimizer.plan.checks import check_plan
 from optimizer.plan.explain import explain_conflict
 from optimizer.plan.residuals import residual_violations
 from optimizer.plan.savings import Relaxation, savings
-from optimizer.plan.tables import (
-    COST_TERMS,
-    PlanTables,
-    plan_summary,
-    plan_tables,
-    solution_values,
-)
+from optimizer.plan.summary import PlanSummary, plan_summary
+from optimizer.plan.tables import PlanTables, plan_tables
+from optimizer.plan.values import solution_values
 from optimizer.problems import NoPlanError, ReoptError
 from optimizer.solver.highs import NotSolved, Solution
 from optimizer.solver.kept import KeptModel
@@ -87,7 +83,7 @@ class ScenarioRun:
 
     instance: Instance
     solution: Solution
-    summary: dict[str, object]
+    summary: PlanSummary
     tables: PlanTables | None = None
     """the plan tables (PLAN and REVIEW detail)"""
     timings: dict[str, float] = field(default_factory=dict)
@@ -300,8 +296,9 @@ def checked_run(
         if tables is None:
             data = instance.data
             usable = np.ones(data.deliveries, dtype=bool)
-            terms = {name: float(summary[name]) for name in COST_TERMS}  # type: ignore[arg-type]
-            violations = residual_violations(data, values, usable, terms, solution.objective)
+            violations = residual_violations(
+                data, values, usable, summary.terms, solution.objective
+            )
         else:
             violations = check_plan(instance.inputs, instance.scenario, tables)
     if violations:

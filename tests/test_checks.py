@@ -91,7 +91,9 @@ def test_forbidden_deliveries_are_found(solved):
 def test_budget_share_and_cost_violations_are_found(solved):
     plan = solved.tables.plan.copy()
     plan["total_cost"] *= 100
-    summary = {**solved.tables.summary, "purchase": solved.tables.summary["purchase"] + 1}
+    summary = dataclasses.replace(
+        solved.tables.summary, purchase=solved.tables.summary.purchase + 1
+    )
     found = violations(solved, tampered(solved, plan=plan, summary=summary))
     assert any(text.startswith("budget: P1") for text in found)
     assert any(text.startswith("costs:") for text in found)

@@ -66,9 +66,9 @@ def test_fixed_cost_chooses_one_supplier_over_two(book):
     )
     summary = run.tables.summary
     assert run.tables.objective == pytest.approx(170.0, abs=EXACT)
-    assert (summary["purchase"], summary["fixed"]) == (120.0, 50.0)
-    assert summary["suppliers_used"] == 1
-    assert summary["mip_gap"] == pytest.approx(0.0, abs=1e-9)
+    assert (summary.purchase, summary.fixed) == (120.0, 50.0)
+    assert summary.suppliers_used == 1
+    assert summary.mip_gap == pytest.approx(0.0, abs=1e-9)
     assert run.tables.plan["supplier"].tolist() == ["SB"]
     onboarded = run.tables.onboarded.set_index("supplier")
     assert onboarded["onboarded"].to_dict() == {"SA": "no", "SB": "yes"}
@@ -94,7 +94,7 @@ def test_min_order_makes_building_stock_cheaper_than_two_small_orders(book):
         """,
     )
     assert run.tables.objective == pytest.approx(105.0, abs=EXACT)
-    assert run.tables.summary["holding"] == pytest.approx(5.0, abs=EXACT)
+    assert run.tables.summary.holding == pytest.approx(5.0, abs=EXACT)
     assert run.tables.plan[["period", "quantity"]].values.tolist() == [["P1", 10.0]]
 
 
@@ -120,8 +120,8 @@ def test_max_suppliers_forces_consolidation(book, cap, expected):
         """,
     )
     assert run.tables.objective == pytest.approx(expected, abs=EXACT)
-    assert run.tables.summary["suppliers_used"] == cap
-    assert run.tables.summary["fixed"] == 0.0
+    assert run.tables.summary.suppliers_used == cap
+    assert run.tables.summary.fixed == 0.0
 
 
 def test_marginal_values_come_from_the_lp_with_binaries_fixed(book, tmp_path):
@@ -200,7 +200,7 @@ def test_a_model_without_the_new_columns_is_the_same_lp(book):
     assert forms[0].cost.tolist() == forms[1].cost.tolist()
     run = solve(book, *ONE_PERIOD, blank)
     assert run.tables.objective == pytest.approx(108.0, abs=EXACT)
-    assert run.tables.summary["integer_model"] == "no"
+    assert run.tables.summary.integer_model == "no"
     assert run.tables.onboarded.empty
 
 
@@ -219,7 +219,7 @@ def test_the_example_without_onboarding_columns_keeps_its_lp_objectives(tmp_path
     inputs = load_inputs(lp_copy(EXAMPLE, tmp_path / "example-lp.xlsx"))
     for name, value in LP_EXAMPLE.items():
         run = solve_scenario(inputs, resolve_scenario(inputs, name), SolveOptions())
-        assert run.tables.summary["integer_model"] == "no"
+        assert run.tables.summary.integer_model == "no"
         assert run.tables.objective == pytest.approx(value, rel=1e-9), name
 
 

@@ -26,7 +26,8 @@ from optimizer.domain.variants import vary
 from optimizer.pipeline import Detail, PlanCheckError, keep, solve_scenario, solve_variant
 from optimizer.plan.checks import check_plan
 from optimizer.plan.residuals import residual_violations
-from optimizer.plan.tables import COST_TERMS, solution_values
+from optimizer.plan.summary import COST_TERMS
+from optimizer.plan.values import solution_values
 from optimizer.runs import samples as worker
 from optimizer.runs.parallel import Task, run_tasks
 from optimizer.runs.whatif import MEASURES
@@ -64,12 +65,12 @@ def test_every_sample_equals_its_cold_solve_and_passes_the_table_check(inputs, n
     samples, _ = sample_scenarios(envelope, 16, seed=5)
     for sample, run in zip(samples, warm_runs(inputs, envelope, samples), strict=True):
         cold = solve_scenario(inputs, sample, OPTIONS, analyses=False)
-        assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert run.summary.objective == pytest.approx(cold.tables.objective, rel=1e-9)
         for measure in MEASURES:
-            assert run.summary[measure] == pytest.approx(
-                cold.tables.summary[measure], rel=1e-6, abs=1e-6
+            assert run.summary.measure(measure) == pytest.approx(
+                cold.tables.summary.measure(measure), rel=1e-6, abs=1e-6
             ), measure
-        assert run.summary["delivery_variables"] == cold.instance.data.deliveries
+        assert run.summary.delivery_variables == cold.instance.data.deliveries
         assert check_plan(inputs, sample, run.tables) == []
 
 
@@ -103,7 +104,7 @@ def test_stressed_sweep_stays_warm_and_exact(inputs):
     samples, _ = sample_scenarios(envelope, 12, seed=2)
     for sample, run in zip(samples, warm_runs(inputs, envelope, samples), strict=True):
         cold = solve_scenario(inputs, sample, OPTIONS, analyses=False)
-        assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert run.summary.objective == pytest.approx(cold.tables.objective, rel=1e-9)
 
 
 def test_a_repeated_draw_is_solved_once(inputs):
@@ -115,10 +116,8 @@ def test_a_repeated_draw_is_solved_once(inputs):
     assert len(worker.sweep_worker().solved) == len(distinct) < len(samples)
     first = {}
     for sample, result in zip(samples, results, strict=True):
-        assert result.scenario == result.summary["scenario"] == sample.name
-        assert result.summary["objective"] == first.setdefault(
-            sample.draw, result.summary["objective"]
-        )
+        assert result.scenario == result.summary.scenario == sample.name
+        assert result.summary.objective == first.setdefault(sample.draw, result.summary.objective)
     assert [result.index for result in results] == list(range(len(samples)))
 
 
@@ -145,7 +144,7 @@ def solved_sample(inputs):
     (run,) = warm_runs(inputs, envelope, [sample], Detail.SUMMARY)
     data, values = run.instance.data, solution_values(run.instance, run.solution)
     usable = np.ones(data.deliveries, dtype=bool)
-    terms = {name: float(run.summary[name]) for name in COST_TERMS}
+    terms = {name: float(run.summary.measure(name)) for name in COST_TERMS}
     objective = run.solution.objective
     assert residual_violations(data, values, usable, terms, objective) == []
     return data, values, usable, terms, objective
@@ -213,8 +212,8 @@ def test_sweep_tasks_on_a_process_pool_equal_the_inline_loop(inputs):
     inline = run_tasks(inputs, tasks, OPTIONS, workers=1)
     pooled = run_tasks(inputs, tasks, OPTIONS, workers=2)
     cold = [solve_scenario(inputs, s, OPTIONS, analyses=False).tables.objective for s in samples]
-    assert [r.summary["objective"] for r in inline] == pytest.approx(cold, rel=1e-9)
-    assert [r.summary["objective"] for r in pooled] == pytest.approx(cold, rel=1e-9)
+    assert [r.summary.objective for r in inline] == pytest.approx(cold, rel=1e-9)
+    assert [r.summary.objective for r in pooled] == pytest.approx(cold, rel=1e-9)
     assert [r.scenario for r in pooled] == [s.name for s in samples]
 
 
@@ -274,7 +273,7 @@ def test_a_change_no_kept_model_can_take_asks_for_a_rebuild(inputs):
     run = solve_variant(surge, OPTIONS, kept, Detail.SUMMARY)
     assert not run.warm
     cold = solve_scenario(inputs, surge.scenario, OPTIONS, analyses=False)
-    assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-12)
+    assert run.summary.objective == pytest.approx(cold.tables.objective, rel=1e-12)
 
 
 def test_csc_matrix_sums_repeated_terms_and_finds_entries():
@@ -350,5 +349,5 @@ def test_an_integer_sweep_is_solved_on_the_kept_model_and_exact():
     samples, _ = sample_scenarios(envelope, 3, 3, integer.periods)
     for sample, run in zip(samples, warm_runs(integer, envelope, samples), strict=True):
         cold = solve_scenario(integer, sample, OPTIONS, analyses=False)
-        assert run.summary["objective"] == pytest.approx(cold.tables.objective, rel=1e-9)
-        assert run.summary["fixed"] == cold.tables.summary["fixed"] > 0
+        assert run.summary.objective == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert run.summary.fixed == cold.tables.summary.fixed > 0

@@ -58,7 +58,7 @@ def objective(run) -> float:
 
 def terms(run) -> dict[str, float]:
     keys = ("purchase", "tariff", "freight", "risk", "holding", "shortage", "safety")
-    return {key: run.tables.summary[key] for key in keys}
+    return {key: run.tables.summary.measure(key) for key in keys}
 
 
 # SPEC §2 worked example: Tb oxide from China (tariff 0.5, approval 0.6) or Malaysia.
@@ -184,7 +184,7 @@ def test_shortfall_costs_the_shortage_penalty(solve_text):
         """,
     )
     assert objective(run) == pytest.approx(4600, rel=EXACT)
-    assert run.tables.summary["shortfall_t"] == pytest.approx(4, rel=EXACT)
+    assert run.tables.summary.shortfall_t == pytest.approx(4, rel=EXACT)
     assert any("unmet demand" in w.message for w in run.tables.warnings)
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
 from optimizer.plan.checks import check_balance, check_capacity, check_plan
-from optimizer.plan.tables import COST_TERMS
+from optimizer.plan.summary import COST_TERMS
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
 from tests.generated import with_tighter_rule, workbooks
@@ -46,7 +46,7 @@ def test_every_plan_satisfies_capacity_and_balance(sheets):
 @given(workbooks())
 def test_cost_terms_add_up_to_the_objective(sheets):
     _, _, run = solve_sheets(sheets)
-    total = sum(run.tables.summary[term] for term in COST_TERMS)
+    total = sum(run.tables.summary.measure(term) for term in COST_TERMS)
     assert total == pytest.approx(run.tables.objective, rel=1e-7, abs=1e-6)
 
 

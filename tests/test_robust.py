@@ -323,8 +323,8 @@ def test_salvage_at_or_above_landed_cost_is_warned_and_reported(solve_text):
     run_ = solve_text(text)
     assert any("salvage_value 12.00 of shirt" in p.message for p in run_.tables.warnings)
     # buying beyond demand is free: each extra tonne costs 12 and is worth 12 at the end
-    assert run_.tables.summary["objective"] == pytest.approx(12 * 400)
-    assert run_.tables.summary["salvage"] <= 0
+    assert run_.tables.summary.objective == pytest.approx(12 * 400)
+    assert run_.tables.summary.salvage <= 0
 
 
 def test_eev_is_absent_with_its_reason_when_the_reference_plan_overflows_storage(book):

@@ -45,7 +45,7 @@ def transportation_book(
 def solve_book(path) -> float:
     inputs = load_inputs(path)
     run = solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions())
-    assert run.tables.summary["shortfall_t"] == pytest.approx(0, abs=1e-9)
+    assert run.tables.summary.shortfall_t == pytest.approx(0, abs=1e-9)
     return run.tables.objective
 
 

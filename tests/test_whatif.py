@@ -220,7 +220,7 @@ def test_process_pool_gives_the_same_objectives():
     tasks = [Task(i, resolve_scenario(inputs, n)) for i, n in enumerate(scenario_names(inputs))]
     inline = run_tasks(inputs, tasks, SolveOptions(threads=1), workers=1)
     pooled = run_tasks(inputs, tasks, SolveOptions(threads=1), workers=2)
-    assert [r.summary["objective"] for r in pooled] == [r.summary["objective"] for r in inline]
+    assert [r.summary.objective for r in pooled] == [r.summary.objective for r in inline]
 
 
 def test_dask_local_cluster_gives_the_same_comparison(tmp_path):

@@ -85,7 +85,7 @@ def test_ban_from_period_two_builds_stock_before_it(solve_text):
     run = solve_text(CHINA_OR_AUSTRALIA, BAN_FROM_P2)
     assert run.tables.objective == pytest.approx(3030, rel=EXACT)
     assert bought(run) == pytest.approx({("CN", "P1"): 30})
-    assert run.tables.summary["holding"] == pytest.approx(30, rel=EXACT)
+    assert run.tables.summary.holding == pytest.approx(30, rel=EXACT)
     assert run.instance.data.deliveries == 4  # CN in P1; AU in P1..P3
 
 
@@ -316,6 +316,9 @@ def test_example_builds_dy_stock_before_the_2028_ban():
              ["closing"].sum() for name, tables in runs.items()}  # fmt: skip
     assert stock["dy-tb-ban-2028"] > stock["base"] + 10
     terms = ("purchase", "tariff", "freight", "risk", "safety", "holding")
-    extra = {t: runs["dy-tb-ban-2028"].summary[t] - runs["base"].summary[t] for t in terms}
+    extra = {
+        t: runs["dy-tb-ban-2028"].summary.measure(t) - runs["base"].summary.measure(t)
+        for t in terms
+    }
     assert extra["holding"] > 0
     assert all(extra[term] == pytest.approx(0, abs=1e-6) for term in extra if term != "holding")

@@ -17,7 +17,7 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
 from optimizer.domain.words import ANY, CHAIN, DEFENSE
-from optimizer.plan.tables import COST_TERMS, PlanTables
+from optimizer.plan.tables import PlanTables
 
 TOLERANCE = 1e-6
 
@@ -277,7 +277,7 @@ def check_shares(inputs: Inputs, tables: PlanTables) -> list[str]:
 
 def check_costs(tables: PlanTables) -> list[str]:
     """The reported cost terms add up to the objective."""
-    total = sum(float(tables.summary[term]) for term in COST_TERMS)  # type: ignore[arg-type]
+    total = sum(tables.summary.terms.values())
     if not _close(total, tables.objective):
         return [f"costs: terms add up to {total:,.6f}, objective is {tables.objective:,.6f}"]
     return []
@@ -305,7 +305,7 @@ def check_integer_terms(inputs: Inputs, tables: PlanTables) -> list[str]:
         if count > limit:
             problems.append(f"max_suppliers: {count} offers of {material} deliver, cap {limit:g}")
     paid = float(offers.loc[list(used), "fixed_cost"].sum()) if len(used) else 0.0
-    if _above(paid, float(tables.summary["fixed"])):  # type: ignore[arg-type]
+    if _above(paid, tables.summary.fixed):
         problems.append(f"fixed: offers that deliver cost {paid:,.2f} to onboard, reported less")
     return problems
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from optimizer.plan.summary import PlanSummary
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import Problem
 from optimizer.solver.options import PLAN_STATUSES
@@ -24,7 +25,8 @@ class TaskResult:
     index: int
     scenario: str
     status: str
-    summary: dict[str, object] = field(default_factory=dict)
+    summary: PlanSummary | None = None
+    """the plan's Summary (None: no plan)"""
     tables: PlanTables | None = None
     """every plan table (when the task asked for detail)"""
     usage: np.ndarray | None = None

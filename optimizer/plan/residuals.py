@@ -14,7 +14,7 @@ import numpy as np
 
 from models.data import ModelData
 from optimizer.plan.checks import TOLERANCE
-from optimizer.plan.tables import Values
+from optimizer.plan.values import Values
 
 
 def _over(used: np.ndarray, limit: np.ndarray) -> np.ndarray:

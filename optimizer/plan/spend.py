@@ -31,14 +31,14 @@ TERM_WORDS = {
 }
 
 
-def cash_spend(terms: Mapping[str, object]) -> float:
+def cash_spend(terms: Mapping[str, float]) -> float:
     """Purchase + tariff + freight (+ fixed): the money paid for material."""
-    return float(sum(float(terms[name]) for name in CASH_TERMS if name in terms))  # type: ignore[arg-type]
+    return float(sum(terms[name] for name in CASH_TERMS if name in terms))
 
 
-def penalties(terms: Mapping[str, object]) -> float:
+def penalties(terms: Mapping[str, float]) -> float:
     """Shortage and safety penalties together."""
-    return float(sum(float(terms[name]) for name in PENALTY_TERMS if name in terms))  # type: ignore[arg-type]
+    return float(sum(terms[name] for name in PENALTY_TERMS if name in terms))
 
 
 def words(term: str) -> str:

@@ -3,38 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from models import components
-from models.data import ModelData
 from optimizer.domain.derive import Instance
 from optimizer.domain.words import CHAIN
-from optimizer.plan import insights, spend
+from optimizer.plan import insights
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
-from optimizer.plan.values import NOISE, grid
+from optimizer.plan.summary import PlanSummary, plan_summary
+from optimizer.plan.values import Values, clean, offer_tonnes, solution_values
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
-
-COST_TERMS = (
-    "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage", "fixed",
-)  # fmt: skip
-
-
-def as_stored(value: float) -> float:
-    """A number as the plan workbook stores it (16 significant digits, like xlsxwriter),
-    so the Summary sheet and `--json` report the very same value."""
-    return float(f"{value:.16g}")
 
 
 @dataclass(frozen=True)
 class PlanTables:
     """Everything the plan workbook and the command-line summary show."""
 
-    summary: dict[str, object]
+    summary: PlanSummary
     plan: pd.DataFrame
     stock: pd.DataFrame
     mix: pd.DataFrame
@@ -56,104 +45,7 @@ class PlanTables:
     @property
     def objective(self) -> float:
         """The objective as reported (HiGHS's value)."""
-        return float(self.summary["objective"])  # type: ignore[arg-type]
-
-
-def clean(values: np.ndarray) -> np.ndarray:
-    """Zero out solver noise below the quantity tolerance."""
-    return np.where(np.abs(values) < NOISE, 0.0, values)
-
-
-@dataclass(frozen=True)
-class Values:
-    """A solution's values as arrays: deliveries (N,), (point, period) grids, offers (O,)."""
-
-    buy: np.ndarray
-    stock: np.ndarray
-    shortfall: np.ndarray
-    floor_gap: np.ndarray
-    cover_gap: np.ndarray
-    end_gap: np.ndarray
-    onboarded: np.ndarray
-    """z[o] per offer (O,): 1 where the offer is onboarded (SPEC §7); 0 elsewhere"""
-
-
-def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
-    """z[o] of every offer, 0 for offers without one (an LP has none)."""
-    onboarded = np.zeros(len(instance.offers))
-    keys = np.asarray(solution.keys.get(components.ONBOARD, []), dtype=np.int64)
-    onboarded[keys] = np.round(solution.values.get(components.ONBOARD, np.zeros(0)))
-    return onboarded
-
-
-def solution_values(instance: Instance, solution: Solution) -> Values:
-    """The values of `solution`, solver noise removed."""
-    shape = (instance.data.points, instance.data.periods)
-    return Values(
-        buy=clean(solution.values.get(components.BUY, np.zeros(0))),
-        stock=clean(grid(solution, components.STOCK, shape)),
-        shortfall=clean(grid(solution, components.SHORTFALL, shape)),
-        floor_gap=clean(grid(solution, components.FLOOR_GAP, shape)),
-        cover_gap=clean(grid(solution, components.COVER_GAP, shape)),
-        end_gap=clean(grid(solution, components.END_GAP, shape)),
-        onboarded=_onboarded(instance, solution),
-    )
-
-
-def cost_terms(instance: Instance, values: Values) -> dict[str, float]:
-    """The reported cost terms of SPEC §2; they add up to the objective."""
-    deliveries, data = instance.deliveries, instance.data
-    x = values.buy
-    safety = data.safety_penalty_per_t[:, None] * (
-        values.floor_gap + values.cover_gap + values.end_gap
-    )
-    return {
-        "purchase": float(deliveries["purchase_per_t"].to_numpy() @ x),
-        "tariff": float(deliveries["tariff_per_t"].to_numpy() @ x),
-        "freight": float(deliveries["freight_per_t"].to_numpy() @ x),
-        "risk": float(data.risk_cost_per_t @ x),
-        "holding": float((data.holding_cost_per_t[:, None] * values.stock).sum()),
-        "shortage": float((data.shortage_penalty_per_t[:, None] * values.shortfall).sum()),
-        "safety": float(safety.sum()),
-        "salvage": 0.0 - float(data.salvage_value_per_t @ values.stock[:, -1]),
-        "fixed": float(values.onboarded @ data.fixed_cost) if len(values.onboarded) else 0.0,
-    }
-
-
-def plan_measures(
-    instance: Instance, values: Values, objective: float, licensed: np.ndarray
-) -> dict[str, float]:
-    """The objective, its cost terms, cash spend, penalties and tonnages of a plan
-    (`licensed`: which deliveries need a licence)."""
-    terms = cost_terms(instance, values)
-    purchased = float(values.buy.sum())
-    return {
-        "objective": objective,
-        **terms,
-        "cash_spend": spend.cash_spend(terms),
-        "penalties": spend.penalties(terms),
-        "shortfall_t": float(values.shortfall.sum()),
-        "purchased_t": purchased,
-        "licensed_share": float(values.buy[licensed].sum()) / purchased if purchased else 0.0,
-    }
-
-
-def offer_tonnes(data: ModelData, buy: np.ndarray) -> np.ndarray:
-    """Tonnes bought from each offer over the horizon (O,), in `Inputs.offers` order."""
-    return np.bincount(data.offer, buy, data.capacity_t.shape[0])
-
-
-def scenario_cost(instance: Instance, solution: Solution) -> float:
-    """The §2 objective of a solution of `instance`, as the sum of its cost terms."""
-    return sum(cost_terms(instance, solution_values(instance, solution)).values())
-
-
-def used_counts(instance: Instance, buy: np.ndarray) -> dict[str, int]:
-    """SPEC §7: `suppliers_used`, the distinct suppliers that deliver anything, and
-    `offers_used`, the distinct (supplier, material) offers that do."""
-    offers = np.unique(instance.data.offer[buy > 0])
-    suppliers = instance.offers["supplier"].to_numpy()[offers]
-    return {"suppliers_used": len(set(suppliers.tolist())), "offers_used": len(offers)}
+        return self.summary.objective
 
 
 def _plan(instance: Instance, values: Values) -> pd.DataFrame:
@@ -296,35 +188,6 @@ def _gap_warnings(instance: Instance, stock: pd.DataFrame, end_gap: np.ndarray) 
             )
         )
     return found
-
-
-def plan_summary(instance: Instance, values: Values, solution: Solution) -> dict[str, object]:
-    """The Summary of one solved scenario (SPEC §4, §7): its cost terms and measures, the
-    solve, and where the plan comes from. The one place a summary is built: plan tables,
-    sweep samples and robust scenarios all take it from here."""
-    scenario, inputs = instance.scenario, instance.inputs
-    licensed = instance.deliveries["licensed"].to_numpy(bool)
-    measures = {
-        **plan_measures(instance, values, solution.objective, licensed),
-        "solve_seconds": solution.seconds,
-        "mip_gap": solution.mip_gap or 0.0,
-    }
-    return {
-        "scenario": scenario.name,
-        "status": solution.status,
-        **{name: as_stored(value) for name, value in measures.items()},
-        "input_sha256": inputs.sha256,
-        "input_file": inputs.file,
-        "currency": inputs.settings.currency,
-        "demand_factor": as_stored(scenario.demand_factor),
-        "scenario_chain": " → ".join(scenario.chain),
-        "scenario_description": scenario.description,
-        "periods": f"{inputs.periods[0]} … {inputs.periods[-1]}",
-        "delivery_variables": instance.data.deliveries,
-        **used_counts(instance, values.buy),
-        "integer_model": "yes" if solution.mip_gap is not None else "no",
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
-    }
 
 
 def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -> PlanTables:

@@ -1,9 +1,15 @@
-"""Reading a solution: the solver-noise tolerance and (point, period) grids."""
+"""Reading a solution: the solver-noise tolerance, (point, period) grids and the arrays of
+a plan's values."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from models import components
+from models.data import ModelData
+from optimizer.domain.derive import Instance
 from optimizer.solver.highs import Solution
 
 NOISE = 1e-7
@@ -22,3 +28,49 @@ def grid(solution: Solution, name: str, shape: tuple[int, int], duals: bool = Fa
     )
     result[index[:, 0], index[:, 1]] = (solution.duals if duals else solution.values)[name]
     return result
+
+
+def clean(values: np.ndarray) -> np.ndarray:
+    """Zero out solver noise below the quantity tolerance."""
+    return np.where(np.abs(values) < NOISE, 0.0, values)
+
+
+@dataclass(frozen=True)
+class Values:
+    """A solution's values as arrays: deliveries (N,), (point, period) grids, offers (O,)."""
+
+    buy: np.ndarray
+    stock: np.ndarray
+    shortfall: np.ndarray
+    floor_gap: np.ndarray
+    cover_gap: np.ndarray
+    end_gap: np.ndarray
+    onboarded: np.ndarray
+    """z[o] per offer (O,): 1 where the offer is onboarded (SPEC §7); 0 elsewhere"""
+
+
+def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
+    """z[o] of every offer, 0 for offers without one (an LP has none)."""
+    onboarded = np.zeros(len(instance.offers))
+    keys = np.asarray(solution.keys.get(components.ONBOARD, []), dtype=np.int64)
+    onboarded[keys] = np.round(solution.values.get(components.ONBOARD, np.zeros(0)))
+    return onboarded
+
+
+def solution_values(instance: Instance, solution: Solution) -> Values:
+    """The values of `solution`, solver noise removed."""
+    shape = (instance.data.points, instance.data.periods)
+    return Values(
+        buy=clean(solution.values.get(components.BUY, np.zeros(0))),
+        stock=clean(grid(solution, components.STOCK, shape)),
+        shortfall=clean(grid(solution, components.SHORTFALL, shape)),
+        floor_gap=clean(grid(solution, components.FLOOR_GAP, shape)),
+        cover_gap=clean(grid(solution, components.COVER_GAP, shape)),
+        end_gap=clean(grid(solution, components.END_GAP, shape)),
+        onboarded=_onboarded(instance, solution),
+    )
+
+
+def offer_tonnes(data: ModelData, buy: np.ndarray) -> np.ndarray:
+    """Tonnes bought from each offer over the horizon (O,), in `Inputs.offers` order."""
+    return np.bincount(data.offer, buy, data.capacity_t.shape[0])

@@ -17,7 +17,8 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import spend
-from optimizer.plan.tables import COST_TERMS, PlanTables
+from optimizer.plan.summary import COST_TERMS, PlanSummary
+from optimizer.plan.tables import PlanTables
 from optimizer.report.writer import FOOTER, Column, Writer, print_setup, safe_text
 
 CHART_DATA = "Chart data"
@@ -138,19 +139,18 @@ class _Board:
             self.sheet.set_column(col, col, max(self.widths.get(col, 8), 8))
 
 
-def money_lines(summary: dict[str, object]) -> list[tuple[str, float, bool]]:
+def money_lines(summary: PlanSummary) -> list[tuple[str, float, bool]]:
     """(label, amount, is a total) for the money block: cash terms, their total, the
     modelled costs that are not paid, and the objective they add up to."""
-    currency = summary["currency"]
-    terms = [term for term in COST_TERMS if term in summary]
+    currency, terms = summary.currency, summary.terms
     cash = [term for term in terms if term in spend.CASH_TERMS]
     other = [term for term in terms if term not in spend.CASH_TERMS]
-    lines = [(f"  {spend.words(term)}", float(summary[term]), False) for term in cash]  # type: ignore[arg-type]
-    lines.append((f"Cash spend ({currency})", float(summary["cash_spend"]), True))  # type: ignore[arg-type]
-    lines += [(f"  {spend.words(term)}", float(summary[term]), False) for term in other]  # type: ignore[arg-type]
-    modelled = float(summary["objective"]) - float(summary["cash_spend"])  # type: ignore[arg-type]
+    lines = [(f"  {spend.words(term)}", terms[term], False) for term in cash]
+    lines.append((f"Cash spend ({currency})", summary.cash_spend, True))
+    lines += [(f"  {spend.words(term)}", terms[term], False) for term in other]
+    modelled = summary.objective - summary.cash_spend
     lines.append((f"Modelled costs, not cash ({currency})", modelled, True))
-    lines.append((f"Objective = cash + modelled ({currency})", float(summary["objective"]), True))  # type: ignore[arg-type]
+    lines.append((f"Objective = cash + modelled ({currency})", summary.objective, True))
     return lines
 
 
@@ -189,13 +189,13 @@ def top_shares(tables: PlanTables) -> pd.DataFrame:
 def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -> None:
     """Fill the plan workbook's first sheet; add the chart data sheet it draws from."""
     summary = tables.summary
-    currency = str(summary["currency"])
+    currency = summary.currency
     board = _Board(writer, sheet)
     _page(sheet, portrait=True)
     title = writer.book.add_format({"bold": True, "font_size": 14})
-    sheet.write_string(0, 0, f"Sourcing plan: scenario {summary['scenario']}", title)
+    sheet.write_string(0, 0, f"Sourcing plan: scenario {summary.scenario}", title)
     sheet.write_string(
-        1, 0, f"{summary['input_file']}, {summary['periods']}, created {summary['created_utc']} UTC"
+        1, 0, f"{summary.input_file}, {summary.periods}, created {summary.created_utc} UTC"
     )
     row = board.heading(3, "Money")
     for label, amount, total in money_lines(summary):
@@ -205,12 +205,12 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
     row = board.heading(row + 1, "Tonnes")
     denied = float(tables.exposure["expected_denied_t"].sum()) if len(tables.exposure) else 0.0
     for label, value, kind in (
-        ("Bought (t)", summary["purchased_t"], "t"),
-        ("Demand not met, shortfall (t)", summary["shortfall_t"], "t"),
-        ("Bought under export licence (share)", summary["licensed_share"], "share"),
+        ("Bought (t)", summary.purchased_t, "t"),
+        ("Demand not met, shortfall (t)", summary.shortfall_t, "t"),
+        ("Bought under export licence (share)", summary.licensed_share, "share"),
         ("Expected to be denied a licence (t)", denied, "t"),
-        ("Suppliers that deliver (count)", summary["suppliers_used"], "int"),
-        ("Offers that deliver, supplier and material (count)", summary["offers_used"], "int"),
+        ("Suppliers that deliver (count)", summary.suppliers_used, "int"),
+        ("Offers that deliver, supplier and material (count)", summary.offers_used, "int"),
     ):
         sheet.write_string(row, 0, label)
         board.write(row, 2, value, kind)

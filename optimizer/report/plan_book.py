@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import xlsxwriter
@@ -10,7 +10,8 @@ import xlsxwriter
 from optimizer.plan import spend
 from optimizer.plan.changes import Changes
 from optimizer.plan.onboarding import MARGINALS_NOTE
-from optimizer.plan.tables import COST_TERMS, PlanTables
+from optimizer.plan.summary import COST_TERMS
+from optimizer.plan.tables import PlanTables
 from optimizer.problems import Problem, show_value
 from optimizer.report.dashboard import write_plan_dashboard
 from optimizer.report.targets import atomic_file
@@ -49,7 +50,7 @@ def warning_rows(warnings: Sequence[Problem]) -> list[list[object]]:
     ]
 
 
-def write_summary(writer: Writer, summary: dict[str, object]) -> None:
+def write_summary(writer: Writer, summary: Mapping[str, object]) -> None:
     """The Summary sheet (SPEC §4: `metric`, `value`), each value in the format of its
     metric and each metric explained in words in a note on its name; one printed page."""
     sheet = writer.book.add_worksheet("Summary")
@@ -139,9 +140,9 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
     """
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
-        writer = Writer(book, str(tables.summary["currency"]))
+        writer = Writer(book, tables.summary.currency)
         dashboard = book.add_worksheet("Dashboard")
-        write_summary(writer, tables.summary)
+        write_summary(writer, tables.summary.as_record())
         if changes is not None:
             write_changes(writer, changes)
         writer.frame("Plan", tables.plan)
@@ -154,7 +155,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         marginals.append(writer.frame("Limits", tables.limits))
         marginals.append(writer.frame("Marginal costs", tables.marginal_costs))
         marginals.append(writer.frame("Unused offers", tables.unused))
-        if tables.summary.get("integer_model") == "yes":
+        if tables.summary.integer_model == "yes":
             for sheet, frame in zip(marginals, MARGINAL_FRAMES, strict=True):
                 sheet.write_string(0, len(getattr(tables, frame).columns) + 1, MARGINALS_NOTE)
         writer.frame("Exposure", tables.exposure)

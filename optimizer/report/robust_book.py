@@ -13,7 +13,7 @@ import pandas as pd
 import xlsxwriter
 
 from optimizer.plan.outcomes import Robust
-from optimizer.plan.tables import COST_TERMS
+from optimizer.plan.summary import COST_TERMS
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows
 from optimizer.report.targets import atomic_file
 from optimizer.report.writer import WORKBOOK_OPTIONS, Column, Writer, kind_of
@@ -54,7 +54,7 @@ def scenario_table(robust: Robust) -> pd.DataFrame:
             **outcome.terms,
             "alone": outcome.alone,
             "difference": outcome.cost - outcome.alone,
-            "shortfall": float(outcome.tables.summary["shortfall_t"]),  # type: ignore[arg-type]
+            "shortfall": outcome.tables.summary.shortfall_t,
         }
         for outcome in robust.scenarios
     ]

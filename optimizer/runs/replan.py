@@ -113,7 +113,7 @@ def _compare(
     """The Changes sheet against one earlier run whose plan was read back."""
     old_plan, old_inputs = old
     old_objective = previous.objectives.get("base")
-    new_objective = float(tables.summary["objective"])  # type: ignore[arg-type]
+    new_objective = tables.summary.objective
     heading: list[tuple[str, object]] = [
         ("Changes against run", f"#{previous.id} of {previous.started} ({previous.folder})"),
         ("input_sha256 then", previous.input_sha256),
@@ -367,7 +367,10 @@ def compare_with_last(current: Night, job: ReplanJob, inputs: Inputs) -> Solved:
 
 def objectives(solved: Solved) -> dict[str, float | None]:
     """Each scenario's objective (None: no plan), and the robust plan's figures."""
-    found = {r.scenario: r.summary.get("objective") for r in solved.comparison.results}
+    found: dict[str, float | None] = {
+        r.scenario: None if r.summary is None else r.summary.objective
+        for r in solved.comparison.results
+    }
     robust = solved.robust
     if robust is not None:
         found |= {
@@ -375,7 +378,7 @@ def objectives(solved: Solved) -> dict[str, float | None]:
             "(robust) vss": robust.vss,
             "(robust) evpi": robust.evpi,
         }
-    return found  # type: ignore[return-value]
+    return found
 
 
 def write_night(current: Night, job: ReplanJob, solved: Solved) -> ReplanOutcome:
@@ -392,7 +395,8 @@ def write_night(current: Night, job: ReplanJob, solved: Solved) -> ReplanOutcome
         "compared_with": previous.id if previous else None,
         "recovered_stale_lock": current.recovered.__dict__ if current.recovered else None,
         "scenarios": {
-            r.scenario: {"status": r.status, **r.summary} for r in solved.comparison.results
+            r.scenario: {"status": r.status, **(r.summary.as_record() if r.summary else {})}
+            for r in solved.comparison.results
         },
         "warnings": [problem.as_dict() for problem in solved.warnings],
     }

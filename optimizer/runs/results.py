@@ -9,7 +9,7 @@ import numpy as np
 from models import components
 from optimizer.pipeline import ScenarioRun
 from optimizer.plan.outcomes import TaskResult
-from optimizer.plan.tables import clean, offer_tonnes
+from optimizer.plan.values import clean, offer_tonnes
 from optimizer.problems import ReoptError
 
 
@@ -20,8 +20,8 @@ def solved_result(index: int, run: ScenarioRun, started: float) -> TaskResult:
     return TaskResult(
         index,
         run.instance.scenario.name,
-        status=str(run.summary["status"]),
-        summary=dict(run.summary),
+        status=run.summary.status,
+        summary=run.summary,
         tables=run.tables,
         usage=offer_tonnes(run.instance.data, buy),
         seconds=time.perf_counter() - started,

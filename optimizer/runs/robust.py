@@ -41,8 +41,9 @@ from optimizer.pipeline import (
 from optimizer.plan.blocks import block_solution
 from optimizer.plan.onboarding import integer_warnings
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
-from optimizer.plan.tables import cost_terms, plan_tables, solution_values
-from optimizer.plan.values import NOISE
+from optimizer.plan.summary import cost_terms
+from optimizer.plan.tables import plan_tables
+from optimizer.plan.values import NOISE, solution_values
 from optimizer.problems import (
     InputError,
     NoPlanError,
@@ -298,7 +299,7 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     timings.update({f"robust {k}": v for k, v in solution.timings.items()})
     with timed(timings, "alone", progress):
         runs, own = _alone(problem, request.options)
-        alone = [float(run.summary["objective"]) for run in runs]  # type: ignore[arg-type]
+        alone = [run.summary.objective for run in runs]
     with timed(timings, "extract", progress):
         outcomes = [_outcome(solution, problem, w, alone[w]) for w in range(len(scenarios))]
     costs = np.array([outcome.cost for outcome in outcomes])

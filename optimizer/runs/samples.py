@@ -64,7 +64,7 @@ class SweepWorker:
 
 def _renamed(result: TaskResult, index: int, name: str) -> TaskResult:
     """A remembered draw reported as another sample."""
-    summary = {**result.summary, "scenario": name}
+    summary = dataclasses.replace(result.summary, scenario=name) if result.summary else None
     return dataclasses.replace(result, index=index, scenario=name, summary=summary, seconds=0.0)
 
 

@@ -18,7 +18,7 @@ from optimizer.domain.scenarios import Scenario, find_scenario, resolve_scenario
 from optimizer.domain.stress import Stress, apply_stress
 from optimizer.domain.words import BASE
 from optimizer.plan.outcomes import Comparison, Sweep, TaskResult
-from optimizer.plan.tables import COST_TERMS
+from optimizer.plan.summary import COST_TERMS
 from optimizer.problems import Problem, distinct, for_scenario
 from optimizer.runs.parallel import Task, run_tasks
 from optimizer.solver.options import PLAN_STATUSES, SolveOptions
@@ -67,6 +67,12 @@ def compared_scenarios(inputs: Inputs, request: Request) -> list[Scenario]:
     return scenarios
 
 
+def _measures(result: TaskResult) -> dict[str, float | None]:
+    """The compared measures of a result (None for a scenario without a plan)."""
+    summary = result.summary
+    return {m: None if summary is None else summary.measure(m) for m in MEASURES}
+
+
 def _top_shares(mix: pd.DataFrame | None, materials: list[str]) -> dict[str, object]:
     """Per material, the country most tonnes ship from and its share of the tonnes
     (the same measure as the plan Dashboard's)."""
@@ -87,7 +93,7 @@ def comparison_table(results: list[TaskResult], materials: list[str]) -> pd.Data
     rows = []
     for result in results:
         row: dict[str, object] = {"scenario": result.scenario, "status": result.status}
-        row.update({measure: result.summary.get(measure) for measure in MEASURES})
+        row.update(_measures(result))
         rows.append(row)
     table = pd.DataFrame(rows)
     base = table["objective"].iloc[0] if len(table) else None
@@ -186,9 +192,7 @@ def sweep(
         for index, sampled in enumerate(scenarios)
     ]
     results = run_tasks(inputs, tasks, request.options, request.workers, request.scheduler, on_done)
-    rows = pd.DataFrame(
-        [{"status": r.status, **{m: r.summary.get(m) for m in MEASURES}} for r in results]
-    )
+    rows = pd.DataFrame([{"status": r.status, **_measures(r)} for r in results])
     samples = pd.concat([draws[["sample"]], rows, draws.drop(columns="sample")], axis=1)
     solved = samples[samples["status"].isin(PLAN_STATUSES)]
     return Sweep(
