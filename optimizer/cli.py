@@ -9,8 +9,12 @@ defusedxml) ends in a message, not a traceback, and `--help` loads no solver.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,6 +25,7 @@ from optimizer.solver.options import METHODS, SolveOptions
 DEBUG = click.option("--debug", is_flag=True, help="Show tracebacks for every error.")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 INPUT = click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+OUTPUT = click.option("-o", "--output", type=click.Path(path_type=Path), help="Workbook to write.")
 TIME_LIMIT = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve."
 )
@@ -33,6 +38,58 @@ WORKERS = click.option(
     "--workers", type=click.IntRange(min=1), help="Local processes (default: CPU count)."
 )
 SCHEDULER = click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:8786.")
+OUT_DIR = click.option(
+    "--out-dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the nightly plans, the lock and the run history.",
+)
+STRESS = (
+    ("approval", "COUNTRY:ITEMS=P[@PERIOD]", "e.g. China:*=0.5."),
+    ("delay", "COUNTRY:ITEMS=DAYS[@PERIOD]", "e.g. China:Tb=90."),
+    ("capacity", "COUNTRY:ITEMS=F[@PERIOD]", "e.g. Burma:*=0."),
+    ("tariff", "COUNTRY=+RATE[@PERIOD]", "Added duty, e.g. China=+0.25. Any stress flag may "
+     "end with @PERIOD: the measure starts in that period (earlier periods keep the "
+     "workbook's rules)."),
+    ("ban", "COUNTRY:ITEMS[@PERIOD]", "Export ban, e.g. China:Dy,Tb; from a period on: "
+     "China:Dy,Tb@2028-01."),
+)  # fmt: skip
+"""The stress flags, in the order they are applied: a ban comes last so no other flag
+undoes it."""
+
+
+def _scenarios(help_text: str) -> Callable:
+    return click.option("--scenario", "scenarios", multiple=True, help=help_text)
+
+
+def _samples(help_text: str) -> Callable:
+    return click.option("--samples", type=click.IntRange(min=1), help=help_text)
+
+
+def _solve_options(given: dict[str, Any], **fixed: Any) -> SolveOptions:
+    """The HiGHS options a command was given."""
+    return SolveOptions(time_limit=given["time_limit"], mip_gap=given.get("mip_gap"), **fixed)
+
+
+def _request(kind: type, given: dict[str, Any], **fixed: Any) -> Any:
+    """A request dataclass from the options named like its fields (blank ones: its defaults)."""
+    names = {field.name for field in dataclasses.fields(kind)}
+    return kind(**{k: v for k, v in given.items() if k in names and v is not None}, **fixed)
+
+
+def _stages(as_json: bool) -> console.StageLog | None:
+    """Stage lines on stderr for people; none with `--json`."""
+    return None if as_json else console.StageLog(sys.stderr)
+
+
+def _guarded(command: Callable[..., console.Report]) -> Callable[..., None]:
+    """Run a command under `run_guarded`: its Report printed, every outcome an exit code."""
+
+    @functools.wraps(command)
+    def run(*args: Any, as_json: bool, debug: bool, **kwargs: Any) -> None:
+        run_guarded(lambda: command(*args, as_json=as_json, **kwargs), debug, as_json)
+
+    return run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,285 +98,145 @@ def cli() -> None:
     """reopt: plan rare-earth purchases from an Excel workbook (see README.md)."""
 
 
-@cli.command()
-@INPUT
-@JSON
-@DEBUG
-def validate(input_path: Path, as_json: bool, debug: bool) -> None:
+def _command(name: str, *decorators: Callable) -> Callable:
+    """A `reopt NAME` command with these options (in `--help` order), `--json` and
+    `--debug`, whose body returns its Report and runs under `run_guarded`."""
+
+    def apply(body: Callable[..., console.Report]) -> click.Command:
+        command = _guarded(body)
+        for decorator in reversed((*decorators, JSON, DEBUG)):
+            command = decorator(command)
+        return cli.command(name=name)(command)
+
+    return apply
+
+
+@_command("validate", INPUT)
+def validate(input_path: Path, as_json: bool) -> console.Report:
     """Check INPUT and list every problem, without solving."""
+    from optimizer.commands import validate_workbook
 
-    def body() -> console.Report:
-        from optimizer.commands import validate_workbook
-
-        inputs, sizes = validate_workbook(input_path)
-        return console.validate_report(input_path, inputs, sizes, as_json)
-
-    run_guarded(body, debug, as_json)
+    inputs, sizes = validate_workbook(input_path)
+    return console.validate_report(input_path, inputs, sizes, as_json)
 
 
-@cli.command(name="solve")
-@INPUT
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Plan workbook to write.")
-@click.option("--scenario", help="Scenario to solve (default: Settings scenario, else base).")
-@TIME_LIMIT
-@MIP_GAP
-@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
-@click.option("--method", type=click.Choice(METHODS), default="choose", show_default=True)
-@JSON
-@DEBUG
-def solve_command(
-    input_path: Path,
-    output: Path | None,
-    scenario: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    method: str,
-    as_json: bool,
-    debug: bool,
-) -> None:
+@_command(
+    "solve",
+    INPUT,
+    click.option("-o", "--output", type=click.Path(path_type=Path), help="Plan workbook to write."),
+    click.option("--scenario", help="Scenario to solve (default: Settings scenario, else base)."),
+    TIME_LIMIT,
+    MIP_GAP,
+    click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads."),
+    click.option("--method", type=click.Choice(METHODS), default="choose", show_default=True),
+)
+def solve_command(input_path: Path, as_json: bool, **given: Any) -> console.Report:
     """Solve one scenario of INPUT and write the plan workbook."""
+    from optimizer.commands import solve_workbook
 
-    def body() -> console.Report:
-        from optimizer.commands import solve_workbook
-
-        options = SolveOptions(
-            time_limit=time_limit, threads=threads, method=method, mip_gap=mip_gap
-        )
-        run, target = solve_workbook(input_path, scenario, output, options, _stages(as_json))
-        return console.solve_report(input_path, run, target, as_json)
-
-    run_guarded(body, debug, as_json)
+    options = _solve_options(given, threads=given["threads"], method=given["method"])
+    run, target = solve_workbook(
+        input_path, given["scenario"], given["output"], options, _stages(as_json)
+    )
+    return console.solve_report(input_path, run, target, as_json)
 
 
-def _stages(as_json: bool) -> console.StageLog | None:
-    """Stage lines on stderr for people; none with `--json`."""
-    return None if as_json else console.StageLog(sys.stderr)
-
-
-STRESS_FLAGS = ("approval", "delay", "capacity", "tariff", "ban")
-"""Order the stress flags are applied in: a ban comes last so no other flag undoes it."""
-
-
-@cli.command(name="whatif")
-@INPUT
-@click.option(
-    "--scenario", "scenarios", multiple=True, help="Scenario to compare (repeat; default all)."
-)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Workbook to write.")
-@click.option(
-    "--base-scenario", default="base", show_default=True, help="Scenario the flags start from."
-)
-@click.option(
-    "--ban",
-    multiple=True,
-    metavar="COUNTRY:ITEMS[@PERIOD]",
-    help="Export ban, e.g. China:Dy,Tb; from a period on: China:Dy,Tb@2028-01.",
-)
-@click.option(
-    "--approval", multiple=True, metavar="COUNTRY:ITEMS=P[@PERIOD]", help="e.g. China:*=0.5."
-)
-@click.option(
-    "--delay", multiple=True, metavar="COUNTRY:ITEMS=DAYS[@PERIOD]", help="e.g. China:Tb=90."
-)
-@click.option(
-    "--capacity", multiple=True, metavar="COUNTRY:ITEMS=F[@PERIOD]", help="e.g. Burma:*=0."
-)
-@click.option(
-    "--tariff",
-    multiple=True,
-    metavar="COUNTRY=+RATE[@PERIOD]",
-    help="Added duty, e.g. China=+0.25. Any stress flag may end with @PERIOD: the measure "
-    "starts in that period (earlier periods keep the workbook's rules).",
-)
-@click.option(
-    "--demand", type=click.FloatRange(min=0), default=1.0, help="Demand factor, e.g. 1.2."
-)
-@click.option(
-    "--samples", type=click.IntRange(min=1), help="Monte Carlo licence sweep of N samples."
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sweep.")
-@WORKERS
-@SCHEDULER
-@TIME_LIMIT
-@MIP_GAP
-@JSON
-@DEBUG
-def whatif_command(
-    input_path: Path,
-    scenarios: tuple[str, ...],
-    output: Path | None,
-    base_scenario: str,
-    demand: float,
-    samples: int | None,
-    seed: int,
-    workers: int | None,
-    scheduler: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    as_json: bool,
-    debug: bool,
-    **flags: tuple[str, ...],
-) -> None:
+@_command(
+    "whatif",
+    INPUT,
+    _scenarios("Scenario to compare (repeat; default all)."),
+    OUTPUT,
+    click.option(
+        "--base-scenario", default="base", show_default=True, help="Scenario the flags start from."
+    ),
+    *(click.option(f"--{flag}", multiple=True, metavar=meta, help=text)
+      for flag, meta, text in STRESS),
+    click.option("--demand", type=click.FloatRange(min=0), default=1.0,
+                 help="Demand factor, e.g. 1.2."),
+    _samples("Monte Carlo licence sweep of N samples."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sweep."),
+    WORKERS,
+    SCHEDULER,
+    TIME_LIMIT,
+    MIP_GAP,
+)  # fmt: skip
+def whatif_command(input_path: Path, as_json: bool, **given: Any) -> console.Report:
     """Compare scenarios of INPUT (or sweep licence outcomes) in one workbook."""
+    from optimizer.commands import whatif_workbook
+    from optimizer.domain.stress import Stress
+    from optimizer.runs.parallel import Progress
+    from optimizer.runs.whatif import Request
 
-    def body() -> console.Report:
-        from optimizer.commands import whatif_workbook
-        from optimizer.domain.stress import Stress
-        from optimizer.runs.parallel import Progress
-        from optimizer.runs.whatif import Request
-
-        stresses = tuple(Stress(flag, text) for flag in STRESS_FLAGS for text in flags[flag])
-        request = Request(
-            scenarios=scenarios,
-            base_scenario=base_scenario,
-            stresses=stresses,
-            demand=demand,
-            samples=samples or 0,
-            seed=seed,
-            workers=workers,
-            scheduler=scheduler,
-            options=SolveOptions(time_limit=time_limit, threads=1, mip_gap=mip_gap),
-        )
-        progress = None if as_json else Progress("whatif", sys.stderr)
-        outcome = whatif_workbook(input_path, request, output, progress)
-        return console.whatif_report(input_path, outcome, request.samples, as_json)
-
-    run_guarded(body, debug, as_json)
+    stresses = tuple(Stress(flag, text) for flag, _, _ in STRESS for text in given[flag])
+    request = _request(Request, given, stresses=stresses, options=_solve_options(given, threads=1))
+    progress = None if as_json else Progress("whatif", sys.stderr)
+    outcome = whatif_workbook(input_path, request, given["output"], progress)
+    return console.whatif_report(input_path, outcome, request.samples, as_json)
 
 
-@cli.command(name="robust")
-@INPUT
-@click.option(
-    "--scenario", "scenarios", multiple=True, help="Scenario of the set (repeat; SPEC §6 default)."
-)
-@click.option("--commit", type=int, help="K: periods whose orders are committed now.")
-@click.option("--reference", help="Scenario whose own plan eev commits (default: Settings).")
-@click.option("--cvar-alpha", type=float, default=0.9, show_default=True, help="α of CVaR.")
-@click.option("--cvar-weight", type=float, default=0.0, show_default=True, help="β of CVaR.")
-@click.option(
-    "--samples", type=click.IntRange(min=1), help="N equally likely licence draws as the set."
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
-@click.option(
-    "--mip-gap",
-    type=click.FloatRange(min=0),
-    help="Relative gap of an integer model (SPEC §7); a linear model is solved exactly.",
-)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Workbook to write.")
-@TIME_LIMIT
-@JSON
-@DEBUG
-def robust_command(
-    input_path: Path,
-    scenarios: tuple[str, ...],
-    commit: int | None,
-    reference: str | None,
-    cvar_alpha: float,
-    cvar_weight: float,
-    samples: int | None,
-    seed: int,
-    mip_gap: float | None,
-    output: Path | None,
-    time_limit: float | None,
-    as_json: bool,
-    debug: bool,
-) -> None:
+@_command(
+    "robust",
+    INPUT,
+    _scenarios("Scenario of the set (repeat; SPEC §6 default)."),
+    click.option("--commit", type=int, help="K: periods whose orders are committed now."),
+    click.option("--reference", help="Scenario whose own plan eev commits (default: Settings)."),
+    click.option("--cvar-alpha", "alpha", type=float, default=0.9, show_default=True,
+                 help="α of CVaR."),
+    click.option("--cvar-weight", "beta", type=float, default=0.0, show_default=True,
+                 help="β of CVaR."),
+    _samples("N equally likely licence draws as the set."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws."),
+    MIP_GAP,
+    OUTPUT,
+    TIME_LIMIT,
+)  # fmt: skip
+def robust_command(input_path: Path, as_json: bool, **given: Any) -> console.Report:
     """One plan to commit now that holds up across the scenarios of INPUT (SPEC §6)."""
+    from optimizer.commands import robust_workbook
+    from optimizer.runs.robust import RobustRequest
 
-    def body() -> console.Report:
-        from optimizer.commands import robust_workbook
-        from optimizer.runs.robust import RobustRequest
-
-        request = RobustRequest(
-            scenarios=scenarios,
-            commit=commit,
-            reference=reference,
-            alpha=cvar_alpha,
-            beta=cvar_weight,
-            samples=samples or 0,
-            seed=seed,
-            mip_gap=mip_gap,
-            options=SolveOptions(time_limit=time_limit),
-        )
-        robust, target = robust_workbook(input_path, request, output, _stages(as_json))
-        return console.robust_report(input_path, robust, target, as_json)
-
-    run_guarded(body, debug, as_json)
+    request = _request(RobustRequest, given, options=SolveOptions(time_limit=given["time_limit"]))
+    robust, target = robust_workbook(input_path, request, given["output"], _stages(as_json))
+    return console.robust_report(input_path, robust, target, as_json)
 
 
-OUT_DIR = click.option(
-    "--out-dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of the nightly plans, the lock and the run history.",
+@_command(
+    "replan",
+    INPUT,
+    OUT_DIR,
+    _scenarios("Scenario to solve (repeat; default all)."),
+    click.option("--keep", type=click.IntRange(min=1), help="Keep only the newest N plan folders."),
+    click.option(
+        "--reset-history",
+        is_flag=True,
+        help="Move an unreadable history.sqlite aside (renamed with the time) and start anew.",
+    ),
+    WORKERS,
+    SCHEDULER,
+    TIME_LIMIT,
+    MIP_GAP,
 )
-
-
-@cli.command(name="replan")
-@INPUT
-@OUT_DIR
-@click.option(
-    "--scenario", "scenarios", multiple=True, help="Scenario to solve (repeat; default all)."
-)
-@click.option("--keep", type=click.IntRange(min=1), help="Keep only the newest N plan folders.")
-@click.option(
-    "--reset-history",
-    is_flag=True,
-    help="Move an unreadable history.sqlite aside (renamed with the time) and start anew.",
-)
-@WORKERS
-@SCHEDULER
-@TIME_LIMIT
-@MIP_GAP
-@JSON
-@DEBUG
-def replan_command(
-    input_path: Path,
-    out_dir: Path,
-    scenarios: tuple[str, ...],
-    keep: int | None,
-    reset_history: bool,
-    workers: int | None,
-    scheduler: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    as_json: bool,
-    debug: bool,
-) -> None:
+def replan_command(input_path: Path, as_json: bool, **given: Any) -> console.Report:
     """The nightly job: solve INPUT into a new timestamped folder of DIR, with history."""
+    from optimizer.commands import replan_workbook
+    from optimizer.runs.replan import ReplanJob
+    from optimizer.runs.whatif import Request
 
-    def body() -> console.Report:
-        from optimizer.commands import replan_workbook
-        from optimizer.runs.replan import ReplanJob
-        from optimizer.runs.whatif import Request
-
-        request = Request(
-            scenarios=scenarios,
-            workers=workers,
-            scheduler=scheduler,
-            options=SolveOptions(time_limit=time_limit, threads=1, mip_gap=mip_gap),
-        )
-        job = ReplanJob(input_path, out_dir, request, keep, reset_history)
-        return console.replan_report(input_path, replan_workbook(job), as_json)
-
-    run_guarded(body, debug, as_json)
+    request = _request(Request, given, options=_solve_options(given, threads=1))
+    job = ReplanJob(input_path, given["out_dir"], request, given["keep"], given["reset_history"])
+    return console.replan_report(input_path, replan_workbook(job), as_json)
 
 
-@cli.command(name="history")
-@OUT_DIR
-@click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N runs.")
-@JSON
-@DEBUG
-def history_command(out_dir: Path, limit: int | None, as_json: bool, debug: bool) -> None:
+@_command(
+    "history",
+    OUT_DIR,
+    click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N runs."),
+)
+def history_command(out_dir: Path, limit: int | None, as_json: bool) -> console.Report:
     """List the nightly runs recorded in DIR, newest first."""
+    from optimizer.runs import history
 
-    def body() -> console.Report:
-        from optimizer.runs import history
-
-        return console.history_report(out_dir, history.runs(out_dir, limit), as_json)
-
-    run_guarded(body, debug, as_json)
+    return console.history_report(out_dir, history.runs(out_dir, limit), as_json)
 
 
 def main() -> None:

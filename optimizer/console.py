@@ -9,13 +9,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from optimizer.json_text import json_text
 from optimizer.problems import ExitCode, InputError, NoPlanError, Problem
 from optimizer.solver.options import PLAN_STATUSES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from optimizer.commands import WhatifOutcome
     from optimizer.domain.inputs import Inputs
     from optimizer.pipeline import ScenarioRun
@@ -66,7 +68,7 @@ def _ok(record: dict[str, object], warnings: list[Problem]) -> Report:
 class StageLog:
     """Prints a line per finished stage on stderr once a run has taken a few seconds."""
 
-    def __init__(self, stream: object, after: float = 2.0) -> None:
+    def __init__(self, stream: TextIO, after: float = 2.0) -> None:
         self.stream = stream
         self.after = after
         self.started = time.perf_counter()
@@ -75,7 +77,7 @@ class StageLog:
     def __call__(self, stage: str, seconds: float) -> None:
         self.pending.append(f"reopt: {stage:<9} {seconds:8.2f} s")
         if time.perf_counter() - self.started >= self.after:
-            print("\n".join(self.pending), file=self.stream, flush=True)  # type: ignore[call-overload]
+            print("\n".join(self.pending), file=self.stream, flush=True)
             self.pending = []
 
 
@@ -160,11 +162,11 @@ def solve_report(path: Path, run: ScenarioRun, target: Path, as_json: bool) -> R
     return Report(summary_text(tables, target), warnings)
 
 
-def comparison_text(table: object, target: Path) -> str:
+def comparison_text(table: pd.DataFrame, target: Path) -> str:
     """The scenarios compared, one line each."""
     lines = [f"Comparison written to {target}"]
-    width = max((len(name) for name in table["scenario"]), default=8)  # type: ignore[index]
-    for row in table.itertuples(index=False):  # type: ignore[attr-defined]
+    width = max((len(name) for name in table["scenario"]), default=8)
+    for row in table.itertuples(index=False):
         name = f"{row.scenario:<{width}}"
         if row.status not in PLAN_STATUSES:
             lines.append(f"  {name}  {row.status}")
@@ -180,10 +182,10 @@ def comparison_text(table: object, target: Path) -> str:
     return "\n".join(lines)
 
 
-def sweep_text(risk: object, target: Path, samples: int) -> str:
+def sweep_text(risk: pd.DataFrame, target: Path, samples: int) -> str:
     """Percentiles of a licence sweep."""
     lines = [f"Licence sweep of {samples} samples written to {target}"]
-    for row in risk.itertuples(index=False):  # type: ignore[attr-defined]
+    for row in risk.itertuples(index=False):
         lines.append(
             f"  {row.measure:<12} P10 {row.P10:,.2f}  P50 {row.P50:,.2f}  P90 {row.P90:,.2f}  "
             f"P99 {row.P99:,.2f}  ({row.solved_samples} solved, {row.failed_samples} without plan)"
@@ -227,14 +229,13 @@ def robust_text(robust: Robust, target: Path, currency: str) -> str:
 def whatif_report(path: Path, outcome: WhatifOutcome, samples: int, as_json: bool) -> Report:
     """`reopt whatif`: each scenario's figures (or a sweep's percentiles) and every
     scenario's plan warnings, each naming its scenario."""
-    warnings = outcome.warnings
-    if outcome.sweep is not None:
-        record: dict[str, object] = {"risk": outcome.sweep.risk.to_dict("records")}
-        text = sweep_text(outcome.sweep.risk, outcome.target, samples)
-    else:
-        table = outcome.comparison.table  # type: ignore[union-attr]
-        record = {"comparison": table.to_dict("records")}
-        text = comparison_text(table, outcome.target)
+    warnings, sweep, comparison = outcome.warnings, outcome.sweep, outcome.comparison
+    if sweep is not None:
+        record: dict[str, object] = {"risk": sweep.risk.to_dict("records")}
+        text = sweep_text(sweep.risk, outcome.target, samples)
+    elif comparison is not None:
+        record = {"comparison": comparison.table.to_dict("records")}
+        text = comparison_text(comparison.table, outcome.target)
     if as_json:
         return _ok({**record, "output": str(outcome.target)}, warnings)
     return Report(text, "\n".join(warning_lines(warnings, str(path))))

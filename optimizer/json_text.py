@@ -15,13 +15,13 @@ NOT_FINITE = "not_finite"
 number (a change against a base objective of 0, a percentile of no solved sample)."""
 
 
-def json_text(record: Mapping[str, object], indent: int | None = None) -> str:
+def json_text(record: object, indent: int | None = None) -> str:
     """The one JSON object a `--json` command prints: numpy and pandas scalars as plain
     numbers, dates as ISO text, paths as text, and never a NaN or Infinity token (JSON
     has none): such a value is written as null and its place listed under `not_finite`."""
     nulls: list[str] = []
-    plain = _plain(dict(record), "", nulls)
-    if nulls:
+    plain = _plain(record, "", nulls)
+    if nulls and isinstance(plain, dict):
         plain[NOT_FINITE] = nulls
     return json.dumps(plain, ensure_ascii=False, allow_nan=False, indent=indent)
 

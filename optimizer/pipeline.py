@@ -219,11 +219,11 @@ def solve_variant(
     whose marginal values and savings come from the variant's own model)."""
     options = _with_gap(instance, options)
     warm = None if kept is None or detail is Detail.REVIEW else _on_kept(kept, instance)
-    if warm is None:
+    if kept is None or warm is None:
         return _cold(instance, options, detail, progress)
     change, where = warm
     try:
-        solution = kept.model.solve(change)  # type: ignore[union-attr]
+        solution = kept.model.solve(change)
     except NotSolved:  # the cold solve explains why
         return _cold(instance, options, detail, progress)
     solution = _restricted(solution, where, instance)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 BLANK = object()
 """Marker for 'no value to show' (a missing sheet or column has no cell value)."""
@@ -153,13 +154,13 @@ class Problems:
     file: str
     items: list[Problem] = field(default_factory=list)
 
-    def add(self, message: str, **where: object) -> None:
-        """Record an error."""
-        self.items.append(Problem(message, **where))  # type: ignore[arg-type]
+    def add(self, message: str, **where: Any) -> None:
+        """Record an error (`where`: the location fields of `Problem`)."""
+        self.items.append(Problem(message, **where))
 
-    def warn(self, message: str, **where: object) -> None:
+    def warn(self, message: str, **where: Any) -> None:
         """Record a warning (printed, never fatal)."""
-        self.items.append(Problem(message, warning=True, **where))  # type: ignore[arg-type]
+        self.items.append(Problem(message, warning=True, **where))
 
     def extend(self, problems: Iterable[Problem]) -> None:
         """Add problems found elsewhere."""

@@ -12,6 +12,8 @@ capacity_factor). Each violation is a located input error.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -66,16 +68,17 @@ def check_demand_factor(inputs: Inputs, name: str, factor: float) -> None:
         raise InputError(inputs.file, [_scenario_problem(inputs, name, what, factor)])
 
 
-def _pair_problem(inputs: Inputs, pair: object, what: str, value: float) -> Problem:
-    """A located problem for one offer-site pair: the Controls rule if one applies."""
-    rules = pair.rule_rows if isinstance(pair.rule_rows, tuple) else ()  # type: ignore[attr-defined]
+def _pair_problem(inputs: Inputs, pair: Any, what: str, value: float) -> Problem:
+    """A located problem for one offer-site pair (a row of derive's pairs table): the
+    Controls rule if one applies."""
+    rules = pair.rule_rows if isinstance(pair.rule_rows, tuple) else ()
     text = (
-        f"{what} of {pair.supplier} / {pair.material} to {pair.site} "  # type: ignore[attr-defined]
+        f"{what} of {pair.supplier} / {pair.material} to {pair.site} "
         f"comes to {value:g}, larger than {MAX_AMOUNT:g} (see Limits)"
     )
     if rules:
         return Problem(text, sheet=inputs.sheet("controls"), row=min(rules))
-    row = inputs.offers.at[pair.offer, "row"]  # type: ignore[attr-defined]
+    row = inputs.offers.at[pair.offer, "row"]
     return Problem(text, sheet=inputs.sheet("suppliers"), row=int(row))
 
 

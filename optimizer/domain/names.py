@@ -14,11 +14,13 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from optimizer.problems import Problems
 
-Row = dict[str, object]
+Row = dict[str, Any]
+"""One typed row of a sheet: column → value as read (text, number, yes/no, list, None),
+and `_row`, its Excel row number."""
 
 SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 BIDI_CONTROLS = frozenset(

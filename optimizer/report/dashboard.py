@@ -14,6 +14,7 @@ column names of SPEC §4.
 from __future__ import annotations
 
 import pandas as pd
+from xlsxwriter.chart import Chart
 from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import spend
@@ -265,16 +266,16 @@ def _stock_lines(tables: PlanTables) -> dict[str, pd.DataFrame]:
     return lines
 
 
-def _axes(chart: object, y_title: str, y_format: str, x_title: str = "period") -> None:
-    chart.set_x_axis({"name": x_title, "num_font": {"rotation": -45, "size": 7}})  # type: ignore[attr-defined]
+def _axes(chart: Chart, y_title: str, y_format: str, x_title: str = "period") -> None:
+    chart.set_x_axis({"name": x_title, "num_font": {"rotation": -45, "size": 7}})
     chart.set_y_axis(
         {
             "name": y_title,
             "num_format": y_format,
             "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
         }
-    )  # type: ignore[attr-defined]
-    chart.set_legend({"position": "bottom", "font": {"size": 8}})  # type: ignore[attr-defined]
+    )
+    chart.set_legend({"position": "bottom", "font": {"size": 8}})
 
 
 def _block(writer: Writer, sheet: Worksheet, row: int, frame: pd.DataFrame, kind: str) -> int:

@@ -154,13 +154,13 @@ def start_run(out_dir: Path, input_path: str) -> int:
             "INSERT INTO runs (started, input_path, status) VALUES (?, ?, 'running')",
             (now(), input_path),
         )
-        return int(cursor.lastrowid)  # type: ignore[arg-type]
+        return int(cursor.lastrowid or 0)
 
 
 def finish_run(out_dir: Path, run_id: int, **fields: object) -> None:
     """Record how a run ended (status, exit_code, objectives, error, folder, ...)."""
     if "objectives" in fields:
-        fields["objectives"] = json_text(fields["objectives"])  # type: ignore[arg-type]
+        fields["objectives"] = json_text(fields["objectives"])
     fields["finished"] = now()
     assignments = ", ".join(f"{name} = ?" for name in fields)
     with _connect(out_dir) as connection:

@@ -30,7 +30,7 @@ import pandas as pd
 from optimizer.domain.inputs import Inputs
 from optimizer.json_text import json_text
 from optimizer.plan.changes import Changes, input_changes, plan_changes, supplier_changes
-from optimizer.plan.outcomes import Comparison, Robust, TaskResult
+from optimizer.plan.outcomes import Comparison, Robust
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import (
     ExitCode,
@@ -160,7 +160,7 @@ def changes_since(
 def _write_folder(partial: Path, path: Path, solved: Solved, record: dict[str, object]) -> None:
     inputs, robust = solved.inputs, solved.robust
     partial.mkdir()
-    write_plan_workbook(solved.base.tables, partial / "plan.xlsx", solved.changes)  # type: ignore[arg-type]
+    write_plan_workbook(solved.plan, partial / "plan.xlsx", solved.changes)
     summary = {"input_file": str(path), "input_sha256": inputs.sha256, "run_id": record["run_id"]}
     write_comparison_workbook(solved.comparison, partial / "whatif.xlsx", summary)
     names = ["plan.xlsx", "whatif.xlsx", "input.xlsx", "run.json"]
@@ -308,14 +308,14 @@ def _record_failure(
         history.finish_run(out_dir, run_id, input_sha256=_sha256(path), **fields)
 
 
-def solve_scenarios(inputs: Inputs, job: ReplanJob) -> Comparison:
-    """Base and every scenario of the job, as `reopt whatif` solves them; the base
-    scenario must have a plan."""
+def solve_scenarios(inputs: Inputs, job: ReplanJob) -> tuple[Comparison, PlanTables]:
+    """Base and every scenario of the job, as `reopt whatif` solves them, and the plan of
+    the base scenario, which must have one."""
     comparison = compare(inputs, job.request)
     base = comparison.results[0]
     if not base.solved or base.tables is None:
         raise NoPlanError(f"base scenario: {base.status}", base.explanation)
-    return comparison
+    return comparison, base.tables
 
 
 def robust_or_warning(inputs: Inputs) -> tuple[Robust | None, list[Problem]]:
@@ -337,32 +337,28 @@ class Solved:
 
     inputs: Inputs
     comparison: Comparison
+    plan: PlanTables
+    """the base scenario's plan"""
     changes: Changes
     previous: history.Run | None
     robust: Robust | None
     warnings: list[Problem]
     """every warning of the plans written, each naming its scenario, and the runs skipped"""
 
-    @property
-    def base(self) -> TaskResult:
-        """The base scenario's result (it has a plan)."""
-        return self.comparison.results[0]
-
 
 def compare_with_last(current: Night, job: ReplanJob, inputs: Inputs) -> Solved:
     """Solve the night's scenarios (and the robust plan), and compare base with the last
     run that can be read back."""
-    comparison = solve_scenarios(inputs, job)
-    base = comparison.results[0]
-    changes, previous, skipped = changes_since(job.out_dir, current.run_id, inputs, base.tables)  # type: ignore[arg-type]
+    comparison, plan = solve_scenarios(inputs, job)
+    changes, previous, skipped = changes_since(job.out_dir, current.run_id, inputs, plan)
     skipped_warnings = [Problem(text, warning=True) for text in skipped]
-    base.tables.warnings.extend(skipped_warnings)  # type: ignore[union-attr]
+    plan.warnings.extend(skipped_warnings)
     robust, robust_warnings = robust_or_warning(inputs)
-    base.tables.warnings.extend(robust_warnings)  # type: ignore[union-attr]
+    plan.warnings.extend(robust_warnings)
     warnings = [*current.notes, *skipped_warnings, *comparison.warnings, *robust_warnings]
     if robust is not None:
         warnings += robust.warnings
-    return Solved(inputs, comparison, changes, previous, robust, distinct(warnings))
+    return Solved(inputs, comparison, plan, changes, previous, robust, distinct(warnings))
 
 
 def objectives(solved: Solved) -> dict[str, float | None]:

@@ -160,7 +160,7 @@ def _interruptible(highs: highspy.Highs) -> highspy.HighsStatus:
     """
     if threading.current_thread() is not threading.main_thread():
         return highs.run()
-    outcome: list[object] = []
+    outcome: list[highspy.HighsStatus | BaseException] = []
     returned = threading.Event()
 
     def solve() -> None:
@@ -175,9 +175,10 @@ def _interruptible(highs: highspy.Highs) -> highspy.HighsStatus:
     except BaseException:
         _cancel(highs, returned)
         raise
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]  # type: ignore[return-value]
+    found = outcome[0]
+    if isinstance(found, BaseException):
+        raise found
+    return found
 
 
 def _cancel(highs: highspy.Highs, returned: threading.Event) -> None:
@@ -197,7 +198,7 @@ def _cancel(highs: highspy.Highs, returned: threading.Event) -> None:
     highs.HandleUserInterrupt = False  # a callback left registered aborts at exit
 
 
-def _outcome(highs: highspy.Highs) -> object:
+def _outcome(highs: highspy.Highs) -> highspy.HighsStatus | BaseException:
     """What `highs.run()` returned, or the exception it raised."""
     try:
         return highs.run()

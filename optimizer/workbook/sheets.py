@@ -125,7 +125,7 @@ def _read_sheet(
     problems: Problems,
 ) -> RawSheet | None:
     name = sheet.name
-    grid: list[list[object]] = sheet.to_python(skip_empty_area=False)  # type: ignore[assignment]
+    grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]
     for (row, col), (reason, shown) in container.cell_hazards(name).items():
         if row < len(grid) and col < len(grid[row]):
             grid[row][col] = Hazard(reason, shown)

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from optimizer.domain.names import Row
 from optimizer.problems import Problems
 from optimizer.workbook import cells
 from optimizer.workbook.schema import Column, Kind, Sheet
@@ -23,9 +24,9 @@ class Table:
     sheet: str
     columns: dict[str, int]
     header_row: int = 1
-    rows: list[dict[str, object]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
 
-    def where(self, row: dict[str, object] | None, column: str | None = None) -> dict:
+    def where(self, row: Row | None, column: str | None = None) -> dict:
         """Location keywords for a problem about `column` of `row` (or the sheet)."""
         return {
             "sheet": self.sheet,
@@ -114,7 +115,7 @@ def read_table(raw: RawSheet | None, spec: Sheet, problems: Problems, period_fmt
         elif column.required:
             _missing_column(raw, spec, column, problems)
     for number, row_cells in raw.rows:
-        row: dict[str, object] = {"_row": number}
+        row: Row = {"_row": number}
         for column, index, read in present:
             raw_value = row_cells[index] if index < len(row_cells) else None
             if isinstance(raw_value, str) and is_blank(raw_value):

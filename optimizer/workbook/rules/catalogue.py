@@ -22,7 +22,7 @@ def periods_from(table: Table, problems: Problems) -> tuple[Periods, list[float 
     for row in table.rows:
         if declared(names, table, row, "period", problems) is not None:
             labels.append(str(row["period"]))
-            budget.append(row.get("budget"))  # type: ignore[arg-type]
+            budget.append(row.get("budget"))
     if not labels and table.columns:
         problems.add("has no periods: list at least one", sheet=table.sheet)
     position = {label: index for index, label in enumerate(labels)}
@@ -38,13 +38,13 @@ def materials_from(table: Table, problems: Problems) -> tuple[list[Row], Names]:
             continue
         elements = []
         listed = row.get("elements") or []
-        for item in listed:  # type: ignore[union-attr]
+        for item in listed:
             symbol = SYMBOLS.get(item.casefold())
             if symbol is None:
                 problems.add(
                     f"lists {item!r}, which is not a rare-earth element symbol "
                     f"(one of {' '.join(ELEMENTS)})",
-                    value=", ".join(listed),  # type: ignore[arg-type]
+                    value=", ".join(listed),
                     **table.where(row, "elements"),
                 )
             elif symbol not in elements:

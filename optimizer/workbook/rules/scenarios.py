@@ -57,6 +57,20 @@ def scenarios_from(table: Table, problems: Problems) -> tuple[pd.DataFrame, Name
             "row": row["_row"],
         }
     by_row = {row["_row"]: row for row in table.rows}
+    _resolve_parents(
+        records, scenarios, table, by_row.get(records[BASE]["row"], base_row), problems
+    )
+    _break_cycles(records, table, by_row, problems)
+    result = pd.DataFrame.from_dict(records, orient="index")
+    result.index.name = "scenario"
+    return result, scenarios
+
+
+def _resolve_parents(
+    records: dict, scenarios: Names, table: Table, base_row: Row, problems: Problems
+) -> None:
+    """Each scenario's parent as declared (`base` when blank); base has none."""
+    by_row = {row["_row"]: row for row in table.rows}
     for name, record in records.items():
         row = by_row.get(record["row"], base_row)
         parent = record["parent"]
@@ -72,10 +86,6 @@ def scenarios_from(table: Table, problems: Problems) -> tuple[pd.DataFrame, Name
         record["parent"] = (
             BASE if parent is None else ref(scenarios, table, row, "parent", problems)
         )
-    _break_cycles(records, table, by_row, problems)
-    result = pd.DataFrame.from_dict(records, orient="index")
-    result.index.name = "scenario"
-    return result, scenarios
 
 
 def _break_cycles(records: dict, table: Table, by_row: dict, problems: Problems) -> None:
@@ -122,46 +132,70 @@ def controls_from(
         country = ref(countries, table, row, "country", problems)
         item = _item(row, table, materials, problems)
         end_use = _rule_end_use(row, table, end_uses, problems)
-        factor = row.get("capacity_factor")
-        if factor is not None and factor != 1 and end_use != ANY:
-            problems.add(
-                "capacity_factor is only allowed on a rule with end_use '*' "
-                "(capacity is not split by end use)",
-                value=factor,
-                **table.where(row, "capacity_factor"),
-            )
+        _general_capacity_factor(row, table, end_use, problems)
         window = _rule_window(row, table, periods, problems)
         if scenario is None or country is None or item is None or window is None:
             continue
-        earlier = windows.setdefault((scenario, country, item, end_use), [])
-        clash = [r for first, last, r in earlier if first <= window[1] and window[0] <= last]
-        if clash:
-            problems.add(
-                f"repeats the rule ({country}, {item}, {end_use}) of scenario {scenario} "
-                f"in overlapping periods (first in row {clash[0]}); rows of one rule need "
-                "disjoint from_period … to_period windows",
-                value=row.get("country"),
-                **table.where(row, "country"),
-            )
+        key = (scenario, country, item, end_use)
+        if _overlaps(windows.setdefault(key, []), key, window, row, table, problems):
             continue
-        earlier.append((*window, row["_row"]))  # type: ignore[arg-type]
         records.append(
             {
                 "scenario": scenario,
                 "country": country,
                 "item": item,
                 "end_use": end_use,
-                "approval": given(row.get("approval"), 1.0),
-                "delay_days": given(row.get("delay_days"), 0.0),
-                "capacity_factor": given(factor, 1.0),
-                "cost_factor": given(row.get("cost_factor"), 1.0),
-                "extra_tariff": given(row.get("extra_tariff"), 0.0),
+                **{column: given(row.get(column), default) for column, default in RULE_DEFAULTS},
                 "from_t": window[0],
                 "to_t": window[1],
                 "row": row["_row"],
             }
         )
     return frame(records, CONTROL_COLUMNS)
+
+
+RULE_DEFAULTS = (
+    ("approval", 1.0), ("delay_days", 0.0), ("capacity_factor", 1.0), ("cost_factor", 1.0),
+    ("extra_tariff", 0.0),
+)  # fmt: skip
+"""The measure columns of a rule and what a blank cell means."""
+
+
+def _general_capacity_factor(row: Row, table: Table, end_use: str, problems: Problems) -> None:
+    """A capacity factor needs end_use `*`: capacity is not split by end use."""
+    factor = row.get("capacity_factor")
+    if factor is not None and factor != 1 and end_use != ANY:
+        problems.add(
+            "capacity_factor is only allowed on a rule with end_use '*' "
+            "(capacity is not split by end use)",
+            value=factor,
+            **table.where(row, "capacity_factor"),
+        )
+
+
+def _overlaps(
+    earlier: list[tuple[int, int, int]],
+    key: tuple,
+    window: tuple[int, int],
+    row: Row,
+    table: Table,
+    problems: Problems,
+) -> bool:
+    """Whether the row's window overlaps an earlier row of the same rule (an error);
+    else the window is recorded."""
+    clash = [r for first, last, r in earlier if first <= window[1] and window[0] <= last]
+    if clash:
+        scenario, country, item, end_use = key
+        problems.add(
+            f"repeats the rule ({country}, {item}, {end_use}) of scenario {scenario} "
+            f"in overlapping periods (first in row {clash[0]}); rows of one rule need "
+            "disjoint from_period … to_period windows",
+            value=row.get("country"),
+            **table.where(row, "country"),
+        )
+        return True
+    earlier.append((*window, row["_row"]))
+    return False
 
 
 def _rule_window(
@@ -181,7 +215,7 @@ def _rule_window(
             **table.where(row, "from_period"),
         )
         return None
-    return given(start, 0), given(end, len(periods.labels) - 1)  # type: ignore[return-value]
+    return (0 if start is None else start), (len(periods.labels) - 1 if end is None else end)
 
 
 def _rule_end_use(row: Row, table: Table, end_uses: Names, problems: Problems) -> str:

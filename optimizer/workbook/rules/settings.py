@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from optimizer.domain.inputs import Settings
 from optimizer.domain.names import Names, Row, canonical, hint
@@ -15,7 +16,7 @@ from optimizer.workbook.tables import Table, cell_reader, check_bounds
 
 def settings_from(table: Table, problems: Problems) -> Settings:
     """Every known key read as its declared kind; unknown keys warned about and ignored."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     seen: dict[str, object] = {}
     for row in table.rows:
         key = row.get("key")
@@ -35,7 +36,7 @@ def settings_from(table: Table, problems: Problems) -> Settings:
         value = _setting_value(column, row, table, problems)
         if value is not None:
             values[name] = value
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 def _setting_value(column: Column, row: Row, table: Table, problems: Problems) -> object:

@@ -47,14 +47,14 @@ def stock_from(table: Table, sites: Names, materials: Names, problems: Problems)
         row = by_row[record["row"]]
         for column in ("initial", "min"):
             value = record[column]
-            if value is not None and value > limit:  # type: ignore[operator]
+            if value is not None and value > limit:
                 problems.add(
                     f"is above max {limit:g}: storage cannot hold it",
                     value=value,
                     **table.where(row, column),
                 )
         target = record["target_end"]
-        if target is not None and target > limit:  # type: ignore[operator]
+        if target is not None and target > limit:
             problems.warn(
                 f"is above max {limit:g}: the end target can never be met",
                 value=target,

@@ -68,7 +68,7 @@ def offers_from(
                 "capacity": row.get("capacity") or 0.0,
                 "unit_cost": row.get("unit_cost") or 0.0,
                 "freight": given(row.get("freight"), 0.0),
-                "lead_time": int(given(row.get("lead_time"), 0)),  # type: ignore[call-overload]
+                "lead_time": int(row.get("lead_time") or 0),
                 "first": given(first, 0),
                 "last": given(last, len(periods.labels) - 1),
                 "fixed_cost": given(row.get("fixed_cost"), 0.0),
@@ -83,7 +83,7 @@ def _min_order_above_capacity(table: Table, row: Row, problems: Problems) -> Non
     """Warn when an offer's minimum lot is above its capacity (SPEC §7): it can then
     never deliver."""
     lot, capacity = row.get("min_order"), row.get("capacity")
-    if lot is not None and capacity is not None and lot > capacity:  # type: ignore[operator]
+    if lot is not None and capacity is not None and lot > capacity:
         problems.warn(
             f"is above capacity {capacity:g}: the offer can never deliver a full lot",
             value=lot,
