@@ -44,6 +44,8 @@ OUT_DIR = click.option(
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder of the nightly plans, the lock and the run history.",
 )
+MANY_SCENARIOS = (WORKERS, SCHEDULER, TIME_LIMIT, MIP_GAP)
+"""Where and how a command that solves many scenarios runs them."""
 STRESS = (
     ("approval", "COUNTRY:ITEMS=P[@PERIOD]", "e.g. China:*=0.5."),
     ("delay", "COUNTRY:ITEMS=DAYS[@PERIOD]", "e.g. China:Tb=90."),
@@ -155,10 +157,7 @@ def solve_command(input_path: Path, as_json: bool, **given: Any) -> console.Repo
                  help="Demand factor, e.g. 1.2."),
     _samples("Monte Carlo licence sweep of N samples."),
     click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sweep."),
-    WORKERS,
-    SCHEDULER,
-    TIME_LIMIT,
-    MIP_GAP,
+    *MANY_SCENARIOS,
 )  # fmt: skip
 def whatif_command(input_path: Path, as_json: bool, **given: Any) -> console.Report:
     """Compare scenarios of INPUT (or sweep licence outcomes) in one workbook."""
@@ -211,10 +210,7 @@ def robust_command(input_path: Path, as_json: bool, **given: Any) -> console.Rep
         is_flag=True,
         help="Move an unreadable history.sqlite aside (renamed with the time) and start anew.",
     ),
-    WORKERS,
-    SCHEDULER,
-    TIME_LIMIT,
-    MIP_GAP,
+    *MANY_SCENARIOS,
 )
 def replan_command(input_path: Path, as_json: bool, **given: Any) -> console.Report:
     """The nightly job: solve INPUT into a new timestamped folder of DIR, with history."""
