@@ -183,3 +183,168 @@ def windowed_workbook(seed: int) -> Sheets:
             controls.append([*key, None, None, None, None, rng.choice([0.1, 0.3, 0.6]), *window_])
     sheets["Controls"] = controls
     return sheets
+
+
+def recipe_workbook(seed: int) -> Sheets:
+    """A random valid workbook with 1-3 recipes at Plant (SPEC §8): chains of up to three
+    stages (separation → reduction → magnet), lead times, capacities and windows, a
+    co-product (separation's Dy oxide, the magnet grades' swarf), sometimes a recycling
+    cycle (metal → magnet + swarf → metal), and a scenario `dy-ban` in which China bans
+    Dy, where the grain-boundary grade (half the Dy) can replace the bulk one."""
+    rng = random.Random(seed)
+    periods = [f"2027-{month:02d}" for month in range(1, rng.randint(2, 4) + 1)]
+    recycled = round(rng.choice([0.7, 0.8]), 2)
+    pool = {
+        "separate": ({"concentrate": 2.0}, {"NdPr oxide": 1.0, "Dy oxide": 0.06}),
+        "reduce": ({"NdPr oxide": rng.choice([1.1765, 1.25])}, {"NdPr metal": 1.0}),
+        "bulk": ({"NdPr metal": 0.32, "Dy oxide": 0.05}, {"magnet": 1.0, "swarf": 0.02}),
+        "gbd": ({"NdPr metal": 0.32, "Dy oxide": 0.025}, {"magnet": 1.0, "swarf": 0.02}),
+        "recycle": ({"swarf": 1.0}, {"NdPr metal": recycled}),
+    }
+    chosen = rng.choice([
+        ["reduce"], ["bulk"], ["reduce", "bulk"], ["bulk", "gbd"], ["reduce", "bulk", "gbd"],
+        ["separate", "reduce"], ["separate", "reduce", "bulk"], ["bulk", "recycle"],
+        ["reduce", "gbd", "recycle"], ["bulk", "gbd", "recycle"],
+    ])  # fmt: skip
+
+    def window() -> list[object]:
+        return rng.choice([[None, None], [None, None], [periods[1], None], [None, periods[-2]]])
+
+    sheets: Sheets = {
+        "Settings": [["key", "value"], ["risk_weight", 1.0]],
+        "Periods": [["period"], *[[p] for p in periods]],
+        "Materials": [
+            ["material", "elements", "content", "holding_cost", "shortage_penalty",
+             "safety_penalty", "disruption_cost"],
+            ["concentrate", "Nd, Pr, Dy", "Nd 0.3, Pr 0.1, Dy 0.02", 0.5, None, None, 0.0],
+            ["NdPr oxide", "Nd, Pr", "Nd 0.64, Pr 0.21", 0.5, None, None, 10.0],
+            ["Dy oxide", "Dy", "Dy 0.8713", 2.0, None, 0.0, 100.0],
+            ["NdPr metal", "Nd, Pr", "Nd 0.75, Pr 0.25", 0.5, 1000.0, 0.0, 0.0],
+            ["magnet", "Nd, Pr, Dy", "Nd 0.23, Pr 0.07, Dy 0.04", 1.0, 1000.0, 0.0, 0.0],
+            ["swarf", "Nd, Pr", None, 0.0, 1000.0, 0.0, 0.0],
+        ],
+        "Countries": [["country", "tariff", "covered"], ["China", 0.1, "yes"],
+                      ["Malaysia", 0.0, "no"], ["US", 0.0, "no"], ["Vietnam", 0.05, "no"],
+                      ["Japan", 0.0, "no"]],
+        "Sites": [["site", "end_use"], ["Plant", "commercial"], ["Depot", "ev"]],
+        "Suppliers": [
+            ["supplier", "material", "country", "refined_in", "capacity", "unit_cost",
+             "lead_time"],
+            ["US-Mine", "concentrate", "US", None, 20.0, 25.0, rng.randint(0, 1)],
+            ["CN-Ox", "NdPr oxide", "China", None, 30.0, 60.0, 0],
+            ["MY-Ox", "NdPr oxide", "Malaysia", None, float(rng.randint(2, 8)), 80.0, 0],
+            ["CN-Dy", "Dy oxide", "China", None, 5.0, 300.0, rng.randint(0, 1)],
+            ["MY-Dy", "Dy oxide", "Malaysia", None, rng.choice([0.1, 0.2, 0.3]), 600.0, 0],
+            ["VN-Metal", "NdPr metal", "Vietnam", "China", float(rng.randint(0, 3)), 110.0, 0],
+            ["CN-Mag", "magnet", "China", None, float(rng.randint(2, 6)), 120.0, 0],
+            ["JP-Mag", "magnet", "Japan", None, 2.0, 200.0, rng.randint(0, 1)],
+        ],
+        "Recipes": [["recipe", "site", "cost", "capacity", "lead_time", "available_from",
+                     "available_to"]]
+        + [[name, "Plant", float(rng.choice([2, 5, 10]) + 12 * (name == "gbd")),
+            rng.choice([None, None, float(rng.randint(6, 15))]), rng.choice([0, 0, 1]),
+            *window()] for name in chosen],
+        "RecipeItems": [["recipe", "material", "input", "output"]]
+        + [[name, m, q, None] for name in chosen for m, q in pool[name][0].items()]
+        + [[name, m, None, q] for name in chosen for m, q in pool[name][1].items()],
+    }  # fmt: skip
+    demand = [["site", "material", "period", "quantity"]]
+    demand += [["Plant", "magnet", p, float(rng.randint(4, 12))] for p in periods]
+    demand += [["Plant", "NdPr metal", p, float(rng.randint(0, 3))] for p in periods
+               if rng.random() < 0.4]  # fmt: skip
+    demand += [["Depot", "magnet", p, float(rng.randint(0, 3))] for p in periods
+               if rng.random() < 0.3]  # fmt: skip
+    sheets["Demand"] = demand
+    sheets["Stock"] = [["site", "material", "initial", "min"]] + [
+        ["Plant", m, float(rng.randint(0, 3)), rng.choice([None, None, 1.0])]
+        for m in ("NdPr oxide", "Dy oxide", "NdPr metal", "magnet") if rng.random() < 0.4
+    ]  # fmt: skip
+    sheets["Scenarios"] = [["scenario", "parent", "demand_factor", "probability"],
+                           ["base", None, None, 0.6], ["dy-ban", None, None, 0.3],
+                           ["surge", None, 1.3, 0.1]]  # fmt: skip
+    sheets["Controls"] = [
+        ["scenario", "country", "item", "approval", "delay_days"],
+        ["base", "China", "Dy", rng.choice([0.8, 1.0]), rng.choice([0.0, 45.0])],
+        ["dy-ban", "China", "Dy", 0.0, None],
+    ]
+    return sheets
+
+
+def terms_workbook(seed: int) -> Sheets:
+    """A random valid workbook with SPEC v3's terms (§1, §2): Prices steps, a storage limit
+    at Plant shared by its materials (a magnet peak in the last period makes it bind in
+    some), take-or-pay offers (CN-Dy's excused in scenario `ban`, whose Dy ban leaves it
+    no delivery), and origin_content declarations that the Controls rules with
+    min_content reach or miss."""
+    rng = random.Random(seed)
+    periods = [f"2027-{month:02d}" for month in range(1, rng.randint(3, 5) + 1)]
+    china = rng.choice([0.0005, 0.001, 0.003, 0.03])
+    sheets: Sheets = {
+        "Settings": [["key", "value"], ["risk_weight", rng.choice([0.5, 1.0])]],
+        "Periods": [["period"], *[[p] for p in periods]],
+        "Materials": [
+            ["material", "elements", "content", "holding_cost", "shortage_penalty",
+             "safety_penalty", "disruption_cost", "salvage_value"],
+            ["Dy oxide", "Dy", "Dy 0.8713", float(rng.randint(1, 20)), 5000.0, None,
+             rng.choice([0.0, 100.0]), rng.choice([0.0, 0.0, 50.0])],
+            ["magnet", "Nd, Pr, Dy", "Nd 0.23, Pr 0.07, Dy 0.04", float(rng.randint(1, 5)),
+             1000.0, None, 0.0, 0.0],
+        ],
+        "Countries": [["country", "tariff", "covered"], ["China", 0.1, "no"],
+                      ["Malaysia", 0.0, "no"], ["US", 0.0, "no"], ["Vietnam", 0.05, "no"],
+                      ["Japan", 0.0, "no"]],
+        "Suppliers": [
+            ["supplier", "material", "country", "refined_in", "capacity", "unit_cost",
+             "lead_time", "origin_content", "min_total", "take_or_pay_price"],
+            ["CN-Dy", "Dy oxide", "China", None, float(rng.randint(6, 15)), 300.0,
+             rng.randint(0, 1), None, float(rng.randint(5, 20)), rng.choice([None, 100.0])],
+            ["MY-Dy", "Dy oxide", "Malaysia", rng.choice([None, "China"]),
+             float(rng.randint(2, 6)), 380.0, 0, None, None, None],
+            ["US-Dy", "Dy oxide", "US", None, float(rng.randint(2, 5)), 500.0, 0, None,
+             rng.choice([None, float(rng.randint(2, 8))]), rng.choice([None, 200.0])],
+            ["VN-Mag", "magnet", "Vietnam", None, float(rng.randint(5, 10)), 90.0, 0,
+             f"China {china}, Vietnam 0.4", None, None],
+            ["JP-Mag", "magnet", "Japan", None, float(rng.randint(3, 8)), 130.0, 0,
+             rng.choice([None, "Japan 0.6"]), None, None],
+            ["CN-Mag", "magnet", "China", None, 10.0, 80.0, rng.randint(0, 1), None,
+             rng.choice([None, 6.0]), None],
+        ],
+    }  # fmt: skip
+    steps = {(rng.choice(["CN-Dy", "US-Dy", "VN-Mag", "JP-Mag", "CN-Mag"]), rng.choice(periods))
+             for _ in range(rng.randint(1, 3))}  # fmt: skip
+    material = {row[0]: row[1] for row in sheets["Suppliers"][1:]}
+    sheets["Prices"] = [["supplier", "material", "period", "unit_cost"]] + [
+        [supplier, material[supplier], period, float(rng.randint(60, 600))]
+        for supplier, period in sorted(steps)
+    ]
+    stock = [["site", "material", "initial", "min", "max"]] + [
+        ["Plant", m, float(rng.randint(0, 4)), rng.choice([None, 1.0]),
+         rng.choice([None, 30.0])]
+        for m in ("Dy oxide", "magnet") if rng.random() < 0.7
+    ]  # fmt: skip
+    held = sum(row[2] for row in stock[1:])
+    sheets["Sites"] = [["site", "end_use", "storage"],
+                       ["Plant", "commercial", held + float(rng.randint(2, 10))],
+                       ["Lab", "semiconductor", None]]  # fmt: skip
+    sheets["Stock"] = stock
+    demand = [["site", "material", "period", "quantity"]]
+    demand += [["Plant", m, p, float(rng.randint(0, 8))]
+               for m in ("Dy oxide", "magnet") for p in periods[:-1]]  # fmt: skip
+    demand += [["Plant", "Dy oxide", periods[-1], float(rng.randint(0, 8))],
+               ["Plant", "magnet", periods[-1], float(rng.randint(8, 30))]]  # a peak  # fmt: skip
+    demand += [["Lab", "magnet", p, float(rng.randint(0, 4))] for p in periods
+               if rng.random() < 0.5]  # fmt: skip
+    sheets["Demand"] = demand
+    sheets["Scenarios"] = [["scenario", "parent", "demand_factor"], ["ban", None, None],
+                           ["later", None, 1.2]]  # fmt: skip
+    start = rng.choice([None, periods[1]])
+    sheets["Controls"] = [
+        ["scenario", "country", "item", "end_use", "approval", "delay_days", "extra_tariff",
+         "cost_factor", "min_content", "from_period", "to_period"],
+        ["base", "China", "magnet", "*", rng.choice([0.5, 0.8, 1.0]),
+         rng.choice([None, 30.0]), rng.choice([None, 0.2]), None, 0.001, start, None],
+        ["ban", "China", "Dy", "*", 0.0, None, None, None, rng.choice([None, 0.001]),
+         None, None],
+        ["later", "China", "*", "*", None, None, None, 1.3, None, periods[-1], None],
+    ]  # fmt: skip
+    return sheets

@@ -1,30 +1,58 @@
-"""An independent build of SPEC §6 (and the §2 it rests on), for comparison with reopt.
+"""An independent build of SPEC v3 §6 (the robust plan), on the §2 of `tests/reference_lp.py`.
 
-Written from the SPEC alone: it reads the workbook with openpyxl and solves one dense LP
-with `scipy.optimize.linprog(method="highs")`, or with §7's binaries (z shared by every
-scenario, w per scenario after K) one MIP with `scipy.optimize.milp` at gap 0. It never
-imports `models/` or `optimizer/`. It covers the columns that `random_sheets` writes
-(every value explicit): no Lanes, Pipeline, availability windows or rule windows.
+Written from the SPEC alone, with openpyxl and scipy (`milp` at gap 0); it never imports
+`models/` or `optimizer/`. Each scenario ω is one `Block` of `reference_lp` carrying every
+family of §2 (and §8's runs, per scenario); this module adds only what §6 adds: the
+committed orders y of the reference scenario ρ, their arrival in ω (share a_ω in period
+t_ω), the `failed` cost, §7's z and the committed lots shared by every scenario, CVaR,
+and the figures ws and eev.
+
+Reading of "paid at c_ω[o,s,t] + r_ω[o,s,t]": a committed order is always read at ω's
+terms of the delivery period t it was ordered for (its price, cost factor, tariff,
+approval p_ω, licensed, capacity and L_ω are those of period t in ω, as the spec indexes
+them), and it is *counted* in t_ω (balance, licence cover, budget, take-or-pay). Where a
+term changes between t and t_ω (Prices, rule or availability windows) the late order
+keeps the terms of t, which ω alone could not get, so ws ≤ RP (evpi ≥ 0) can then fail.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import openpyxl
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from tests.reference_lp import (
+    LP,
+    Block,
+    Book,
+    Flow,
+    add_capacity,
+    add_families,
+    add_onboarding,
+    add_purchases,
+    build,
+    capacity,
+    charge_onboarding,
+    delivery,
+    derive,
+    read_book,
+    resolve,
+)
 from tests.workbooks import Sheets
 
 
 def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
-    """A small valid workbook with scenarios, probabilities, rules, budgets and stock;
-    `integer` adds §7's fixed_cost, min_order and max_suppliers (drawn last, so the
-    rest of the workbook is the one drawn without them)."""
-    periods = [f"2027-{m:02d}" for m in range(1, int(rng.integers(1, 4)) + 1)]
+    """A small valid workbook for §6: scenarios base, squeeze and ban (probabilities 0.5,
+    0.3, 0.2), lead times and licence delays that differ between scenarios (so committed
+    orders arrive late, or past the horizon, in some), budgets, stock, and sometimes a
+    magnet recipe, a site storage and a take-or-pay offer; `integer` adds §7's fixed_cost,
+    min_order and max_suppliers (drawn last, so the rest of the workbook is the one drawn
+    without them). No term depends on the period (no Prices, rule or availability
+    windows): a committed order that arrives late meets the terms ω would have had."""
+    periods = [f"2027-{m:02d}" for m in range(1, int(rng.integers(2, 5)) + 1)]
     materials = [("Dy oxide", "Dy"), ("NdPr oxide", "Nd, Pr")][: int(rng.integers(1, 3))]
     countries = ["China", "Malaysia", "US"]
     sites = [("Plant", "commercial"), ("Base", "defense")][: int(rng.integers(1, 3))]
@@ -50,7 +78,6 @@ def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
         "Countries": [["country", "tariff", "covered", "max_share"],
                       ["China", 0.25, "yes", pick([1.0, 0.7])],
                       ["Malaysia", 0.0, "no", 1.0], ["US", 0.1, "no", 1.0]],
-        "Sites": [["site", "end_use"], *[[s, e] for s, e in sites]],
     }  # fmt: skip
     offers = [["supplier", "material", "country", "refined_in", "mined_in", "capacity",
                "unit_cost", "freight", "lead_time"]]  # fmt: skip
@@ -58,9 +85,8 @@ def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
         offers.append(
             [f"sup{i}", pick(materials)[0], pick(countries), pick(countries), pick(countries),
              float(rng.integers(1, 15)), float(rng.integers(10, 90)), float(rng.integers(0, 4)),
-             int(rng.integers(0, len(periods)))]
+             int(rng.integers(0, 3))]
         )  # fmt: skip
-    sheets["Suppliers"] = offers
     demand = [["site", "material", "period", "quantity"]]
     for site, _ in sites:
         for material, _ in materials:
@@ -68,8 +94,7 @@ def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
                 if rng.random() < 0.7:
                     demand.append([site, material, period, float(rng.integers(0, 12))])
     if len(demand) == 1:
-        demand.append([sites[0][0], materials[0][0], periods[0], 3.0])
-    sheets["Demand"] = demand
+        demand.append([sites[0][0], materials[0][0], periods[-1], 3.0])
     stock = [["site", "material", "initial", "min", "max", "target_end"]]
     for site, _ in sites:
         for material, _ in materials:
@@ -77,7 +102,6 @@ def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
                 initial = float(rng.integers(0, 6))
                 stock.append([site, material, initial, float(rng.integers(0, 4)), None,
                               float(rng.integers(0, 4))])  # fmt: skip
-    sheets["Stock"] = stock
     sheets["Scenarios"] = [
         ["scenario", "parent", "demand_factor", "probability"],
         ["base", None, 1.0, 0.5],
@@ -88,10 +112,33 @@ def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
               "capacity_factor", "cost_factor", "extra_tariff"]]  # fmt: skip
     rules.append(["base", "China", pick(["*", "Dy"]), "*", pick([0.6, 0.9, 1.0]),
                   pick([0.0, 45.0]), 1.0, 1.0, 0.0])  # fmt: skip
-    rules.append(["squeeze", pick(countries), "*", "*", 1.0, 0.0, pick([0.5, 0.0]),
-                  pick([1.0, 1.5]), pick([0.0, 0.1])])  # fmt: skip
+    rules.append(["squeeze", pick(countries), "*", "*", 1.0, pick([0.0, 30.0, 60.0]),
+                  pick([0.5, 0.0, 1.0]), pick([1.0, 1.5]), pick([0.0, 0.1])])  # fmt: skip
     rules.append(["ban", "China", "Dy", "*", 0.0, 0.0, 1.0, 1.0, 0.0])
+    rules.append(["ban", "Malaysia", "*", "*", 1.0, pick([0.0, 30.0]), 1.0, 1.0, 0.0])
     sheets["Controls"] = rules
+    if rng.random() < 0.5:  # a magnet made at Plant from the oxides, or bought from China
+        inputs = {"Dy oxide": 0.05, "NdPr oxide": 0.3}
+        sheets["Materials"].append(["magnet", "Nd, Pr, Dy", 1.0, 2000.0, 0.0, 0.0, 0.0])
+        sheets["Recipes"] = [["recipe", "site", "cost", "capacity", "lead_time"],
+                             ["sinter", "Plant", float(pick([10, 40])), pick([None, 5.0]),
+                              int(pick([0, 1]))]]  # fmt: skip
+        sheets["RecipeItems"] = [["recipe", "material", "input", "output"],
+                                 ["sinter", "magnet", None, 1.0]] + [
+            ["sinter", name, inputs[name], None] for name, _ in materials
+        ]  # fmt: skip
+        offers.append(["JL", "magnet", "China", None, None, float(rng.integers(0, 6)),
+                       float(pick([60, 150])), 0.0, int(pick([0, 1]))])  # fmt: skip
+        demand += [["Plant", "magnet", p, float(rng.integers(0, 7))] for p in periods]
+    held = sum(row[2] for row in stock[1:] if row[0] == "Plant")
+    storage = pick([None, held + float(rng.integers(5, 20))])
+    sheets["Sites"] = [["site", "end_use", "storage"],
+                       *[[s, e, storage if s == "Plant" else None] for s, e in sites]]  # fmt: skip
+    offers[0] += ["min_total", "take_or_pay_price"]
+    bound = int(rng.integers(0, len(offers)))  # the take-or-pay offer; 0: none
+    for i, row in enumerate(offers[1:], start=1):
+        row += [float(rng.integers(2, 10)), pick([None, 5.0, 30.0])] if i == bound else [None] * 2
+    sheets["Suppliers"], sheets["Demand"], sheets["Stock"] = offers, demand, stock
     if integer:
         sheets["Suppliers"] = [
             [*offers[0], "fixed_cost", "min_order"],
@@ -104,299 +151,197 @@ def random_sheets(rng: np.random.Generator, integer: bool = False) -> Sheets:
     return sheets
 
 
-def _rows(book: openpyxl.Workbook, name: str) -> list[dict[str, object]]:
-    values = list(book[name].iter_rows(values_only=True))
-    header = [str(h).strip().lower() for h in values[0]]
-    return [dict(zip(header, row, strict=False)) for row in values[1:]]
+def scenario_set(
+    book: Book, names: list[str] | None = None, probability: list[float] | None = None
+) -> list[tuple[str, float]]:
+    """Ω and π: the named scenarios, else those whose probability is > 0, else every
+    scenario (base included); all equally likely when they have no probabilities."""
+    given: dict[str, Any] = {str(r["scenario"]).strip(): r.get("probability")
+                             for r in book.rows("scenarios")}  # fmt: skip
+    if names is None:
+        names = [n for n, p in given.items() if p not in (None, "") and float(p) > 0]
+        names = names or ["base", *[n for n in given if n != "base"]]
+    if probability is None:
+        listed = [given.get(n) for n in names]
+        known = all(p not in (None, "") for p in listed)
+        probability = [float(p) for p in listed] if known else [1 / len(names)] * len(names)
+    return list(zip(names, probability, strict=True))
 
 
 @dataclass
-class _LP:
-    """Rows built one at a time: Σ coefs·vars (≤ | =) bound."""
+class _Form:
+    """The extensive form of §6: one model, the committed orders, one block per scenario."""
 
-    columns: int = 0
-    cost: list[float] = field(default_factory=list)
-    lower: list[float] = field(default_factory=list)
-    binary: list[bool] = field(default_factory=list)
-    ub: list[tuple[dict[int, float], float]] = field(default_factory=list)
-    eq: list[tuple[dict[int, float], float]] = field(default_factory=list)
-
-    def var(self, cost: float = 0.0, lower: float = 0.0, binary: bool = False) -> int:
-        self.cost.append(cost)
-        self.lower.append(lower)
-        self.binary.append(binary)
-        self.columns += 1
-        return self.columns - 1
-
-    def matrix(self, rows: list[tuple[dict[int, float], float]]) -> tuple[np.ndarray, np.ndarray]:
-        a = np.zeros((len(rows), self.columns))
-        for i, (coefs, _) in enumerate(rows):
-            for j, v in coefs.items():
-                a[i, j] += v
-        return a, np.array([b for _, b in rows])
-
-    def solve(self) -> float:
-        if any(self.binary):
-            return self._solve_mip()
-        a_ub, b_ub = self.matrix(self.ub)
-        a_eq, b_eq = self.matrix(self.eq)
-        bounds = [(None if low == -math.inf else low, None) for low in self.lower]
-        result = linprog(
-            self.cost, A_ub=a_ub if len(self.ub) else None, b_ub=b_ub if len(self.ub) else None,
-            A_eq=a_eq if len(self.eq) else None, b_eq=b_eq if len(self.eq) else None,
-            bounds=bounds, method="highs",
-        )  # fmt: skip
-        assert result.status == 0, result.message
-        return float(result.fun)
-
-    def _solve_mip(self) -> float:
-        """With binaries: scipy's milp (HiGHS branch and bound) to a gap of 0."""
-        constraints = [
-            LinearConstraint(a, -np.inf, b) for a, b in [self.matrix(self.ub)] if len(b)
-        ] + [LinearConstraint(a, b, b) for a, b in [self.matrix(self.eq)] if len(b)]
-        upper = [1.0 if flag else np.inf for flag in self.binary]
-        integrality = np.array(self.binary, dtype=int)
-        result = milp(
-            self.cost, integrality=integrality, bounds=Bounds(self.lower, upper),
-            constraints=constraints, options={"mip_rel_gap": 0.0},
-        )  # fmt: skip
-        assert result.status == 0, result.message
-        return float(result.fun)
+    lp: LP
+    cost: dict[int, float]
+    committed: Block  # ρ's deliveries; its flows are the committed orders y (share 1)
+    blocks: list[tuple[str, float, Block]]
 
 
-class Workbook:
-    """The SPEC §2 data of every scenario of a `random_sheets` workbook."""
-
-    def __init__(self, path: Path) -> None:
-        book = openpyxl.load_workbook(path, data_only=True)
-        settings = {r["key"]: r["value"] for r in _rows(book, "Settings")}
-        self.risk_weight = float(settings["risk_weight"])
-        self.period_days = float(settings["period_days"])
-        self.commit = int(settings["commit_periods"])
-        self.periods = [r["period"] for r in _rows(book, "Periods")]
-        self.budget = [r["budget"] for r in _rows(book, "Periods")]
-        self.materials = {r["material"]: r for r in _rows(book, "Materials")}
-        self.countries = {r["country"]: r for r in _rows(book, "Countries")}
-        self.sites = {r["site"]: r["end_use"] for r in _rows(book, "Sites")}
-        self.offers = _rows(book, "Suppliers")
-        for offer in self.offers:
-            offer.setdefault("fixed_cost", 0.0)
-            offer.setdefault("min_order", 0.0)
-        self.demand = _rows(book, "Demand")
-        stock = {(r["site"], r["material"]): r for r in _rows(book, "Stock")}
-        self.stock = stock
-        keys = {(r["site"], r["material"]) for r in self.demand} | set(stock)
-        self.points = sorted(keys)
-        self.scenarios = {r["scenario"]: r for r in _rows(book, "Scenarios")}
-        self.rules = _rows(book, "Controls")
-
-    def chain(self, offer: dict) -> set[str]:
-        return {offer["country"], offer["refined_in"], offer["mined_in"]}
-
-    def scenario(self, name: str) -> dict:
-        """Deliveries (o, s, t) → (c, r, p, licensed), cap[o], demand factor."""
-        lineage = []
-        current = name
-        while current is not None:
-            lineage.append(current)
-            current = self.scenarios[current]["parent"]
-        lineage.reverse()
-        in_force: dict[tuple, dict] = {}
-        factor = 1.0
-        for member in lineage:
-            factor *= float(self.scenarios[member]["demand_factor"])
-            for rule in self.rules:
-                if rule["scenario"] == member:
-                    in_force[(rule["country"], rule["item"], rule["end_use"])] = rule
-        deliveries, cap = {}, {}
-        for o, offer in enumerate(self.offers):
-            material = offer["material"]
-            items = {
-                "*",
-                material,
-                *[e.strip() for e in self.materials[material]["elements"].split(",")],
-            }
-            matching = [
-                r
-                for r in in_force.values()
-                if r["country"] in self.chain(offer) and r["item"] in items
-            ]
-            cap[o] = float(offer["capacity"]) * math.prod(
-                float(r["capacity_factor"]) for r in matching if r["end_use"] == "*"
-            )
-            for s, (site, mat) in enumerate(self.points):
-                if mat != material:
-                    continue
-                hits = [r for r in matching if r["end_use"] in ("*", self.sites[site])]
-                p = math.prod(float(r["approval"]) for r in hits)
-                delay = max([float(r["delay_days"]) for r in hits], default=0.0)
-                cf = math.prod(float(r["cost_factor"]) for r in hits)
-                tau = float(self.countries[offer["country"]]["tariff"]) + sum(
-                    float(r["extra_tariff"]) for r in hits
-                )
-                lead = int(offer["lead_time"]) + math.ceil(delay / self.period_days - 1e-9)
-                covered = any(self.countries[c]["covered"] == "yes" for c in self.chain(offer))
-                if p <= 0 or cap[o] <= 0 or (self.sites[site] == "defense" and covered):
-                    continue
-                c = float(offer["unit_cost"]) * cf * (1 + tau) + float(offer["freight"])
-                r = self.risk_weight * (1 - p) * float(self.materials[material]["disruption_cost"])
-                for t in range(lead, len(self.periods)):
-                    deliveries[(o, s, t)] = (c, r, p, p < 1 or delay > 0)
-        return {"deliveries": deliveries, "cap": cap, "factor": factor}
+def add_arrivals(block: Block, committed: Block) -> None:
+    """§6: each committed y[o,s,t] arrives in ω in t_ω = t + L_ω[o,s,t] − L_ρ[o,s,t] with
+    share a_ω: 0 past the horizon or where ω allows no delivery at (o, s, t) for a reason
+    other than the lead time, else min(1, cap_ω[o,t]/cap_ρ[o,t]); a·y is paid at c_ω + r_ω
+    of (o, s, t) and counted in t_ω; (1 − a)·y costs λ·disruption_cost(m) (`failed`)."""
+    data = block.data
+    for order in committed.flows:
+        planned = order.terms
+        here = delivery(data, planned.offer, planned.site, planned.t)
+        share = 0.0
+        if here is not None and planned.t + here.lead - planned.lead < len(data.periods):
+            cap_rho = capacity(committed.data, planned.offer, planned.t)
+            share = min(1.0, capacity(data, planned.offer, planned.t) / cap_rho)
+            block.receive(order.column, share, here, planned.t + here.lead - planned.lead)
+        material = data.materials[data.offers[planned.offer].material]
+        failed = data.settings["risk_weight"] * material["disruption_cost"] * (1 - share)
+        block.cost("failed", order.column, failed)
 
 
-def _onboarding(wb: Workbook, lp: _LP) -> dict[int, int]:
-    """§7: z[o] for every offer with F_o > 0 or of a material with max_suppliers, shared
-    by every scenario, and Σ_{o∈O_m} z[o] ≤ N_m."""
-    capped = {m for m, row in wb.materials.items() if row.get("max_suppliers") is not None}
-    z = {
-        o: lp.var(binary=True)
-        for o, offer in enumerate(wb.offers)
-        if float(offer["fixed_cost"]) > 0 or offer["material"] in capped
+def _extensive_form(
+    book: Book, omega: list[tuple[str, float]], alpha: float, beta: float, window: int,
+    reference: str, shared: bool,
+) -> _Form:  # fmt: skip
+    """min Σ π C_ω + β·CVaR_α over y (ρ's deliveries ordered in periods 1..K, Σ_s y ≤
+    cap_ρ), §7's z (shared when `shared`, else per scenario) and lots w on the committed
+    (o, t) (Q·w ≤ Σ_s y ≤ cap_ρ·w), and per scenario x_ω for order periods > K with every
+    family of §2; CVaR_α = η + Σ π ξ/(1 − α), ξ_ω ≥ C_ω − η, ξ ≥ 0 (Rockafellar–Uryasev).
+
+    Readings: the lot rows of a committed (o, t) are only those on y; ω's own x at that
+    (o, t) (a site whose delay puts its order after K) has no lot of its own. The row
+    Σ_s y ≤ cap_ρ becomes Σ_s y ≤ cap_ρ·z[o] for an offer with z, as §7 says of every
+    capacity row."""
+    lp = LP()
+    rho = resolve(book, reference)
+    committed = Block(rho, derive(rho))
+    committed.onboard = add_onboarding(lp, rho) if shared else {}
+    for terms in committed.deliveries:
+        if terms.t - terms.lead < window:  # order period (1-based) t − L ≤ K
+            committed.flows.append(Flow(lp.var(), 1.0, terms, terms.t))
+    add_capacity(lp, committed)
+    lots = frozenset((flow.terms.offer, flow.terms.t) for flow in committed.flows)
+    form = _Form(lp, {}, committed, [])
+    eta = lp.var(lower=-math.inf) if beta > 0 else None
+    for name, pi in omega:
+        data = resolve(book, name)
+        block = Block(data, derive(data))
+        charge_onboarding(block, committed.onboard if shared else add_onboarding(lp, data))
+        add_purchases(lp, block, first_order=window)
+        add_arrivals(block, committed)
+        add_families(lp, block, lots)
+        own = block.objective()
+        for column, coef in own.items():
+            form.cost[column] = form.cost.get(column, 0.0) + pi * coef
+        if eta is not None:
+            xi = lp.var()
+            form.cost[xi] = beta * pi / (1 - alpha)
+            lp.row({**own, eta: -1.0, xi: -1.0}, -math.inf, 0.0)
+        form.blocks.append((name, pi, block))
+    if eta is not None:
+        form.cost[eta] = beta
+    return form
+
+
+def _value(cost: dict[int, float], values: Any) -> float:
+    return float(sum(coef * values[column] for column, coef in cost.items()))
+
+
+def cvar(costs: list[float], probability: list[float], alpha: float) -> float:
+    """CVaR_α of scenario costs: min over η (a scenario cost) of η + Σ π·max(C − η, 0)/(1 − α)."""
+    pairs = list(zip(costs, probability, strict=True))
+    return min(eta + sum(p * max(c - eta, 0.0) for c, p in pairs) / (1 - alpha) for eta in costs)
+
+
+@dataclass
+class Order:
+    """A committed order: tonnes, and per scenario its share a_ω and arrival period."""
+
+    quantity: float
+    arrives: dict[str, tuple[float, str | None]]
+
+
+@dataclass
+class Robust:
+    """SPEC §6's reported figures, each scenario's C_ω (with its terms), the orders."""
+
+    objective: float
+    expected_cost: float
+    cvar: float
+    ws: float | None
+    eev: float | None
+    costs: dict[str, float]
+    terms: dict[str, dict[str, float]]
+    commit: dict[tuple[str, str, str, str], Order]  # (supplier, material, site, period)
+
+
+def _orders(form: _Form, values: Any) -> dict[tuple[str, str, str, str], Order]:
+    rho = form.committed.data
+    orders = {}
+    for order in form.committed.flows:
+        offer = rho.offers[order.terms.offer]
+        arrives: dict[str, tuple[float, str | None]] = {}
+        for name, _, block in form.blocks:
+            found = [f for f in block.flows if f.column == order.column]
+            period = block.data.periods[found[0].arrival] if found else None
+            arrives[name] = (found[0].share, period) if found else (0.0, None)
+        key = (offer.supplier, offer.material, order.terms.site, rho.periods[order.terms.t])
+        orders[key] = Order(float(values[order.column]), arrives)
+    return orders
+
+
+def _eev(book: Book, form: _Form, reference: str) -> float | None:
+    """The optimum with y and z fixed to ρ's own §2 plan (None: no plan either way).
+
+    It depends on which of ρ's optima scipy returns when ρ has several."""
+    lp, block = build(resolve(book, reference))
+    plan = lp.solve(block.objective())
+    if plan is None:
+        return None
+    own = {(f.terms.offer, f.terms.site, f.terms.t): plan[f.column] for f in block.flows}
+    fixed = {
+        f.column: max(0.0, own[(f.terms.offer, f.terms.site, f.terms.t)])
+        for f in form.committed.flows
     }
-    for material in capped:
-        members = {v: 1.0 for o, v in z.items() if wb.offers[o]["material"] == material}
-        lp.ub.append((members, float(wb.materials[material]["max_suppliers"])))
-    return z
+    fixed |= {z: float(round(plan[block.onboard[o]])) for o, z in form.committed.onboard.items()}
+    values = form.lp.solve(form.cost, fixed)
+    return None if values is None else _value(form.cost, values)
 
 
-def _capacity(
-    wb: Workbook, lp: _LP, z: dict[int, int], x: dict[tuple, int], periods: range, cap: dict
-) -> None:
-    """Σ_s x[o,s,t] ≤ cap[o]·z[o] (plain cap without z); with Q_o > 0 a new binary w:
-    Q_o·w ≤ Σ_s x ≤ cap[o]·w and w ≤ z[o]."""
-    for o in {key[0] for key in x}:
-        for t in periods:
-            members = {x[k]: 1.0 for k in x if k[0] == o and k[2] == t}
-            if not members:
-                continue
-            switches = [z[o]] if o in z else []
-            q = float(wb.offers[o]["min_order"])
-            if q > 0:
-                w = lp.var(binary=True)
-                lp.ub.append(({**{v: -1.0 for v in members}, w: q}, 0.0))
-                if o in z:
-                    lp.ub.append(({w: 1.0, z[o]: -1.0}, 0.0))
-                switches = [w]
-            if not switches:
-                lp.ub.append((members, cap[o]))
-            for b in switches:
-                lp.ub.append(({**members, b: -cap[o]}, 0.0))
+def reference_robust(
+    path: Path, names: list[str] | None = None, probability: list[float] | None = None,
+    alpha: float = 0.9, beta: float = 0.0, commit: int | None = None,
+    reference: str | None = None, eev: bool = True,
+) -> Robust | None:  # fmt: skip
+    """SPEC v3 §6's robust plan of the workbook at `path` (None: no plan): K = `commit`,
+    else Settings commit_periods, else 1; ρ = `reference`, else Settings scenario, else
+    base; Ω as `scenario_set`. `eev=False` skips the secondary figure eev."""
+    book = read_book(path)
+    settings = resolve(book).settings
+    window = settings["commit_periods"] if commit is None else commit
+    rho = reference or settings["scenario"]
+    omega = scenario_set(book, names, probability)
+    form = _extensive_form(book, omega, alpha, beta, window, rho, shared=True)
+    values = form.lp.solve(form.cost)
+    if values is None:
+        return None
+    costs = {name: _value(block.objective(), values) for name, _, block in form.blocks}
+    alone = _extensive_form(book, omega, alpha, beta, 0, rho, shared=False)
+    wait = alone.lp.solve(alone.cost)
+    return Robust(
+        objective=_value(form.cost, values),
+        expected_cost=sum(pi * costs[name] for name, pi, _ in form.blocks),
+        cvar=cvar(list(costs.values()), [pi for _, pi, _ in form.blocks], alpha),
+        ws=None if wait is None else _value(alone.cost, wait),
+        eev=_eev(book, form, rho) if eev else None,
+        costs=costs,
+        terms={name: block.evaluate(values) for name, _, block in form.blocks},
+        commit=_orders(form, values),
+    )
 
 
 def robust_objective(
     path: Path, names: list[str], probability: list[float], alpha: float, beta: float,
-    commit: int | None = None, reference: str = "base",
-) -> float:  # fmt: skip
-    """min Σ π C_ω + β·CVaR_α of SPEC §6, built from the SPEC in one LP."""
-    wb = Workbook(path)
-    window = wb.commit if commit is None else commit
-    periods = len(wb.periods)
-    lp = _LP()
-    ref = wb.scenario(reference)
-    y = {key: lp.var() for key in ref["deliveries"] if key[2] < window}
-    z = _onboarding(wb, lp)
-    _capacity(wb, lp, z, y, range(window), ref["cap"])
-    eta = lp.var(lower=-math.inf) if beta > 0 else None
-    for name, pi in zip(names, probability, strict=True):
-        data = wb.scenario(name)
-        cost: dict[int, float] = {}
-
-        def add(var: int, coef: float, cost: dict[int, float] = cost) -> None:
-            cost[var] = cost.get(var, 0.0) + coef
-
-        terms: dict[tuple, dict[int, float]] = {}
-        for key, j in y.items():
-            o, s, t = key
-            material = wb.offers[o]["material"]
-            disruption = float(wb.materials[material]["disruption_cost"])
-            a = min(1.0, data["cap"][o] / ref["cap"][o]) if key in data["deliveries"] else 0.0
-            add(j, wb.risk_weight * disruption * (1 - a))
-            if a > 0:
-                terms[key] = {j: a}
-        x = {key: lp.var() for key in data["deliveries"] if key[2] >= window}
-        for key, var in x.items():
-            terms[key] = {var: 1.0}
-        _capacity(wb, lp, z, x, range(window, periods), data["cap"])
-        for o, var in z.items():
-            add(var, float(wb.offers[o]["fixed_cost"]))
-        for key, members in terms.items():
-            c, r, _, _ = data["deliveries"][key]
-            for var, a in members.items():
-                add(var, (c + r) * a)
-        stock = {}
-        for s, (site, material) in enumerate(wb.points):
-            m = wb.materials[material]
-            row = wb.stock.get((site, material), {})
-            initial = float(row.get("initial") or 0)
-            floor, target = float(row.get("min") or 0), float(row.get("target_end") or 0)
-            safety = float(m["safety_penalty"])
-            for t in range(periods):
-                stock[s, t] = lp.var()
-                add(stock[s, t], float(m["holding_cost"]))
-                u = lp.var()
-                add(u, float(m["shortage_penalty"]))
-                d = sum(
-                    float(r["quantity"]) for r in wb.demand
-                    if (r["site"], r["material"], r["period"]) == (site, material, wb.periods[t])
-                ) * data["factor"]  # fmt: skip
-                balance = {stock[s, t]: -1.0, u: 1.0}
-                if t > 0:
-                    balance[stock[s, t - 1]] = 1.0
-                cover: dict[int, float] = {}
-                for key, members in terms.items():
-                    if key[1] == s and key[2] == t:
-                        _, _, p, licensed = data["deliveries"][key]
-                        for var, a in members.items():
-                            balance[var] = balance.get(var, 0.0) + a
-                            if licensed and p < 1:
-                                cover[var] = cover.get(var, 0.0) + (1 - p) * a
-                lp.eq.append((balance, d - (initial if t == 0 else 0.0)))
-                if cover:
-                    q = lp.var()
-                    add(q, safety)
-                    cover[q] = -1.0
-                    if t > 0:
-                        cover[stock[s, t - 1]] = -1.0
-                    lp.ub.append((cover, initial if t == 0 else 0.0))
-                if floor > 0:
-                    v = lp.var()
-                    add(v, safety)
-                    lp.ub.append(({stock[s, t]: -1.0, v: -1.0}, -floor))
-            if target > 0:
-                w = lp.var()
-                add(w, safety)
-                lp.ub.append(({stock[s, periods - 1]: -1.0, w: -1.0}, -target))
-            add(stock[s, periods - 1], -float(m["salvage_value"]))
-        for t, budget in enumerate(wb.budget):
-            if budget is None:
-                continue
-            spend: dict[int, float] = {}
-            for key, members in terms.items():
-                if key[2] == t:
-                    for var, a in members.items():
-                        spend[var] = spend.get(var, 0.0) + data["deliveries"][key][0] * a
-            if spend:
-                lp.ub.append((spend, float(budget)))
-        for material in wb.materials:
-            offers = [o for o, offer in enumerate(wb.offers) if offer["material"] == material]
-            for country, facts in wb.countries.items():
-                share = float(facts["max_share"])
-                if share >= 1 or not any(country in wb.chain(wb.offers[o]) for o in offers):
-                    continue
-                row: dict[int, float] = {}
-                for key, members in terms.items():
-                    if key[0] in offers:
-                        touching = country in wb.chain(wb.offers[key[0]])
-                        for var, a in members.items():
-                            row[var] = row.get(var, 0.0) + ((1 - share) if touching else -share) * a
-                if row:
-                    lp.ub.append((row, 0.0))
-        for var, coef in cost.items():
-            lp.cost[var] += pi * coef
-        if eta is not None:
-            xi = lp.var(cost=beta * pi / (1 - alpha))
-            lp.ub.append(({**{v: c for v, c in cost.items()}, eta: -1.0, xi: -1.0}, 0.0))
-    if eta is not None:
-        lp.cost[eta] += beta
-    return lp.solve()
+    commit: int | None = None, reference: str | None = None,
+) -> float | None:  # fmt: skip
+    """min Σ π C_ω + β·CVaR_α of SPEC v3 §6 (None: no plan)."""
+    found = reference_robust(path, names, probability, alpha, beta, commit, reference, eev=False)
+    return None if found is None else found.objective
