@@ -34,6 +34,7 @@ from optimizer.runs import history
 from optimizer.workbook.container import MAX_SHEET_CELLS, sheet_extent
 from tests.test_known_answers import BASE
 from tests.test_replan import PLAN_1, PLAN_2, plan_folders, replan, snapshot
+from tests.workbooks import Members, repack, to_strict
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "inputs" / "example.xlsx"
@@ -165,6 +166,32 @@ def test_a_value_at_xfd1048576_is_a_located_error_under_a_memory_limit(tmp_path)
     assert "Settings!XFD1048576" in result.stderr and "far outside the table" in result.stderr
     record = json.loads(result.stdout)
     assert record["errors"][0]["cell"] == "Settings!XFD1048576"
+
+
+def _lowercase_refs(members: Members) -> Members:
+    first = "xl/worksheets/sheet1.xml"
+    return {**members, first: members[first].replace(b'r="XFD1048576"', b'r="xfd1048576"')}
+
+
+def _target_in_other_case(members: Members) -> Members:
+    rels = "xl/_rels/workbook.xml.rels"
+    old = b'Target="worksheets/sheet1.xml"'
+    return {**members, rels: members[rels].replace(old, b'Target="WORKSHEETS/Sheet1.XML"')}
+
+
+@pytest.mark.parametrize(
+    "dialect",
+    [to_strict, _lowercase_refs, _target_in_other_case],
+    ids=["strict-open-xml", "lowercase-address", "target-in-other-case"],
+)
+def test_a_far_value_in_any_dialect_is_a_located_error_under_a_memory_limit(tmp_path, dialect):
+    """The guard does not depend on the namespace, the address's case or the spelling of
+    the relationship target: each of these files reads XFD1048576 in calamine."""
+    source = tmp_path / "far.xlsx"
+    source.write_bytes(repack(far_cell(EXAMPLE, tmp_path / "plain.xlsx").read_bytes(), dialect))
+    result = reopt("validate", str(source), "--json", limit=MEMORY_LIMIT)
+    assert result.returncode == 2, result.stderr
+    assert "Settings!XFD1048576" in result.stderr and "far outside the table" in result.stderr
 
 
 def test_the_same_workbook_without_the_stray_cell_reads_under_the_limit(tmp_path):
