@@ -6,7 +6,9 @@ only module that knows HiGHS.
 
 The termination status is checked before any value is read: only `optimal` produces
 a `Solution`; everything else raises `NoPlanError` (with the rows of an irreducible
-infeasible subsystem when HiGHS proves the model infeasible).
+infeasible subsystem when HiGHS proves the model infeasible). A model without a single
+variable (nothing to buy: no demand, stock or pipeline) is HiGHS's `Empty`: optimal,
+with the objective's constant as its value (SPEC §2: always feasible without `max`).
 
 Two behaviours of newer highspy releases are handled here (issue 10): `Highs()` prints
 a banner on the process's standard output before `output_flag` can be turned off, so
@@ -453,7 +455,11 @@ def solve_compiled(
         report("marginals", timings["marginals"])
     unpacking = time.perf_counter()
     solution = _by_component(compiled, highs.getSolution())
-    solution.objective = highs.getInfo().objective_function_value
+    solution.objective = (
+        compiled.offset
+        if status == highspy.HighsModelStatus.kModelEmpty
+        else highs.getInfo().objective_function_value
+    )
     solution.seconds = solved - passed
     timings["unpack"] = time.perf_counter() - unpacking
     if compiled.is_mip:
@@ -493,9 +499,10 @@ def _ranges(compiled: StandardForm, highs: highspy.Highs) -> dict:
 def _has_plan(
     highs: highspy.Highs, compiled: StandardForm, status: highspy.HighsModelStatus
 ) -> bool:
-    """Optimal, or (an integer model only) stopped by the time limit with an
-    integer-feasible solution: that plan is written with its gap (SPEC §7)."""
-    if status == highspy.HighsModelStatus.kOptimal:
+    """Optimal (an empty model too: `compile_model` has checked its constant rows), or
+    (an integer model only) stopped by the time limit with an integer-feasible solution:
+    that plan is written with its gap (SPEC §7)."""
+    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kModelEmpty):
         return True
     return (
         compiled.is_mip
