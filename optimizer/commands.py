@@ -161,6 +161,6 @@ def replan_workbook(job: ReplanJob) -> ReplanOutcome:
 
     nightly.prepare(job)
     with nightly.night(job) as current:
-        inputs = load_inputs(job.input_path)
+        inputs = load_inputs(job.input_path, current.source)
         solved = nightly.compare_with_last(current, job, inputs)
         return nightly.write_night(current, job, solved)

@@ -172,7 +172,7 @@ def comparison_text(table: pd.DataFrame, target: Path) -> str:
             lines.append(f"  {name}  {row.status}")
             continue
         change = row.change_vs_base_pct
-        change_text = f"{change:+.1%}" if change == change else ""
+        change_text = "" if change is None else f"{change:+.1%}"
         lines.append(
             f"  {name}  cash spend {row.cash_spend:>16,.2f}  "
             f"modelled {row.objective - row.cash_spend:>16,.2f}  "
@@ -186,6 +186,9 @@ def sweep_text(risk: pd.DataFrame, target: Path, samples: int) -> str:
     """Percentiles of a licence sweep."""
     lines = [f"Licence sweep of {samples} samples written to {target}"]
     for row in risk.itertuples(index=False):
+        if row.P50 is None:  # no sample has a plan: no percentile (whatif.py, blank_because)
+            lines.append(f"  {row.measure:<12} no percentiles: {row.blank_because}")
+            continue
         lines.append(
             f"  {row.measure:<12} P10 {row.P10:,.2f}  P50 {row.P50:,.2f}  P90 {row.P90:,.2f}  "
             f"P99 {row.P99:,.2f}  ({row.solved_samples} solved, {row.failed_samples} without plan)"

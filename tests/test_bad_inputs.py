@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -22,7 +23,17 @@ from click.testing import CliRunner
 
 import optimizer.workbook.container
 from optimizer.cli import cli
-from tests.workbooks import RICH, Formula, Sheets, parse_sheets, write_book
+from tests.workbooks import (
+    RICH,
+    Formula,
+    Members,
+    Sheets,
+    parse_sheets,
+    repack,
+    sheet_member,
+    to_strict,
+    write_book,
+)
 
 
 def rich() -> Sheets:
@@ -118,6 +129,55 @@ def drop_column(sheet: str, column: str) -> Callable[[Sheets], Sheets]:
     return change
 
 
+def packed(
+    edit: Callable[[Members], Members], change: Callable[[Sheets], Sheets] | None = None
+) -> Callable[[Path], Path]:
+    """The rich workbook (its sheets changed by `change`), written, then its zip members
+    changed by `edit`: what other spreadsheet clients and zip tools write."""
+
+    def build(folder: Path) -> Path:
+        path = write_book(folder / "broken.xlsx", change(rich()) if change else rich())
+        path.write_bytes(repack(path.read_bytes(), edit))
+        return path
+
+    return build
+
+
+DEMAND_PART = sheet_member(parse_sheets(RICH), "Demand")
+RELS = "xl/_rels/workbook.xml.rels"
+
+
+def na_in_demand(sheets: Sheets) -> Sheets:
+    return set_cell(sheets, "Demand", 4, "site", Formula("=NA()", "#N/A"))
+
+
+def demand_target(target: bytes) -> Callable[[Members], Members]:
+    """The workbook's relationship to the Demand sheet pointing at `target`."""
+    old = b'Target="' + DEMAND_PART.removeprefix("xl/").encode() + b'"'
+
+    def edit(members: Members) -> Members:
+        assert old in members[RELS]
+        return {**members, RELS: members[RELS].replace(old, b'Target="' + target + b'"')}
+
+    return edit
+
+
+def renamed(old: str, new: str) -> Callable[[Members], Members]:
+    return lambda members: {new if name == old else name: data for name, data in members.items()}
+
+
+def shared_string_index(members: Members) -> Members:
+    """Demand!A4's shared-string index replaced by text (calamine reads string 0)."""
+    xml, found = re.subn(rb'(<c r="A4" t="s"><v>)\d+(</v>)', rb"\1x\2", members[DEMAND_PART])
+    assert found == 1
+    return {**members, DEMAND_PART: xml}
+
+
+def workbook_elsewhere(members: Members) -> Members:
+    rels = members["_rels/.rels"].replace(b'Target="xl/workbook.xml"', b'Target="xl/other.xml"')
+    return {**members, "_rels/.rels": rels, "xl/other.xml": members["xl/workbook.xml"]}
+
+
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
@@ -176,6 +236,52 @@ CASES = [
         "zip-bomb-ratio",
         lambda f: raw_file(rezip({}, {"xl/media/pad.xml": b" " * (11 * 2**20)}))(f),
         ("zip bomb", "xl/media/pad.xml"),
+    ),
+    # -- container dialects and damage (issue 28): the guards see what calamine reads ---
+    Case(
+        "strict-error-na",
+        packed(to_strict, na_in_demand),
+        ("Demand!A4", "site", "#N/A", "Excel error"),
+    ),
+    Case(
+        "strict-formula-no-result",
+        packed(to_strict, lambda s: set_cell(s, "Suppliers", 2, "capacity", Formula("=10+10"))),
+        ("Suppliers!E2", "capacity", "=10+10", "no saved result"),
+    ),
+    Case(
+        "target-in-other-case",
+        packed(demand_target(b"Worksheets/SHEET8.xml"), na_in_demand),
+        ("Demand!A4", "site", "#N/A", "Excel error"),
+    ),
+    Case(
+        "member-with-backslashes",
+        packed(renamed(DEMAND_PART, DEMAND_PART.replace("/", "\\")), na_in_demand),
+        ("Demand!A4", "site", "#N/A", "Excel error"),
+    ),
+    Case(
+        "shared-string-not-an-index",
+        packed(shared_string_index),
+        ("Demand!A4", "site", "<v>x</v>", "refers to no shared string"),
+    ),
+    Case(
+        "sheet-part-missing",
+        packed(demand_target(b"worksheets/gone.xml")),
+        ("Demand:", "worksheets/gone.xml", "missing from the file"),
+    ),
+    Case(
+        "workbook-part-elsewhere",
+        packed(workbook_elsewhere),
+        ("keeps its workbook in xl/other.xml, not in xl/workbook.xml",),
+    ),
+    Case(
+        "two-parts-one-name",
+        packed(lambda m: {**m, DEMAND_PART.upper(): m[DEMAND_PART]}),
+        ("two parts named", DEMAND_PART.upper(), "differ only in case"),
+    ),
+    Case(
+        "broken-cell-alone-in-the-last-row",
+        edited(lambda s: {**s, "Periods": [*s["Periods"], [Formula("=A3")]]}),
+        ("Periods!A4", "period", "=A3", "no saved result"),
     ),
     # -- sheets and headers ----------------------------------------------------------
     Case("missing-sheet", edited(drop_sheet("Demand")), ("required sheet 'Demand' is missing",)),

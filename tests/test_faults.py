@@ -8,6 +8,7 @@ and are skipped where the test cannot mount one (not root, no mount namespace).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -19,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import types
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +36,7 @@ from optimizer.runs import history
 from optimizer.workbook.container import MAX_SHEET_CELLS, sheet_extent
 from tests.test_known_answers import BASE
 from tests.test_replan import PLAN_1, PLAN_2, plan_folders, replan, snapshot
+from tests.workbooks import Members, repack, to_strict
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "inputs" / "example.xlsx"
@@ -165,6 +168,32 @@ def test_a_value_at_xfd1048576_is_a_located_error_under_a_memory_limit(tmp_path)
     assert "Settings!XFD1048576" in result.stderr and "far outside the table" in result.stderr
     record = json.loads(result.stdout)
     assert record["errors"][0]["cell"] == "Settings!XFD1048576"
+
+
+def _lowercase_refs(members: Members) -> Members:
+    first = "xl/worksheets/sheet1.xml"
+    return {**members, first: members[first].replace(b'r="XFD1048576"', b'r="xfd1048576"')}
+
+
+def _target_in_other_case(members: Members) -> Members:
+    rels = "xl/_rels/workbook.xml.rels"
+    old = b'Target="worksheets/sheet1.xml"'
+    return {**members, rels: members[rels].replace(old, b'Target="WORKSHEETS/Sheet1.XML"')}
+
+
+@pytest.mark.parametrize(
+    "dialect",
+    [to_strict, _lowercase_refs, _target_in_other_case],
+    ids=["strict-open-xml", "lowercase-address", "target-in-other-case"],
+)
+def test_a_far_value_in_any_dialect_is_a_located_error_under_a_memory_limit(tmp_path, dialect):
+    """The guard does not depend on the namespace, the address's case or the spelling of
+    the relationship target: each of these files reads XFD1048576 in calamine."""
+    source = tmp_path / "far.xlsx"
+    source.write_bytes(repack(far_cell(EXAMPLE, tmp_path / "plain.xlsx").read_bytes(), dialect))
+    result = reopt("validate", str(source), "--json", limit=MEMORY_LIMIT)
+    assert result.returncode == 2, result.stderr
+    assert "Settings!XFD1048576" in result.stderr and "far outside the table" in result.stderr
 
 
 def test_the_same_workbook_without_the_stray_cell_reads_under_the_limit(tmp_path):
@@ -351,22 +380,173 @@ def test_reset_history_leaves_a_readable_history_alone(book, tmp_path):
 
 
 def test_a_history_locked_by_another_program_is_named(book, tmp_path, monkeypatch):
+    """Not reopt's own lock (exit 4, which systemd treats as success): exit 2, naming the
+    file and saying which lock it is, after the documented bounded wait."""
     out_dir = tmp_path / "nightly"
     assert replan(book(BASE, PLAN_1), out_dir).exit_code == 0
-    holder = sqlite3.connect(out_dir / history.HISTORY_NAME)
-    holder.execute("BEGIN EXCLUSIVE")
-    monkeypatch.setattr(history.sqlite3, "connect", lambda path, timeout: _quick(path))
-    try:
+    with _history_held(out_dir, monkeypatch):
         result = replan(book(BASE, PLAN_1), out_dir)
-    finally:
-        holder.rollback()
-        holder.close()
-    assert result.exit_code == 4, result.output
-    assert "history.sqlite" in result.stderr and "locked" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert "history.sqlite" in result.stderr and "locked by another program" in result.stderr
+    assert "not reopt's own lock" in result.stderr and ".reopt.lock" in result.stderr
 
 
 def _quick(path: Path) -> sqlite3.Connection:
     return sqlite3.Connection(path, timeout=0.1)
+
+
+@contextlib.contextmanager
+def _history_held(out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Another program's write transaction on history.sqlite (reopt's waits made short)."""
+    holder = sqlite3.connect(out_dir / history.HISTORY_NAME)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(history.sqlite3, "connect", lambda path, timeout: _quick(path))
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_a_history_locked_while_solving_ends_the_run_within_the_bounded_wait(
+    book, tmp_path, monkeypatch
+):
+    """A reporting tool takes a write lock on history.sqlite while the plan is solved: the
+    run waits `BUSY_SECONDS` at each of its two last accesses, then exits 2 naming the
+    file; it leaves no plan folder and the next run, once the lock is gone, succeeds."""
+    out_dir = tmp_path / "nightly"
+    source = book(BASE, PLAN_1)
+    assert replan(source, out_dir).exit_code == 0
+    folders = plan_folders(out_dir)
+    holder = sqlite3.connect(out_dir / history.HISTORY_NAME, isolation_level=None)
+    solve = optimizer.runs.replan.compare
+
+    def solve_then_lock(*args, **kwargs):
+        found = solve(*args, **kwargs)
+        holder.execute("BEGIN EXCLUSIVE")
+        return found
+
+    monkeypatch.setattr(optimizer.runs.replan, "compare", solve_then_lock)
+    monkeypatch.setattr(history, "BUSY_SECONDS", 0.5, raising=False)
+    waits = []
+    connect = sqlite3.connect
+    monkeypatch.setattr(
+        history.sqlite3,
+        "connect",
+        lambda path, timeout: waits.append(timeout) or connect(path, timeout=min(timeout, 0.5)),
+    )
+    started = time.monotonic()
+    try:
+        result = replan(source, out_dir)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert time.monotonic() - started < 20
+    assert set(waits) == {0.5}
+    assert result.exit_code == 2, result.output
+    assert "history.sqlite" in result.stderr and "locked by another program" in result.stderr
+    assert plan_folders(out_dir) == folders and not list(out_dir.glob(".partial-*"))
+    monkeypatch.undo()
+    assert replan(source, out_dir).exit_code == 0
+
+
+def test_the_documented_history_wait_is_the_one_used():
+    text = " ".join((ROOT / "docs" / "replan.md").read_text().split())
+    assert f"waits at most {history.BUSY_SECONDS:g} s" in text
+    assert f"at most {2 * history.BUSY_SECONDS:g} s after meeting the lock" in text
+
+
+def test_reset_history_never_moves_a_locked_history_aside(book, tmp_path, monkeypatch):
+    out_dir = tmp_path / "nightly"
+    assert replan(book(BASE, PLAN_1), out_dir).exit_code == 0
+    with _history_held(out_dir, monkeypatch):
+        result = replan(book(BASE, PLAN_1), out_dir, "--reset-history")
+    assert result.exit_code == 2, result.output
+    assert not list(out_dir.glob("*.corrupt-*"))
+    assert [run.status for run in history.runs(out_dir)] == ["ok"]
+
+
+# --- the input and the clock during a nightly run ----------------------------------------
+
+
+def test_the_run_folder_holds_the_bytes_that_were_solved(book, tmp_path, monkeypatch):
+    """The scheduler's upload replaces the input while the run solves: input.xlsx, run.json,
+    the history and the plan's Summary all name the bytes that were read and solved."""
+    source = book(BASE, PLAN_1)
+    solved = source.read_bytes()
+    upload = book(BASE, PLAN_1, PLAN_2).read_bytes()
+    solve = optimizer.runs.replan.compare
+
+    def upload_while_solving(*args, **kwargs):
+        found = solve(*args, **kwargs)
+        source.write_bytes(upload)
+        return found
+
+    monkeypatch.setattr(optimizer.runs.replan, "compare", upload_while_solving)
+    out_dir = tmp_path / "nightly"
+    result = replan(source, out_dir)
+    assert result.exit_code == 0, result.output
+    folder = Path(json.loads(result.stdout)["folder"])
+    digest = hashlib.sha256(solved).hexdigest()
+    assert (folder / "input.xlsx").read_bytes() == solved
+    assert json.loads((folder / "run.json").read_text())["input_sha256"] == digest
+    assert history.runs(out_dir)[0].input_sha256 == digest
+    summary = pd.read_excel(folder / "plan.xlsx", sheet_name="Summary", engine="calamine")
+    assert digest in summary.astype(str).to_numpy().ravel().tolist()
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch, *stamps: str) -> None:
+    """The wall clock replan names folders by reads `stamps` in turn (NTP steps, VM restores)."""
+    times = [dt.datetime.fromisoformat(stamp) for stamp in stamps]
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return times.pop(0)
+
+    monkeypatch.setattr(
+        optimizer.runs.replan, "dt", types.SimpleNamespace(datetime=Clock, UTC=dt.UTC)
+    )
+
+
+def test_keep_after_the_clock_steps_back_keeps_the_run_just_written(book, tmp_path, monkeypatch):
+    _clock(monkeypatch, "2026-11-23T02:00:00+00:00", "2026-11-22T02:00:00+00:00")
+    source, out_dir = book(BASE, PLAN_1), tmp_path / "nightly"
+    first = replan(source, out_dir, "--keep", "1")
+    second = replan(source, out_dir, "--keep", "1")
+    assert first.exit_code == second.exit_code == 0, second.output
+    newest = Path(json.loads(second.stdout)["folder"])
+    assert newest.is_dir() and (newest / "plan.xlsx").is_file()
+    assert plan_folders(out_dir) == [newest.name]
+    assert history.runs(out_dir)[0].folder == newest.name
+
+
+def test_a_repeated_second_never_reuses_a_folder_name(book, tmp_path, monkeypatch):
+    _clock(monkeypatch, *["2026-11-23T02:00:00+00:00"] * 3)
+    source, out_dir = book(BASE, PLAN_1), tmp_path / "nightly"
+    records = [json.loads(replan(source, out_dir, "--keep", "1").stdout) for _ in range(3)]
+    assert [record["exit_code"] for record in records] == [0, 0, 0]
+    names = [Path(record["folder"]).name for record in records]
+    assert len(set(names)) == 3
+    assert plan_folders(out_dir) == [names[-1]]
+    assert [run.folder for run in history.runs(out_dir)] == names[::-1]
+
+
+def test_keep_counts_successful_runs_by_history_not_by_name(book, tmp_path):
+    """Folders are pruned by run id; failed runs have none, and folders the history does
+    not name (a copy an operator left there) are never touched."""
+    source, out_dir = book(BASE, PLAN_1), tmp_path / "nightly"
+    out_dir.mkdir()
+    (out_dir / "99999999T999999Z").mkdir()
+    assert replan(source, out_dir, "--keep", "2").exit_code == 0
+    assert (
+        replan(book(BASE, "[Demand]\nsite|material|period|quantity\nX|M|P1|1"), out_dir).exit_code
+        == 2
+    )
+    assert replan(source, out_dir, "--keep", "2").exit_code == 0
+    assert replan(source, out_dir, "--keep", "2").exit_code == 0
+    ok = [run for run in history.runs(out_dir) if run.status == "ok"]
+    assert plan_folders(out_dir) == sorted([ok[0].folder, ok[1].folder, "99999999T999999Z"])
 
 
 # --- full disks and read-only folders ---------------------------------------------------

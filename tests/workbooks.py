@@ -5,13 +5,17 @@
     CN       | Tb oxide | China   | 100      | 200000
 
 Cells that look like numbers become numbers; "quoted" cells stay text; empty cells
-stay blank. `write_book` writes the sheets with xlsxwriter.
+stay blank. `write_book` writes the sheets with xlsxwriter; `repack` and `strict` change
+the written package (its zip members, or its namespaces to Strict Open XML's).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,3 +155,49 @@ def merge(base: str, *changes: str) -> Sheets:
     for change in changes:
         sheets.update(parse_sheets(change))
     return sheets
+
+
+Members = dict[str, bytes]
+STRICT_NAMESPACES = {
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+    ),
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships"
+    ),
+}
+"""Transitional → Strict Open XML (ISO/IEC 29500 Strict); the package and relationship
+namespaces (content types, `_rels`) are the same in both."""
+
+
+def repack(data: bytes, edit: Callable[[Members], Members]) -> bytes:
+    """The zip package `data` with its members (name → bytes, in order) as `edit` returns them."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, content in edit(members).items():
+            target.writestr(name, content)
+    return buffer.getvalue()
+
+
+def to_strict(members: Members) -> Members:
+    """Every XML part rewritten from the transitional namespaces to the Strict ones (what
+    Excel's "Strict Open XML Spreadsheet" writes; relationship types included)."""
+    changed = {}
+    for name, content in members.items():
+        if name.endswith((".xml", ".rels")):
+            for transitional, strict_namespace in STRICT_NAMESPACES.items():
+                content = content.replace(transitional, strict_namespace)
+        changed[name] = content
+    return changed
+
+
+def strict(data: bytes) -> bytes:
+    """A transitional workbook's bytes as the same workbook in Strict Open XML."""
+    return repack(data, to_strict)
+
+
+def sheet_member(sheets: Sheets, name: str) -> str:
+    """The zip member xlsxwriter writes sheet `name` of `sheets` to."""
+    return f"xl/worksheets/sheet{list(sheets).index(name) + 1}.xml"

@@ -4,10 +4,14 @@ A run is recorded when it starts (status `running`) and updated when it ends; ea
 rows are never changed, except that a `running` row left by a run that died is marked
 `interrupted` by the next run that takes the lock.
 
-A database that cannot be read (corrupt, not SQLite, locked by another program, on a
-full disk) is an error naming the file, never silently replaced: `reset_unreadable`
-(`reopt replan --reset-history`) moves an unreadable one aside as
-`history.sqlite.corrupt-<UTC time>` and a new history starts.
+A database that cannot be read (corrupt, not SQLite, on a full disk) is an error naming
+the file, never silently replaced: `reset_unreadable` (`reopt replan --reset-history`)
+moves an unreadable one aside as `history.sqlite.corrupt-<UTC time>` and a new history
+starts. A database locked by another program (a backup, a sync client, a reporting tool
+holding a write transaction) is waited for at most `BUSY_SECONDS` per access, then the
+run stops with `HistoryLockedError` (exit 2), which says that it is not reopt's own
+folder lock (that one makes a second run exit 4 at once: `lock.py`); a locked database
+is never moved aside.
 """
 
 from __future__ import annotations
@@ -23,9 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer.json_text import json_text
-from optimizer.problems import LockedError, OutputError, UsageError
+from optimizer.problems import OutputError, UsageError
+from optimizer.runs.lock import LOCK_NAME
 
 HISTORY_NAME = "history.sqlite"
+BUSY_SECONDS = 5.0
+"""How long one access to the history waits for another program's lock on it (SQLite's
+busy timeout). A run gives up at the first access that times out, and tries once more
+to record that it failed: it ends at most 2 × BUSY_SECONDS after meeting the lock."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,6 +86,10 @@ class HistoryError(UsageError):
     """The run history database cannot be used as it is."""
 
 
+class HistoryLockedError(UsageError):
+    """Another program holds a lock on the run history database (exit 2, not reopt's 4)."""
+
+
 def _failure(path: Path, error: sqlite3.Error) -> UsageError:
     """The error naming the database, by what went wrong with it."""
     text = str(error)
@@ -84,8 +97,12 @@ def _failure(path: Path, error: sqlite3.Error) -> UsageError:
     if name.startswith("SQLITE_IOERR") and _nearly_full(path.parent):
         name = "SQLITE_FULL"
     if name.startswith(("SQLITE_LOCKED", "SQLITE_BUSY")) or "locked" in text:
-        return LockedError(
-            f"{path}: the run history is locked by another program ({text}); close it and try again"
+        return HistoryLockedError(
+            f"{path}: the run history is locked by another program (SQLite: {text}; waited "
+            f"{BUSY_SECONDS:g} s). It is not reopt's own lock ({path.parent / LOCK_NAME}, "
+            "for which a second run exits 4 at once): a backup, a sync client or a reporting "
+            "tool holds a transaction on the database. Let it finish or close it, and run "
+            "again."
         )
     if name.startswith("SQLITE_FULL") or "full" in text:
         return OutputError(
@@ -111,7 +128,7 @@ def _nearly_full(folder: Path) -> bool:
 def _connect(out_dir: Path) -> Iterator[sqlite3.Connection]:
     path = out_dir / HISTORY_NAME
     try:
-        connection = sqlite3.connect(path, timeout=30)
+        connection = sqlite3.connect(path, timeout=BUSY_SECONDS)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(SCHEMA)

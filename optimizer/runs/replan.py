@@ -1,11 +1,13 @@
 """`reopt replan`: the nightly job. Never loses a plan, never overlaps, says what changed.
 
-Under the folder lock: record the run, solve base and the scenarios (the what-if
-machinery), write plan.xlsx (with Changes against the last successful run),
-whatif.xlsx, robust.xlsx when a scenario has a probability (SPEC §6), a copy of the
-input and run.json into a hidden temporary folder, and rename
-it to `DIR/<UTC timestamp>` only when complete. A failure records its error and exit
-code and writes no plan folder; earlier folders are never touched, except by `--keep`.
+Under the folder lock: record the run, read the input once (those bytes are what is
+solved, hashed and kept as the run's input copy, whatever happens to the file meanwhile),
+solve base and the scenarios (the what-if machinery), write plan.xlsx (with Changes
+against the last successful run), whatif.xlsx, robust.xlsx when a scenario has a
+probability (SPEC §6), the input copy and run.json into a hidden temporary folder, and
+rename it to `DIR/<UTC timestamp>-r<run id>` only when complete. A failure records its
+error and exit code and writes no plan folder; earlier folders are never touched, except
+by `--keep`, which decides from the history's run ids, never from folder names or clocks.
 
 A run never depends on an earlier folder being intact: Changes compares with the newest
 earlier run whose plan.xlsx can be read back, and names the runs it skipped (a warning).
@@ -49,7 +51,7 @@ from optimizer.runs import history
 from optimizer.runs.lock import LockInfo, folder_lock
 from optimizer.runs.robust import RobustRequest, plan_robust
 from optimizer.runs.whatif import Request, compare
-from optimizer.workbook.container import open_container
+from optimizer.workbook.container import Container, open_container
 from optimizer.workbook.validate import load_inputs
 
 PARTIAL_PREFIX = ".partial-"
@@ -77,10 +79,12 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def _stamp(folder: Path) -> str:
-    base = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+def folder_name(out_dir: Path, run_id: int) -> str:
+    """`<UTC time>-r<run id>`: unique because run ids are (the time is for people only,
+    and may step back); a name already on disk gets a counter, so none is ever reused."""
+    base = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-r{run_id}"
     name, count = base, 1
-    while (folder / name).exists():
+    while (out_dir / name).exists():
         count += 1
         name = f"{base}-{count}"
     return name
@@ -157,7 +161,10 @@ def changes_since(
     return Changes(heading, empty, empty, empty), None, skipped
 
 
-def _write_folder(partial: Path, path: Path, solved: Solved, record: dict[str, object]) -> None:
+def _write_folder(
+    partial: Path, path: Path, source: bytes, solved: Solved, record: dict[str, object]
+) -> None:
+    """Every file of the run into `partial`, each fsynced; `source`: the solved bytes."""
     inputs, robust = solved.inputs, solved.robust
     partial.mkdir()
     write_plan_workbook(solved.plan, partial / "plan.xlsx", solved.changes)
@@ -167,7 +174,7 @@ def _write_folder(partial: Path, path: Path, solved: Solved, record: dict[str, o
     if robust is not None:
         write_robust_workbook(robust, partial / "robust.xlsx", summary)
         names.append("robust.xlsx")
-    shutil.copyfile(path, partial / "input.xlsx")
+    (partial / "input.xlsx").write_bytes(source)
     (partial / "run.json").write_text(json_text(record, indent=2) + "\n")
     for name in names:
         with open(partial / name, "rb") as stream:
@@ -183,22 +190,23 @@ def _fsync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-def _retain(out_dir: Path, keep: int | None) -> list[str]:
-    """Delete plan folders beyond the newest `keep` (history rows stay)."""
+def _retain(out_dir: Path, keep: int | None, written: int) -> None:
+    """Delete the plan folders of successful runs beyond the newest `keep`, newest by run
+    id (history rows stay). The run just `written` and the last successful run are
+    always kept, and so is every folder a kept run names; a folder that no run of the
+    history names is never touched."""
     if keep is None:
-        return []
-    folders = sorted(
-        {
-            run.folder
-            for run in history.runs(out_dir)
-            if run.folder and (out_dir / run.folder).is_dir()
-        },
-        reverse=True,
-    )
-    removed = folders[keep:]
-    for name in removed:
+        return
+    done = [
+        run
+        for run in history.runs(out_dir)
+        if run.status == "ok" and run.folder and (out_dir / run.folder).is_dir()
+    ]
+    protected = {run.folder for run in done[:keep]} | {
+        run.folder for run in done if run.id == written
+    }
+    for name in dict.fromkeys(str(run.folder) for run in done if run.folder not in protected):
         shutil.rmtree(out_dir / name)
-    return removed
 
 
 def _clean_partials(out_dir: Path) -> None:
@@ -232,6 +240,8 @@ class Night:
     recovered: LockInfo | None
     notes: tuple[Problem, ...]
     """what the run did to the folder before solving (a history moved aside)"""
+    source: Container
+    """the input as read once, at the start: what is solved, hashed and kept as input.xlsx"""
 
 
 def prepare(job: ReplanJob) -> None:
@@ -261,17 +271,20 @@ def night(job: ReplanJob) -> Iterator[Night]:
                 notes.append(Problem(text, warning=True))
             run_id = history.start_run(out_dir, str(job.input_path))
             partial = out_dir / f"{PARTIAL_PREFIX}{run_id}"
-            current = Night(run_id, partial, out_dir / _stamp(out_dir), recovered, tuple(notes))
+            final = out_dir / folder_name(out_dir, run_id)
+            source: Container | None = None
             try:
                 history.mark_interrupted(out_dir, run_id)
                 _clean_partials(out_dir)
-                yield current
+                source = open_container(job.input_path)
+                yield Night(run_id, partial, final, recovered, tuple(notes), source)
             except BaseException as error:
                 failure = _as_reopt_error(error, partial)
-                for written in (partial, current.final):
+                for written in (partial, final):
                     with contextlib.suppress(OSError):
                         shutil.rmtree(written)
-                _record_failure(out_dir, run_id, job.input_path, error, failure)
+                sha256 = source.sha256 if source is not None else _sha256(job.input_path)
+                _record_failure(out_dir, run_id, sha256, error, failure)
                 if failure is not None and failure is not error:
                     raise failure from None
                 raise
@@ -292,7 +305,7 @@ def _as_reopt_error(error: BaseException, partial: Path) -> ReoptError | None:
 
 
 def _record_failure(
-    out_dir: Path, run_id: int, path: Path, error: BaseException, failure: ReoptError | None
+    out_dir: Path, run_id: int, sha256: str | None, error: BaseException, failure: ReoptError | None
 ) -> None:
     """Record a failed or interrupted run; a history that cannot be written is not fatal here."""
     if isinstance(error, KeyboardInterrupt):
@@ -305,7 +318,7 @@ def _record_failure(
         text = "\n".join(failure.lines()) if failure is not None else repr(error)
         fields = {"status": "failed", "exit_code": int(code), "error": text}
     with contextlib.suppress(ReoptError, OSError):
-        history.finish_run(out_dir, run_id, input_sha256=_sha256(path), **fields)
+        history.finish_run(out_dir, run_id, input_sha256=sha256, **fields)
 
 
 def solve_scenarios(inputs: Inputs, job: ReplanJob) -> tuple[Comparison, PlanTables]:
@@ -398,14 +411,14 @@ def write_night(current: Night, job: ReplanJob, solved: Solved) -> ReplanOutcome
     }
     if solved.robust is not None:
         record["robust"] = headline(solved.robust)
-    _write_folder(current.partial, job.input_path, solved, record)
+    _write_folder(current.partial, job.input_path, current.source.data, solved, record)
     os.rename(current.partial, current.final)
     _fsync_folder(job.out_dir)
     history.finish_run(
         job.out_dir, current.run_id, status="ok", exit_code=0, objectives=found,
         folder=current.final.name, note=note, input_sha256=inputs.sha256,
     )  # fmt: skip
-    _retain(job.out_dir, job.keep)
+    _retain(job.out_dir, job.keep, current.run_id)
     return ReplanOutcome(
         current.run_id, current.final, found, note, previous.id if previous else None,
         current.recovered, tuple(solved.warnings),

@@ -2,6 +2,11 @@
 
 Every scenario is solved by the same single-scenario pipeline as `reopt solve`, so each
 objective here equals `reopt solve --scenario` exactly.
+
+A measure that has no value (a scenario without a plan, a change against a base whose
+objective is 0 or that has no plan, the share of a material nobody ships, a percentile
+of a sweep whose samples all failed) is None, a blank cell and a JSON null, never NaN,
+and the row's `blank_because` says why.
 """
 
 from __future__ import annotations
@@ -73,9 +78,15 @@ def _measures(result: TaskResult) -> dict[str, float | None]:
     return {m: None if summary is None else summary.measure(m) for m in MEASURES}
 
 
-def _top_shares(mix: pd.DataFrame | None, materials: list[str]) -> dict[str, object]:
+BLANK_BECAUSE = "blank_because"
+"""The column that says why a row's blank measures have no value."""
+
+
+def _top_shares(
+    mix: pd.DataFrame | None, materials: list[str], blank: dict[str, str]
+) -> dict[str, object]:
     """Per material, the country most tonnes ship from and its share of the tonnes
-    (the same measure as the plan Dashboard's)."""
+    (the same measure as the plan Dashboard's); `blank` hears of the materials not shipped."""
     row: dict[str, object] = {}
     for material in materials:
         rows = mix[mix["material"] == material] if mix is not None else pd.DataFrame()
@@ -85,30 +96,60 @@ def _top_shares(mix: pd.DataFrame | None, materials: list[str]) -> dict[str, obj
         row[f"{material}: shipped share"] = (
             None if top is None else float(top["shipped_from_t"] / shipped.sum())
         )
+        if top is None and mix is not None:
+            blank[f"{material}: shipped share"] = f"no {material} is shipped"
     return row
 
 
+def _changes(objective: object, base: TaskResult | None, blank: dict[str, str]) -> list[object]:
+    """The change of `objective` against the base scenario's, absolute and relative."""
+    if not isinstance(objective, float | int):
+        return [None, None]
+    if base is None or not base.solved:
+        why = f"the base scenario has no plan ({_why(base)})" if base else "no base scenario"
+        blank |= {"change_vs_base": why, "change_vs_base_pct": why}
+        return [None, None]
+    reference = base.summary.objective if base.summary is not None else 0.0
+    if reference == 0:
+        blank["change_vs_base_pct"] = "the base objective is 0"
+        return [objective - reference, None]
+    return [objective - reference, objective / reference - 1]
+
+
+def _why(result: TaskResult) -> str:
+    """Why a scenario has no plan, in the solver's words."""
+    return result.status.removeprefix("No plan: ")
+
+
+def _as_blank(table: pd.DataFrame) -> pd.DataFrame:
+    """Missing values as None (NaN is not a value: JSON has none, and it says nothing)."""
+    for column in table.columns:
+        if table[column].isna().any():
+            table[column] = table[column].astype(object).where(table[column].notna(), None)
+    return table
+
+
 def comparison_table(results: list[TaskResult], materials: list[str]) -> pd.DataFrame:
-    """One row per scenario: status, measures, change against base, top country shares."""
+    """One row per scenario: status, measures, change against base, top country shares,
+    and why any of them is blank."""
     rows = []
+    base = results[0] if results else None
     for result in results:
         row: dict[str, object] = {"scenario": result.scenario, "status": result.status}
+        blank: dict[str, str] = {}
         row.update(_measures(result))
+        changes = _changes(row["objective"], base, blank)
+        row["change_vs_base"], row["change_vs_base_pct"] = changes
+        mix = result.tables.mix if result.tables else None
+        row.update(_top_shares(mix, materials, blank))
+        if not result.solved:
+            blank = {"every measure": f"the scenario has no plan ({_why(result)})"}
+        row[BLANK_BECAUSE] = "; ".join(f"{name}: {why}" for name, why in blank.items()) or None
         rows.append(row)
-    table = pd.DataFrame(rows)
-    base = table["objective"].iloc[0] if len(table) else None
-    objective = pd.to_numeric(table["objective"], errors="coerce")
-    table.insert(
-        table.columns.get_loc("licensed_share") + 1, "change_vs_base", objective - (base or np.nan)
-    )
-    table.insert(
-        table.columns.get_loc("change_vs_base") + 1,
-        "change_vs_base_pct",
-        (objective / base - 1) if base else np.nan,
-    )
-    mixes = [result.tables.mix if result.tables else None for result in results]
-    shares = pd.DataFrame([_top_shares(mix, materials) for mix in mixes])
-    return pd.concat([table, shares], axis=1)
+    columns = ["scenario", "status", *MEASURES, "change_vs_base", "change_vs_base_pct"]
+    for material in materials:
+        columns += [f"{material}: top shipping country", f"{material}: shipped share"]
+    return _as_blank(pd.DataFrame(rows, columns=[*columns, BLANK_BECAUSE]))
 
 
 def _stacked(results: list[TaskResult], table: str) -> pd.DataFrame:
@@ -158,16 +199,17 @@ def _risk(solved: pd.DataFrame, failed: int) -> pd.DataFrame:
     rows = []
     for measure in ("objective", "cash_spend", "penalties", "shortfall_t"):
         values = solved[measure].to_numpy(float)
-        row = {"measure": measure, **percentiles(values)}
+        row: dict[str, object] = {"measure": measure, **percentiles(values)}
         row.update(
-            mean=float(values.mean()) if len(values) else np.nan,
-            min=float(values.min()) if len(values) else np.nan,
-            max=float(values.max()) if len(values) else np.nan,
+            mean=float(values.mean()) if len(values) else None,
+            min=float(values.min()) if len(values) else None,
+            max=float(values.max()) if len(values) else None,
             solved_samples=len(values),
             failed_samples=failed,
         )
+        row[BLANK_BECAUSE] = None if len(values) else f"none of the {failed} samples has a plan"
         rows.append(row)
-    return pd.DataFrame(rows)
+    return _as_blank(pd.DataFrame(rows))
 
 
 def _supplier_use(results: list[TaskResult], inputs: Inputs) -> pd.DataFrame:

@@ -6,7 +6,10 @@ keeping its own bounds): no LP file, no per-variable solver plugin. `solver/kept
 holds a model in HiGHS across solves; these two modules are the only ones that know
 HiGHS. Only a status with a plan produces a `Solution`; everything else raises
 `NotSolved` (with the rows of an irreducible infeasible subsystem when HiGHS proves the
-model infeasible).
+model infeasible). A model without a
+single variable (nothing to buy: no demand, stock or pipeline) is HiGHS's `Empty`:
+optimal, with the objective's constant as its value (SPEC §2: always feasible without
+`max`).
 
 Two behaviours of newer highspy releases are handled here (issue 10): `Highs()` prints
 a banner on the process's standard output before `output_flag` can be turned off, so
@@ -28,11 +31,10 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import pyomo.core as pyo
 
 from optimizer.problems import ReoptError
 from optimizer.solver.options import SolveOptions
-from optimizer.solver.standard_form import StandardForm, TriviallyInfeasible, standard_form
+from optimizer.solver.standard_form import StandardForm
 
 
 @dataclass(frozen=True)
@@ -295,14 +297,6 @@ def unpack(compiled: StandardForm, result: object) -> Solution:
     )
 
 
-def compile_model(model: pyo.ConcreteModel) -> StandardForm:
-    """The model's standard form; `NotSolved` when a constraint without variables fails."""
-    try:
-        return standard_form(model)
-    except TriviallyInfeasible:
-        raise NotSolved("infeasible: a hard limit cannot be met by any plan") from None
-
-
 def row_ranging(compiled: StandardForm, highs: highspy.Highs) -> dict:
     """Per constraint component and row: (down, up), how far its binding bound can move
     before the basis, and so the dual, changes. Empty when HiGHS has no ranging."""
@@ -325,9 +319,10 @@ def row_ranging(compiled: StandardForm, highs: highspy.Highs) -> dict:
 def has_plan(
     highs: highspy.Highs, compiled: StandardForm, status: highspy.HighsModelStatus
 ) -> bool:
-    """Optimal, or (an integer model only) stopped by the time limit with an
-    integer-feasible solution: that plan is written with its gap (SPEC §7)."""
-    if status == highspy.HighsModelStatus.kOptimal:
+    """Optimal (an empty model too: `standard_form` has checked its constant rows), or
+    (an integer model only) stopped by the time limit with an integer-feasible solution:
+    that plan is written with its gap (SPEC §7)."""
+    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kModelEmpty):
         return True
     return (
         compiled.is_mip

@@ -209,7 +209,12 @@ class KeptModel:
         """The solution `source` holds, by component (with ranging when asked for)."""
         unpacking = time.perf_counter()
         solution = unpack(source.compiled, source.highs.getSolution())
-        solution.objective = float(source.highs.getInfo().objective_function_value)
+        empty = source.highs.getModelStatus() == highspy.HighsModelStatus.kModelEmpty
+        solution.objective = (
+            source.compiled.offset  # no variable: the objective is its constant
+            if empty
+            else float(source.highs.getInfo().objective_function_value)
+        )
         timings["unpack"] = time.perf_counter() - unpacking
         if ranging:
             ranged = time.perf_counter()

@@ -1,23 +1,39 @@
 """The .xlsx container: file, zip and XML safety checks, and the cell-hazard scan.
 
 Cell values are read by python-calamine (see `sheets.py`), which turns error
-cells and formulas without a cached value into blanks. This module finds those
-cells in the sheet XML, so that a blank never silently replaces a broken cell.
+cells and formulas without a cached value into blanks, and reads a shared-string cell
+whose index is not a number as the first shared string. This module finds those cells
+in the sheet XML, so that a blank or a wrong value never silently replaces a broken
+cell, and finds the rows and columns hidden in Excel (`Container.hidden`).
+
+Every guard works on what calamine reads, whatever the file's dialect: element and
+attribute names are matched by their local name (Strict Open XML, written by Excel's
+"Strict Open XML Spreadsheet" and other tools, uses other namespaces than the usual
+transitional files, and some writers add prefixes), sheet parts are found as calamine
+finds them (relationship targets relative to `xl/` or absolute, zip member names
+compared ignoring case and with `\\` as `/`), and cell addresses in any case. A sheet
+whose part cannot be found is refused rather than read unguarded.
 All XML parsed here goes through defusedxml, which refuses entity declarations.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimizer.problems import InputError, Problem, column_letter
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 try:  # the XML-attack guard is a hard requirement, not an optional extra
     from defusedxml import DefusedXmlException
@@ -43,12 +59,26 @@ The reader holds a sheet as a dense grid, so one value typed at XFD1048576 would
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WORKBOOK = "xl/workbook.xml"
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 ERROR_TYPE = re.compile(rb"\bt\s*=\s*[\"']e[\"']")
-CELL_REF = re.compile(r"([A-Z]+)(\d+)")
-ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(\s[^>]*?)?(/?)>")
-REF_ATTR = re.compile(rb"\sr\s*=\s*[\"']([A-Z]*)(\d+)[\"']")
+ATTRIBUTES = rb"""((?:[^>"']+|"[^"]*"|'[^']*')*)"""
+"""The attributes of a tag, up to its `>` (a `>` inside a quoted value included)."""
+SHARED_NOT_INDEX = re.compile(
+    rb"\st\s*=\s*[\"']s[\"']" + ATTRIBUTES + rb">\s*<(?:[A-Za-z_][\w.-]*:)?v\s*(?:/>|>(?!\d+<))"
+)
+"""A shared-string cell whose `<v>` is not a plain index (a pre-filter for `_scan_cells`)."""
+HIDDEN_ATTR = re.compile(rb"\shidden\s*=\s*[\"'](?:1|true)[\"']")
+CELL_REF = re.compile(r"([A-Za-z]+)(\d+)")
+TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|col)(?=[\s/>])" + ATTRIBUTES + rb">")
+QUOTED = rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+SKIPPED = rb"""\s+(?!r\s*=)[^\s=]+\s*=\s*(?:"[^"]*"|'[^']*')"""
+REF_ATTR = re.compile(rb"(?:" + SKIPPED + rb")*\s+r" + QUOTED)
+"""The `r` attribute of a tag's attributes, found by stepping over the attributes before
+it (so that a value quoted inside another attribute is never taken for it)."""
+ATTR = re.compile(rb"([^\s=]+)" + QUOTED)
+ADDRESS = re.compile(rb"([A-Za-z]*)(\d+)")
 
 
 @dataclass(frozen=True)
@@ -62,15 +92,30 @@ class Container:
     """Sheet name → zip member of its XML."""
 
     def cell_hazards(self, sheet: str) -> dict[tuple[int, int], tuple[str, str]]:
-        """Cells calamine reads as blank although they are not: (row, col) → (why, shown)."""
+        """Cells calamine reads as blank, or as another value, although they are broken:
+        (row, col) → (why, shown)."""
         part = self.sheet_parts.get(sheet)
         if part is None:
             return {}
-        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
-            xml = archive.read(part)
-        if not FORMULA_TAG.search(xml) and not ERROR_TYPE.search(xml):
+        xml = self._part(part)
+        if not any(pattern.search(xml) for pattern in (FORMULA_TAG, ERROR_TYPE, SHARED_NOT_INDEX)):
             return {}
         return _scan_cells(xml)
+
+    def hidden(self, sheet: str) -> tuple[set[int], set[int]]:
+        """The 0-based rows and columns of `sheet` that Excel hides (by Hide or a filter)."""
+        part = self.sheet_parts.get(sheet)
+        if part is None:
+            return set(), set()
+        xml = self._part(part)
+        if not HIDDEN_ATTR.search(xml):
+            return set(), set()
+        return _hidden(xml)
+
+    def _part(self, member: str) -> bytes:
+        """The bytes of one zip member."""
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+            return archive.read(member)
 
 
 @dataclass(frozen=True)
@@ -100,22 +145,72 @@ def sheet_extent(xml: bytes) -> Extent:
     row = col = -1
     rows = columns = 0
     far = (0, 0)
-    for match in ROW_OR_CELL.finditer(xml):
-        ref = REF_ATTR.search(match[2] or b"")
-        if match[1] == b"row":
-            row = int(ref[2]) - 1 if ref else row + 1
+    for match in TAG.finditer(xml):
+        name, attributes = match[1], match[2]
+        if name == b"col":
+            continue
+        letters, number = _address(attributes)
+        if name == b"row":
+            row = number - 1 if number else row + 1
             col = -1
             continue
-        if ref and ref[1]:
-            col, row = _column_index(ref[1].decode()), int(ref[2]) - 1
+        if letters:
+            col, row = _letters_index(letters), number - 1
         else:
             col += 1
-        if match[3]:
+        if attributes.endswith(b"/"):
             continue
         if row >= rows or col >= columns:
             far = (row, col)
         rows, columns = max(rows, row + 1), max(columns, col + 1)
     return Extent(rows, columns, *far)
+
+
+def _address(attributes: bytes) -> tuple[bytes, int]:
+    """The column letters and row number of a tag's `r` attribute (`B3`, `b3`, or a
+    row's `3`); (b"", 0) without a readable one."""
+    if attributes.startswith(b' r="'):  # most writers put `r` first: no other to step over
+        value = attributes[4 : attributes.find(b'"', 4)]
+    else:
+        found = REF_ATTR.match(attributes)
+        if found is None:
+            return b"", 0
+        value = found[1] if found[1] is not None else found[2]
+    address = ADDRESS.fullmatch(value)
+    return (address[1], int(address[2])) if address else (b"", 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _letters_index(letters: bytes) -> int:
+    """`_column_index` of column letters as bytes (a sheet repeats a few letters often)."""
+    return _column_index(letters.decode())
+
+
+def _hidden(xml: bytes) -> tuple[set[int], set[int]]:
+    """0-based rows and columns with `hidden="1"` (a `<col>` spans `min`..`max`, 1-based)."""
+    rows: set[int] = set()
+    columns: set[int] = set()
+    row = -1
+    for match in TAG.finditer(xml):
+        name, attributes = match[1], match[2]
+        values = {found[1]: found[2] or found[3] or b"" for found in ATTR.finditer(attributes)}
+        hidden = values.get(b"hidden", b"").strip() in (b"1", b"true")
+        if name == b"row":
+            number = _address(attributes)[1]
+            row = number - 1 if number else row + 1
+            if hidden:
+                rows.add(row)
+        elif name == b"col" and hidden:
+            low = _number(values.get(b"min"))
+            high = _number(values.get(b"max")) or low
+            if low:
+                columns.update(range(low - 1, min(high, 16_384)))
+    return rows, columns
+
+
+def _number(value: bytes | None) -> int:
+    """A whole-number attribute value, 0 when absent or not a number."""
+    return int(value) if value is not None and value.strip().isdigit() else 0
 
 
 def _local(tag: str) -> str:
@@ -124,13 +219,14 @@ def _local(tag: str) -> str:
 
 def _column_index(letters: str) -> int:
     index = 0
-    for char in letters:
+    for char in letters.upper():
         index = index * 26 + ord(char) - 64
     return index - 1
 
 
 def _scan_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
-    """Error cells and formulas with no cached value, keyed by 0-based (row, column)."""
+    """Error cells, formulas with no cached value and shared-string cells whose index is
+    not a number, keyed by 0-based (row, column)."""
     hazards: dict[tuple[int, int], tuple[str, str]] = {}
     row, col = -1, -1
     for event, elem in safe_iterparse(io.BytesIO(xml), events=("start", "end"), forbid_dtd=True):
@@ -155,6 +251,12 @@ def _scan_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
             if kind == "e":
                 error = (cached.text or "").strip() if cached is not None else "#ERROR"
                 hazards[(row, col)] = ("is an Excel error value: fix the formula or value", error)
+            elif kind == "s" and cached is not None and not re.fullmatch(r"\d+", cached.text or ""):
+                hazards[(row, col)] = (
+                    "refers to no shared string (the file is damaged): retype the value in "
+                    "Excel and save it",
+                    "<v>" + (cached.text or "") + "</v>",
+                )
             elif formula is not None and (
                 cached is None or (not (cached.text or "") and kind not in ("str", "inlineStr"))
             ):
@@ -239,33 +341,28 @@ def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
             )
 
 
-def _check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
-    """Refuse any XML part that declares a DTD or entities (billion laughs, XXE)."""
-    for info in archive.infolist():
-        if not info.filename.endswith((".xml", ".rels")):
-            continue
-        with archive.open(info) as stream:
+def _check_xml_prologs(path: Path, archive: zipfile.ZipFile, members: Iterable[str]) -> None:
+    """Refuse any of these XML parts that declares a DTD or entities (billion laughs, XXE)."""
+    for member in members:
+        with archive.open(member) as stream:
             try:
                 next(safe_iterparse(stream, events=("start",), forbid_dtd=True), None)
             except DefusedXmlException:
                 raise _refuse(
                     path,
-                    f"part {info.filename} declares an XML DTD or entities, which reopt "
+                    f"part {member} declares an XML DTD or entities, which reopt "
                     "refuses (a known XML attack); re-save the file in Excel",
                 ) from None
             except SyntaxError:
                 raise _refuse(
-                    path, f"part {info.filename} is not well-formed XML: the file is corrupt"
+                    path, f"part {member} is not well-formed XML: the file is corrupt"
                 ) from None
 
 
 def _check_extents(path: Path, archive: zipfile.ZipFile, parts: dict[str, str]) -> None:
     """Refuse a sheet whose cells reach so far that reading it would exhaust memory."""
-    names = set(archive.namelist())
     problems = []
     for sheet, part in parts.items():
-        if part not in names:
-            continue
         extent = sheet_extent(archive.read(part))
         if extent.cells <= MAX_SHEET_CELLS:
             continue
@@ -284,24 +381,87 @@ def _check_extents(path: Path, archive: zipfile.ZipFile, parts: dict[str, str]) 
         raise InputError(str(path), problems)
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    workbook = safe_fromstring(archive.read("xl/workbook.xml"), forbid_dtd=True)
-    try:
-        rels_xml = archive.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return {}
+def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
+    """Zip member names as calamine looks them up (ignoring case, `\\` read as `/`) →
+    the member; two members that look up alike are refused (which one would be read?)."""
+    found: dict[str, str] = {}
+    for name in archive.namelist():
+        key = name.replace("\\", "/").lower()
+        if key in found:
+            raise _refuse(
+                path,
+                f"has two parts named {found[key]} and {name} (the same name, or names that "
+                "differ only in case or slashes): the file is damaged; save it again in Excel",
+            )
+        found[key] = name
+    return found
+
+
+def _member(members: dict[str, str], names: set[str], path: str) -> str | None:
+    """The member calamine reads for `path`: found ignoring case, else by its exact name."""
+    return members.get(path.lower()) or (path if path in names else None)
+
+
+def _attribute(elem: Element, local: str) -> str | None:
+    """The value of the attribute named `local` in any namespace (the last one given), as
+    calamine takes `r:id` whatever its namespace (transitional or Strict)."""
+    found = None
+    for name, value in elem.attrib.items():
+        if _local(name) == local:
+            found = value
+    return found
+
+
+def _check_document(path: Path, archive: zipfile.ZipFile, members: dict[str, str]) -> None:
+    """Refuse a package whose main part is not xl/workbook.xml (the part that is guarded)."""
+    rels = _member(members, set(archive.namelist()), "_rels/.rels")
+    if rels is None:
+        return
+    for rel in safe_fromstring(archive.read(rels), forbid_dtd=True).iter():
+        kind = rel.get("Type", "")
+        if _local(rel.tag) != "Relationship" or not kind.endswith("/relationships/officeDocument"):
+            continue
+        target = posixpath.normpath(rel.get("Target", "").lstrip("/"))
+        if target.lower() != WORKBOOK:
+            raise _refuse(
+                path,
+                f"keeps its workbook in {target}, not in {WORKBOOK}: open it in Excel and "
+                "save it as .xlsx",
+            )
+
+
+def _sheet_parts(path: Path, archive: zipfile.ZipFile, members: dict[str, str]) -> dict[str, str]:
+    """Sheet name → the zip member calamine reads for it; a sheet whose part cannot be
+    found is refused, so that no sheet is read without the guards."""
+    names = set(archive.namelist())
+    workbook = safe_fromstring(archive.read(WORKBOOK), forbid_dtd=True)
+    rels = _member(members, names, WORKBOOK_RELS)
+    relations = safe_fromstring(archive.read(rels), forbid_dtd=True) if rels else None
     targets = {
-        rel.get("Id"): rel.get("Target", "") for rel in safe_fromstring(rels_xml, forbid_dtd=True)
+        rel.get("Id"): rel.get("Target", "")
+        for rel in (relations.iter() if relations is not None else ())
+        if _local(rel.tag) == "Relationship"
     }
-    parts = {}
+    parts, problems = {}, []
     for elem in workbook.iter():
         if _local(elem.tag) != "sheet":
             continue
-        target = targets.get(elem.get(f"{{{NS_REL}}}id"), "")
-        if not target:
+        name = elem.get("name", "")
+        target = targets.get(_attribute(elem, "id"), "")
+        member = target[1:] if target.startswith("/") else f"xl/{target}"
+        found = _member(members, names, member) if target else None
+        if found is None:
+            problems.append(
+                Problem(
+                    f"the part that holds this sheet ({target or 'no relationship'}) is "
+                    "missing from the file: it is damaged; save it again in Excel",
+                    sheet=name,
+                )
+            )
             continue
-        member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        parts[elem.get("name", "")] = posixpath.normpath(member)
+        parts[name] = found
+    if problems:
+        raise InputError(str(path), problems)
     return parts
 
 
@@ -316,8 +476,12 @@ def open_container(path: Path) -> Container:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _check_members(path, archive)
-            _check_xml_prologs(path, archive)
-            parts = _sheet_parts(archive)
+            members = _members(path, archive)
+            xml = [name for name in members.values() if name.lower().endswith((".xml", ".rels"))]
+            _check_xml_prologs(path, archive, xml)
+            _check_document(path, archive, members)
+            parts = _sheet_parts(path, archive, members)
+            _check_xml_prologs(path, archive, set(parts.values()) - set(xml))
             _check_extents(path, archive, parts)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
         raise _refuse(

@@ -3,6 +3,10 @@
 Headers are matched case-insensitively after trimming, with spaces standing for `_`.
 The header is the first non-empty row; rows keep their Excel row numbers so every
 later message can point at the cell to fix.
+
+Hidden sheets, rows and columns are read like visible ones (a filter hides rows too,
+and a filtered table is still the whole table), and each is a warning that names it, so
+nothing is read or dropped without a word (inputs/README.md, Hidden rows and sheets).
 """
 
 from __future__ import annotations
@@ -118,6 +122,51 @@ def _blank_header_problems(
     return problems
 
 
+def _spans(numbers: list[int]) -> str:
+    """`5`, `5-7, 9` for sorted numbers."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
+
+
+def _hidden_problems(
+    container: Container, name: str, rows: list[int], headers: dict[str, int], typed: dict
+) -> list[Problem]:
+    """A warning for the hidden rows (Excel numbers) that hold data, and one per hidden
+    column with a header: they are read, and the user should know."""
+    hidden_rows, hidden_columns = container.hidden(name)
+    found = []
+    shown = [row for row in rows if row - 1 in hidden_rows]
+    if shown:
+        which = f"rows {_spans(shown)} are" if len(shown) > 1 else f"row {shown[0]} is"
+        found.append(
+            Problem(
+                f"{which} hidden in Excel (hidden, or filtered out) but read like the others: "
+                "unhide to check, or delete what reopt should not read",
+                sheet=name,
+                row=shown[0],
+                warning=True,
+            )
+        )
+    for index in sorted(set(headers.values()) & hidden_columns):
+        found.append(
+            Problem(
+                "column is hidden in Excel but read like the others: unhide it to check it, "
+                "or delete it if reopt should not read it",
+                sheet=name,
+                row=rows[0],
+                column_index=index,
+                value=typed[index],
+                warning=True,
+            )
+        )
+    return found
+
+
 def _read_sheet(
     container: Container,
     sheet: calamine.CalamineSheet,
@@ -125,10 +174,15 @@ def _read_sheet(
     problems: Problems,
 ) -> RawSheet | None:
     name = sheet.name
+    if name not in container.sheet_parts:  # open_container refuses such a file: never read blind
+        problems.add("cannot be matched to its part of the file; save it again", sheet=name)
+        return None
     grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]
     for (row, col), (reason, shown) in container.cell_hazards(name).items():
-        if row < len(grid) and col < len(grid[row]):
-            grid[row][col] = Hazard(reason, shown)
+        # calamine's grid ends at its last value: a broken cell beyond it still counts
+        grid.extend([] for _ in range(row + 1 - len(grid)))
+        grid[row].extend("" for _ in range(col + 1 - len(grid[row])))
+        grid[row][col] = Hazard(reason, shown)
     non_empty = [
         (index, cells) for index, cells in enumerate(grid) if not all(map(is_blank, cells))
     ]
@@ -141,19 +195,26 @@ def _read_sheet(
     rows = [(index + 1, cells) for index, cells in non_empty[1:]]
     problems.extend(_blank_header_problems(name, headers, rows))
     typed = {index: header_cells[index] for index in headers.values()}
+    numbers = [header_index + 1] + [number for number, _ in rows]
+    problems.extend(_hidden_problems(container, name, numbers, headers, typed))
     return RawSheet(name, header_index + 1, headers, rows, typed)
 
 
 def read_workbook(
-    path: Path, schema: dict[str, set[str]], ignored: set[str], problems: Problems
+    path: Path,
+    schema: dict[str, set[str]],
+    ignored: set[str],
+    problems: Problems,
+    container: Container | None = None,
 ) -> RawWorkbook:
     """Read every sheet named in `schema` (canonical sheet → known columns).
 
     Sheets in `ignored` are documentation and are skipped silently; other unknown or
     hidden sheets are reported as warnings. Cell-level problems go to `problems`;
-    a file that cannot be read at all raises `InputError` at once.
+    a file that cannot be read at all raises `InputError` at once. `container`: the
+    file's bytes already read and checked (the nightly job keeps them as its input copy).
     """
-    container = open_container(path)
+    container = container or open_container(path)
     sheets: dict[str, RawSheet] = {}
     names: dict[str, str] = {}
     try:
@@ -170,7 +231,11 @@ def read_workbook(
                     problems.warn("unknown sheet, ignored", sheet=meta.name)
                     continue
                 if meta.visible != calamine.SheetVisibleEnum.Visible:
-                    problems.warn("sheet is hidden in Excel but is read", sheet=meta.name)
+                    problems.warn(
+                        "sheet is hidden in Excel but is read: unhide it to check it, or "
+                        "delete it if reopt should not read it",
+                        sheet=meta.name,
+                    )
                 sheet = book.get_sheet_by_name(meta.name)
                 raw = _read_sheet(container, sheet, schema[key], problems)
                 if raw is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from optimizer.domain.inputs import Inputs
 from optimizer.problems import Problems
+from optimizer.workbook.container import Container
 from optimizer.workbook.rules.catalogue import (
     countries_from,
     materials_from,
@@ -31,12 +32,13 @@ from optimizer.workbook.sheets import RawWorkbook, read_workbook
 from optimizer.workbook.tables import period_format, read_table
 
 
-def load_inputs(path: Path | str) -> Inputs:
-    """Read and check a workbook; raise `InputError` listing every problem found."""
+def load_inputs(path: Path | str, container: Container | None = None) -> Inputs:
+    """Read and check a workbook (`container`: its bytes, already read and checked);
+    raise `InputError` listing every problem found."""
     path = Path(path)
     problems = Problems(str(path))
     schema = {key: sheet.column_names for key, sheet in SHEETS.items()}
-    raw = read_workbook(path, schema, DOCUMENTATION_SHEETS, problems)
+    raw = read_workbook(path, schema, DOCUMENTATION_SHEETS, problems, container)
     return assemble_inputs(path, raw, problems)
 
 

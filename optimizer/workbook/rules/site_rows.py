@@ -18,8 +18,16 @@ STOCK_COLUMNS = ["site", "material", "initial", "min", "max", "target_end", "row
 def demand_from(
     table: Table, sites: Names, materials: Names, periods: Periods, problems: Problems
 ) -> pd.DataFrame:
-    """One row per (site, material, period); a repeat is an error."""
+    """One row per (site, material, period); a repeat is an error. No demand at all is a
+    plan that buys nothing (SPEC §2: always feasible), said in a warning."""
     rows = _keyed_rows(table, "demand", ["quantity"], True, sites, materials, periods, problems)
+    if table.columns and not any(row["quantity"] for row in rows):
+        problems.warn(
+            "no demand: the sheet has no rows with a quantity above 0, so the plan buys "
+            "nothing for demand",
+            sheet=table.sheet,
+            row=table.header_row,
+        )
     return frame(rows, QUANTITY_COLUMNS)
 
 
