@@ -13,11 +13,21 @@ from models.grouping import group_positions
 
 
 def add_stock(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """Stock I[p,t] ≥ 0 and shortfall u[p,t] ≥ 0 for every stock point and period."""
+    """Stock I[p,t] ≥ 0 and shortfall 0 ≤ u[p,t] ≤ d[p,t] for every stock point and period.
+
+    The shortfall is bounded by the demand (SPEC v3 §2): unmet demand is never a source
+    of material, so it can neither build stock nor feed anything else.
+    """
     model.POINTS = pyo.Set(initialize=range(data.points), ordered=True)
     model.PERIODS = pyo.Set(initialize=range(data.periods), ordered=True)
     model.stock = pyo.Var(model.POINTS, model.PERIODS, domain=pyo.NonNegativeReals)
-    model.shortfall = pyo.Var(model.POINTS, model.PERIODS, domain=pyo.NonNegativeReals)
+    demand = data.demand_t
+    model.shortfall = pyo.Var(
+        model.POINTS,
+        model.PERIODS,
+        domain=pyo.NonNegativeReals,
+        bounds=lambda _, p, t: (0.0, float(demand[p, t])),
+    )
 
 
 def stock_grid(model: pyo.ConcreteModel, data: ModelData) -> np.ndarray:

@@ -71,6 +71,17 @@ def test_balance_violation_is_found(solved):
     assert any(text.startswith("balance:") for text in found)
 
 
+def test_shortfall_above_demand_is_found(solved):
+    """SPEC v3 §2: u ≤ d. A plan that 'buys' stock with unmet demand balances but fails."""
+    stock = solved.tables.stock.copy()
+    extra = stock.loc[0, "demand"] + 4
+    stock.loc[0, ["closing", "shortfall"]] = [stock.loc[0, "closing"] + extra,
+                                              stock.loc[0, "shortfall"] + extra]  # fmt: skip
+    stock.loc[1, "opening"] = stock.loc[0, "closing"]
+    found = violations(solved, tampered(solved, stock=stock))
+    assert any(text.startswith("shortfall:") for text in found), found
+
+
 def test_storage_violation_is_found(solved):
     stock = solved.tables.stock.copy()
     stock.loc[0, ["closing", "shortfall"]] = [80, stock.loc[0, "shortfall"] + 80]

@@ -67,7 +67,9 @@ def assert_same_standard_form(model: pyo.ConcreteModel) -> None:
     assert (ours.col_lower == 0).all()
     binary = np.array([var.is_binary() for var in variables], dtype=bool)
     assert (ours.integer == binary).all()
-    assert np.isinf(ours.col_upper[~binary]).all() and (ours.col_upper[binary] == 1).all()
+    upper = np.array([np.inf if var.ub is None else var.ub for var in variables])
+    assert ours.col_upper.tolist() == upper.tolist()
+    assert (ours.col_upper[binary] == 1).all()
 
 
 def model_of(path: Path, scenario: str = "base") -> pyo.ConcreteModel:

@@ -125,9 +125,10 @@ def test_max_suppliers_forces_consolidation(book, cap, expected):
 
 
 def test_marginal_values_come_from_the_lp_with_binaries_fixed(book, tmp_path):
-    """With SB onboarded and full, one more tonne of its capacity replaces a tonne of
-    shortage: saves 1,000 − 12 = 988. SA (not onboarded) has its row fixed to 0 t, and
-    a tonne there would save 1,000 − 10 = 990."""
+    """SA is not onboarded: its row is fixed to 0 t, and a tonne there would replace a tonne
+    bought from SB: saves 12 − 10 = 2. SB is full, but the demand is met: one more tonne
+    of it saves nothing (SPEC v3: the shortfall is at most the demand, so no tonne of
+    shortage stands in for stock)."""
     path = book(
         *ONE_PERIOD,
         LUMPY,
@@ -141,7 +142,7 @@ def test_marginal_values_come_from_the_lp_with_binaries_fixed(book, tmp_path):
     workbook = openpyxl.load_workbook(tmp_path / "plan.xlsx")
     capacity = list(workbook["Capacity"].iter_rows(values_only=True))
     column = capacity[0].index("saving_per_extra_t")
-    assert [row[column] for row in capacity[1:]] == [990.0, 988.0]
+    assert [row[column] for row in capacity[1:]] == [2.0, 0.0]
     for sheet in ("Capacity", "Limits", "Marginal costs", "Unused offers"):
         assert MARGINALS_NOTE in [cell.value for cell in workbook[sheet][1]]
     onboarding = list(workbook["Onboarding"].iter_rows(values_only=True))

@@ -174,6 +174,8 @@ def _uncovered(data, values) -> None:
         (lambda d, v, u: d.min_t.__setitem__(0, v.stock[0].max() + 1e3), "floor"),
         (lambda d, v, u: d.target_end_t.__setitem__(0, v.stock[0, -1] + 1e3), "end target"),
         (lambda d, v, u: _uncovered(d, v), "licence cover"),
+        (lambda d, v, u: v.shortfall.__setitem__((0, 0), d.demand_t[0, 0] + 5),
+         "shortfall above demand"),
     ],
 )  # fmt: skip
 def test_the_residual_check_catches_each_family(solved_sample, tamper, family):

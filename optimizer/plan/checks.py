@@ -209,7 +209,8 @@ def _by_key(frame, periods: list[str]) -> dict[tuple[str, str, str], float]:
 
 
 def check_balance(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
-    """Opening + receipts + pipeline + shortfall = demand + closing; stock within limits."""
+    """Opening + receipts + pipeline + shortfall = demand + closing; shortfall at most the
+    demand (SPEC v3); stock within limits."""
     receipts = _by_key(tables.plan, inputs.periods)
     demand = _by_key(inputs.demand.astype({"period": int}), inputs.periods)
     pipeline = _by_key(inputs.pipeline.astype({"period": int}), inputs.periods)
@@ -237,6 +238,9 @@ def check_balance(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> lis
             problems.append(f"balance: {key} does not balance (residual {residual:g} t)")
         if row["closing"] < -TOLERANCE or row["shortfall"] < -TOLERANCE:
             problems.append(f"sign: {key} has negative stock or shortfall")
+        if _above(row["shortfall"], row["demand"]):
+            problems.append(f"shortfall: {key} leaves {row['shortfall']:g} t unmet, above its "
+                            f"demand of {row['demand']:g} t")  # fmt: skip
         if _above(row["closing"], limit["max"]):
             problems.append(
                 f"storage: {key} holds {row['closing']:g} t above max {limit['max']:g} t"

@@ -54,6 +54,7 @@ def _stock_rows(data: ModelData, values: Values) -> list[str]:
     return (
         _where("balance", np.abs(residual) > TOLERANCE * scale)
         + _where("sign", negative)
+        + _where("shortfall above demand", _over(values.shortfall, data.demand_t))
         + _where("storage", _over(values.stock, np.broadcast_to(data.max_t[:, None], floor.shape)))
         + _where("floor", _over(floor, values.stock + values.floor_gap))
         + _where("licence cover", _over(cover, opening + values.cover_gap))
