@@ -28,20 +28,23 @@ def add_families(
     data: ModelData,
     buy: np.ndarray | None = None,
     own: ModelData | None = None,
+    capacity: ModelData | None = None,
+    shared_lots: np.ndarray | None = None,
 ) -> None:
     """Stock and constraints 1–8 of SPEC §2 on a model (or one scenario's block).
 
     The robust plan (SPEC §6, `models.robust`) passes `buy`, the delivery terms of `data`
-    (a·y for committed deliveries, the block's own x after), and `own`, the data of the
-    block's own deliveries: capacity, min-order and lot rows and the lots w[o,t] are
-    written for those only, the committed ones having theirs on the parent, which also
-    holds the shared z of SPEC §7.
+    (the arriving a·y of committed orders, the block's own x), `own`, the data of the
+    block's own deliveries (its min-order and lot rows and lots w[o,t] are written for
+    those only, the committed ones having theirs on the parent, which also holds the
+    shared z of SPEC §7), `capacity`, `data` with each delivery at the period whose
+    capacity it uses, and `shared_lots`, the (o, t) keys whose lot is the parent's.
     """
     mine = data if own is None else own
     add_stock(model, data)
-    add_binaries(model, mine)  # §7
+    add_binaries(model, mine, shared_lots)  # §7
     add_balance(model, data, buy)  # 1
-    add_capacity(model, mine)  # 2
+    add_capacity(model, data if capacity is None else capacity, buy)  # 2
     add_stock_floor(model, data)  # 3
     add_storage(model, data)  # 4
     add_end_target(model, data)  # 5

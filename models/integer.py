@@ -52,19 +52,23 @@ def add_onboarding(model: pyo.Block, data: list[ModelData]) -> None:
     model.onboard = pyo.Var(model.ONBOARD, domain=pyo.Binary)
 
 
-def add_lots(model: pyo.Block, data: ModelData) -> None:
+def add_lots(model: pyo.Block, data: ModelData, shared: np.ndarray | None = None) -> None:
     """w[o,t] ∈ {0,1} (o delivers a lot in t) for every (o, t) with a delivery variable
-    and Q_o > 0."""
-    model.LOTS = pyo.Set(initialize=_lots(data).tolist(), ordered=True)
+    and Q_o > 0, but those whose lot a parent shares (`shared`, SPEC §6: the committed
+    orders' lots)."""
+    keys = _lots(data)
+    if shared is not None and len(shared):
+        keys = keys[~np.isin(keys, shared)]
+    model.LOTS = pyo.Set(initialize=keys.tolist(), ordered=True)
     model.lot = pyo.Var(model.LOTS, domain=pyo.Binary)
 
 
-def add_binaries(model: pyo.Block, data: ModelData) -> None:
+def add_binaries(model: pyo.Block, data: ModelData, shared_lots: np.ndarray | None = None) -> None:
     """z[o] ∈ {0,1} (`add_onboarding`), unless a parent block shares its own, and w[o,t] ∈ {0,1}
     (`add_lots`)."""
     if shared_owner(model) is None:
         add_onboarding(model, [data])
-    add_lots(model, data)
+    add_lots(model, data, shared_lots)
 
 
 def shared_owner(model: pyo.Block) -> pyo.Block | None:

@@ -1,16 +1,21 @@
-"""The extensive form of the robust plan (SPEC §6): one block per scenario ω holding the
-§2 families, committed deliveries y shared by every block, and the CVaR rows.
+"""The extensive form of the robust plan (SPEC v3 §6): one block per scenario ω holding the
+§2 families, the orders y committed now shared by every block, and the CVaR rows.
 
     min Σ_ω π_ω C_ω + β·CVaR_α,   CVaR_α = η + 1/(1 − α)·Σ_ω π_ω ξ_ω
 
-C_ω is ω's §2 objective with each committed delivery x[o,s,t ≤ K] replaced by a_ω·y
-(its arriving share), plus the failed-tonne cost λ·disruption_cost·(1 − a_ω)·y.
-SPEC §7's onboarding z[o] lives on the parent, shared by every block, and F·z is in
-every C_ω; lots w[o,t] are the parent's for t ≤ K (on y) and each block's own after.
+y[o,s,t] is an order of the reference scenario ρ placed in the first K periods (order
+period t − L_ρ ≤ K), for delivery in t. In ω it arrives in t_ω = t + L_ω − L_ρ with share
+a_ω: a_ω·y is one of ω's deliveries in t_ω (balance, cover, share, budget), paid at ω's
+terms of (o, s, t), and uses ω's capacity of the period t it was ordered for, beside ω's
+own deliveries x_ω (order period after K). C_ω is ω's §2 objective with those deliveries,
+plus the failed-tonne cost λ·disruption_cost·(1 − a_ω)·y. SPEC §7's onboarding z[o] lives
+on the parent, shared by every block, and F·z is in every C_ω; lots w[o,t] are the
+parent's for the (o, t) with committed orders (on y) and each block's own elsewhere.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,10 +43,13 @@ class ScenarioData:
     """One scenario ω of the extensive form."""
 
     data: ModelData
-    """ω's §2 data; its deliveries are the committed ones that arrive in ω (t ≤ K) and
-    ω's own (t > K)"""
+    """ω's §2 data; its deliveries are ω's own (order period after K) and the committed
+    orders that arrive in ω, each in the period it arrives"""
     commit: np.ndarray
-    """per delivery of `data`: the committed delivery j it is, −1 for ω's own"""
+    """per delivery of `data`: the committed order j it is, −1 for ω's own"""
+    planned: np.ndarray
+    """per delivery of `data`: the period it was ordered for, whose capacity it uses (a
+    delivery of ω's own: its period)"""
     arrival: np.ndarray
     """a_ω[j] per committed delivery j (J,)"""
     failed_cost_per_t: np.ndarray
@@ -106,8 +114,12 @@ def _arriving(arrival: np.ndarray, commit: np.ndarray) -> list[object]:
     ]
 
 
-def add_scenario(block: pyo.Block, scenario: ScenarioData, commit: np.ndarray) -> object:
-    """ω's own deliveries x_ω (t > K) and the §2 families with x = a_ω·y for t ≤ K; returns
+def add_scenario(
+    block: pyo.Block, scenario: ScenarioData, commit: np.ndarray, shared_lots: np.ndarray
+) -> object:
+    """ω's own deliveries x_ω (order period after K) and the §2 families with the arriving
+    a_ω·y beside them, the capacity rows counting a_ω·y at the period ordered for and no
+    lot of ω's own on an (o, t) with committed orders (`shared_lots`); returns
 
     C_ω = §2 objective of ω + Σ_j λ·disruption_cost·(1 − a_ω[j])·y[j].
     """
@@ -118,7 +130,8 @@ def add_scenario(block: pyo.Block, scenario: ScenarioData, commit: np.ndarray) -
     terms[~committed] = var_array(block.buy)
     j = scenario.commit[committed]
     terms[committed] = _arriving(scenario.arrival[j], commit[j])
-    add_families(block, data, terms, own)
+    capacity = dataclasses.replace(data, period=scenario.planned)
+    add_families(block, data, terms, own, capacity, shared_lots)
     failed = weighted_sum(scenario.failed_cost_per_t, commit)
     return SumExpression([scenario_cost(block, data, terms), failed])
 
@@ -149,7 +162,10 @@ def build_robust(data: RobustData) -> pyo.ConcreteModel:
     blocks = pyo.Block(model.SCENARIOS)
     model.add_component(components.SCENARIO_BLOCK, blocks)
     commit = var_array(model.commit)
-    costs = [add_scenario(blocks[w], scenario, commit) for w, scenario in enumerate(scenarios)]
+    shared = np.asarray(list(model.LOTS), dtype=np.int64)
+    costs = [
+        add_scenario(blocks[w], scenario, commit, shared) for w, scenario in enumerate(scenarios)
+    ]
     probability = np.array([scenario.probability for scenario in scenarios])
     terms = [float(p) * cost for p, cost in zip(probability.tolist(), costs, strict=True)]
     if data.beta > 0:

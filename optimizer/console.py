@@ -6,6 +6,7 @@ the one JSON object, and the lines for standard error); `exits.run_guarded` prin
 
 from __future__ import annotations
 
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from optimizer.plan.tables import PlanTables
     from optimizer.runs.history import Run
     from optimizer.runs.replan import ReplanOutcome
+
+
+MANY_SCENARIOS = 12
+"""From this many scenarios on (licence draws), the console leaves out the line of each."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,8 @@ class StageLog:
 def _warning(problem: Problem) -> str:
     """A warning in one line; a whole row is named `row 5`, not as the cell `Sheet!5`."""
     if problem.row is not None and problem.column_index is None:
-        return f"row {problem.row}: {problem.message}"
+        scenario = f"scenario {problem.scenario}: " if problem.scenario else ""
+        return f"{scenario}row {problem.row}: {problem.message}"
     return problem.render()
 
 
@@ -196,36 +202,22 @@ def sweep_text(risk: pd.DataFrame, target: Path, samples: int) -> str:
     return "\n".join(lines)
 
 
-def robust_text(robust: Robust, target: Path, currency: str) -> str:
-    """The robust plan in a buyer's words: what committing costs and saves, and VSS, EVPI."""
-    reference = robust.reference
-    lines = [
-        f"Robust plan written to {target}",
-        f"  commits the orders of the first {robust.commit_periods} period(s) across "
-        f"{len(robust.scenarios)} scenario(s)",
-        f"  objective {robust.objective:,.2f} {currency} (expected cost "
-        f"{robust.expected_cost:,.2f}, CVaR {robust.alpha:.0%} {robust.cvar:,.2f})",
-    ]
-    own = next((s for s in robust.scenarios if s.name == reference), None)
-    if robust.vss is None:
-        saving = f"betting on {reference} cannot be compared: {robust.eev_reason}"
-    else:
-        saving = f"saves {robust.vss:,.2f} on average against betting on {reference} (VSS)"
-    if own is not None:
-        extra = own.cost - own.alone
-        lines.append(
-            f"  Committing this plan costs {extra:,.2f} more than betting on {reference} if "
-            f"{reference} happens, and {saving};"
-        )
-    else:
-        lines.append(f"  Committing this plan {saving};")
-    lines.append(f"  knowing the future would save only {robust.evpi:,.2f} more (EVPI).")
-    width = max(len(s.name) for s in robust.scenarios)
-    for outcome in robust.scenarios:
-        lines.append(
-            f"    {outcome.name:<{width}}  p {outcome.probability:6.1%}  cost "
-            f"{outcome.cost:>16,.2f}  alone {outcome.alone:>16,.2f}"
-        )
+def robust_text(robust: Robust, target: Path) -> str:
+    """The robust plan in a buyer's words (the sentences of its Robust sheet), then each
+    scenario's cost against its own best plan."""
+    from optimizer.report.robust_book import robust_sentences
+
+    lines = [f"Robust plan written to {target}"]
+    for sentence in robust_sentences(robust, robust.currency, list(robust.periods)):
+        lines += textwrap.wrap(sentence, 96, initial_indent="  ", subsequent_indent="    ")
+    if len(robust.scenarios) <= MANY_SCENARIOS:
+        width = max(len(s.name) for s in robust.scenarios)
+        lines.append(f"  {'scenario':<{width}}  probability  cost under this plan  its own best")
+        for outcome in robust.scenarios:
+            lines.append(
+                f"  {outcome.name:<{width}}  {outcome.probability:11.1%}  "
+                f"{outcome.cost:>19,.0f}  {outcome.alone:>12,.0f}"
+            )
     return "\n".join(lines)
 
 
@@ -249,14 +241,14 @@ def robust_report(path: Path, robust: Robust, target: Path, as_json: bool) -> Re
     from optimizer.report.robust_book import headline
 
     if not as_json:
-        currency = robust.scenarios[0].tables.summary.currency
         warnings = "\n".join(warning_lines(robust.warnings, str(path)))
-        return Report(robust_text(robust, target, currency), warnings)
+        return Report(robust_text(robust, target), warnings)
     record = headline(robust)
     record["scenarios"] = {
         s.name: {"probability": s.probability, "cost": s.cost, "alone": s.alone}
         for s in robust.scenarios
     }
+    record["orders"] = robust.commit.to_dict("records")
     record |= {"sizes": robust.sizes, "timings": robust.timings, "output": str(target)}
     return _ok(record, robust.warnings)
 

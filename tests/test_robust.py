@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -135,7 +136,7 @@ def test_rare_earth_stock_built_before_a_possible_ban(book):
     assert orders == pytest.approx({"MY": 7})
     costs = {outcome.name: outcome.cost for outcome in result.scenarios}
     assert costs == pytest.approx({"base": 3140, "dy-ban": 5140})
-    assert result.commit["arrives: dy-ban"].tolist() == [1.0]
+    assert result.commit["dy-ban: what happens"].tolist() == ["arrives 2027-01 (on time)"]
 
 
 def test_a_committed_order_that_fails_costs_the_failed_tonnes(book):
@@ -384,3 +385,96 @@ def test_eev_of_an_lp_reuses_the_robust_plans_highs_model(book, monkeypatch):
     result = robust(book(POPUP))
     assert result.eev == pytest.approx(6261)
     assert len(built) == 1, "the robust plan's model was built twice"
+
+
+# Hand-computed (SPEC v3 §6): lead time 1; in `slow` a licence review adds a period.
+LATE = """
+[Periods]
+period
+2027-01
+2027-02
+2027-03
+[Materials]
+material | holding_cost | shortage_penalty | disruption_cost
+X        | 1            | 100              | 2
+[Countries]
+country
+China
+[Sites]
+site
+Plant
+[Suppliers]
+supplier | material | country | capacity | unit_cost | lead_time
+CN       | X        | China   | 100      | 10        | 1
+[Demand]
+site  | material | period  | quantity
+Plant | X        | 2027-02 | 5
+Plant | X        | 2027-03 | 5
+[Stock]
+site  | material | initial
+Plant | X        | 5
+[Scenarios]
+scenario | probability
+base     | 0.5
+slow     | 0.5
+[Controls]
+scenario | country | item | delay_days
+slow     | China   | *    | 30
+"""
+
+
+def test_a_committed_order_arrives_a_period_late_and_stock_covers_it(book):
+    """K = 2 commits base's orders of January and February: y2 (for February) and y3
+    (for March). In slow y2 arrives in March and y3 in April, past the horizon (it fails
+    at λ·2 per t); slow has no later order of its own. The 5 t on hand cover February in
+    both. So y2 = 5, y3 = 0: base 5 (held in January) + 50 + 5 (y2 held into March) = 60,
+    slow 5 + 50 = 55: RP 57.5. Alone both buy 5 t for March: 55 each, ws 55. base's own
+    plan commits y3 = 5, so slow is 5 t short in March: 5 + 10 (failed) + 500 = 515,
+    eev (55 + 515)/2 = 285."""
+    result = robust(book(LATE), commit=2)
+    assert (result.objective, result.ws, result.eev) == pytest.approx((57.5, 55, 285))
+    assert {s.name: s.cost for s in result.scenarios} == pytest.approx({"base": 60, "slow": 55})
+    slow = next(s for s in result.scenarios if s.name == "slow")
+    assert slow.terms["shortage"] == pytest.approx(0, abs=1e-9)
+    assert slow.tables.stock["closing"].tolist()[:2] == pytest.approx([5, 0])
+    commit = result.commit
+    assert commit[["order_by", "delivery_period", "quantity"]].values.tolist() == [
+        ["2027-01", "2027-02", pytest.approx(5)]
+    ]
+    assert commit["base: what happens"].tolist() == ["arrives 2027-02 (on time)"]
+    assert commit["slow: what happens"].tolist() == ["arrives 2027-03 (1 month late)"]
+
+
+def test_what_becomes_of_an_order_is_said_in_words():
+    """After the horizon, denied, or late with the share that arrives."""
+    from optimizer.plan.commitments import arrival_words
+
+    periods = ["2027-01", "2027-02", "2027-03"]
+    assert arrival_words(0.0, 3, 2, periods, 30) == (
+        "arrives after the horizon (a licence review too long)"
+    )
+    assert arrival_words(0.0, 1, 1, periods, 30).startswith("denied")
+    assert arrival_words(0.5, 2, 1, periods, 20) == (
+        "arrives 2027-03 (1 period late), 50% of it (the rest cannot be supplied)"
+    )
+
+
+def test_the_example_commits_its_first_orders_across_suppliers_and_materials(tmp_path):
+    """The orders the example places in its first two periods: many suppliers and
+    materials (SPEC v2 committed deliveries, which lead times left almost empty), sorted by
+    the period each must be placed in; --json lists the same orders."""
+    path = lp_copy(EXAMPLE, tmp_path / "example-lp.xlsx")
+    target = tmp_path / "robust.xlsx"
+    result = run("robust", path, "-o", target, "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    commit = pd.read_excel(target, sheet_name="Commit", engine="calamine")
+    assert len(commit) == len(record["orders"]) > 5
+    assert commit["supplier"].nunique() > 1 and commit["material"].nunique() > 1
+    assert commit["order_by"].tolist() == sorted(commit["order_by"])
+    assert set(commit["order_by"]) <= {"2027-01", "2027-02"}
+    assert [o["quantity"] for o in record["orders"]] == pytest.approx(commit["quantity"].tolist())
+    page = [cell for row in openpyxl.load_workbook(target)["Robust"].values for cell in row]
+    words = " ".join(str(cell) for cell in page if isinstance(cell, str))
+    assert f"Place {len(commit)} order(s) now" in words
+    assert "Hedging is worth" in words and "Better intelligence could still save" in words

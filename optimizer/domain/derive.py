@@ -405,10 +405,12 @@ def _salvage_warnings(inputs: Inputs, deliveries: pd.DataFrame) -> list[Problem]
     ]
 
 
-def _share_caps(
-    inputs: Inputs, chain: pd.DataFrame, deliveries: pd.DataFrame, material_order: pd.Index
+def share_members(
+    inputs: Inputs, deliveries: pd.DataFrame
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Country-share caps (m, c) with share < 1 and the deliveries touching each."""
+    """Country-share caps (m, c) with share < 1 (the same in every scenario), and the pairs
+    (cap, delivery) of the deliveries (rows of `deliveries`, by `offer`) touching each."""
+    chain, material_order = _fixed(inputs).chain, inputs.materials.index
     limits = inputs.countries["max_share"]
     capped = chain[limits.reindex(chain["country"]).to_numpy() < 1]
     caps = capped[["material", "country"]].drop_duplicates().reset_index(drop=True)
@@ -437,7 +439,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     deliveries = _expand_periods(usable)
     materials = inputs.materials
     point_material = _codes(points["material"], materials.index)
-    caps, share_cap, share_delivery = _share_caps(inputs, fixed.chain, deliveries, materials.index)
+    caps, share_cap, share_delivery = share_members(inputs, deliveries)
     material_of = _codes(deliveries["material"], materials.index)
     data = ModelData(
         periods=periods,

@@ -12,12 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.names import canonical
 from optimizer.domain.scenarios import Scenario
 from optimizer.domain.words import ANY, CHAIN, DEFENSE
-from optimizer.plan.tables import PlanTables
+from optimizer.plan.tables import ORDERED_FOR, PlanTables
 
 TOLERANCE = 1e-6
 
@@ -91,11 +92,21 @@ class _Facts:
         return self.found[key]
 
 
+def _terms_period(plan: pd.DataFrame) -> pd.Series:
+    """The period whose terms and capacity each plan row has: its delivery period, or for
+    an order the robust plan commits now (SPEC §6), the period it was ordered for."""
+    if ORDERED_FOR not in plan:
+        return plan["period"]
+    return plan[ORDERED_FOR].where(plan[ORDERED_FOR].notna(), plan["period"])
+
+
 def check_capacity(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
-    """Σ over sites of a supplier's deliveries in a period ≤ capacity × Π capacity_factor."""
+    """Σ over sites of a supplier's deliveries in a period ≤ capacity × Π capacity_factor
+    (a committed order uses the capacity of the period it was ordered for)."""
     facts = _Facts(inputs, scenario)
     used: dict[tuple[str, str, str], float] = defaultdict(float)
-    for supplier, material, period, quantity in tables.plan[
+    plan = tables.plan.assign(period=_terms_period(tables.plan))
+    for supplier, material, period, quantity in plan[
         ["supplier", "material", "period", "quantity"]
     ].itertuples(index=False, name=None):
         used[(supplier, material, period)] += quantity
@@ -119,12 +130,13 @@ def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> 
         (row.supplier, row.material, row.site): row.allowed for row in inputs.lanes.itertuples()
     }
     problems = []
-    for supplier, material, site, period in tables.plan[
-        ["supplier", "material", "site", "period"]
+    plan = tables.plan.assign(terms=_terms_period(tables.plan))
+    for supplier, material, site, period, terms in plan[
+        ["supplier", "material", "site", "period", "terms"]
     ].itertuples(index=False, name=None):
         offer = facts.offers[(supplier, material)]
         lane = (supplier, material, site)
-        t = facts.period[period]
+        t, arrives = facts.period[terms], facts.period[period]
         end_use = facts.end_use[site]
         rules = facts.matching(offer, end_use, t)
         delay = max((rule.delay_days for rule in rules), default=0.0)
@@ -135,7 +147,7 @@ def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> 
         where = f"{supplier} / {material} → {site} in {period}"
         if not offer["first"] <= t <= offer["last"]:
             problems.append(f"window: {where} is outside the availability window")
-        if t < lead:
+        if arrives < lead:
             problems.append(f"lead time: {where} arrives before {lead} period(s) have passed")
         if approval <= 0:
             problems.append(f"ban: {where} is banned (approval 0)")
@@ -160,10 +172,11 @@ def check_terms(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[
     tariff = inputs.countries["tariff"].to_dict()
     cover: dict[tuple[str, str, str], float] = defaultdict(float)
     problems = []
-    for row in tables.plan.to_dict("records"):
+    plan = tables.plan.assign(terms=_terms_period(tables.plan))
+    for row in plan.to_dict("records"):
         offer = facts.offers[(row["supplier"], row["material"])]
         lane = (row["supplier"], row["material"], row["site"])
-        rules = facts.matching(offer, facts.end_use[row["site"]], facts.period[row["period"]])
+        rules = facts.matching(offer, facts.end_use[row["site"]], facts.period[row["terms"]])
         approval = math.prod(rule.approval for rule in rules)
         licensed = approval < 1 or max((rule.delay_days for rule in rules), default=0.0) > 0
         rate = tariff[offer["country"]] + sum(rule.extra_tariff for rule in rules)
@@ -293,7 +306,10 @@ def check_integer_terms(inputs: Inputs, tables: PlanTables) -> list[str]:
     reported covers every offer that delivers."""
     offers = inputs.offers.set_index(["supplier", "material"])
     problems = []
-    per_period = tables.plan.groupby(["supplier", "material", "period"])["quantity"].sum()
+    own = tables.plan  # a committed order's lot is on the order itself (SPEC §6, §7)
+    if ORDERED_FOR in own:
+        own = own[own[ORDERED_FOR].isna()]
+    per_period = own.groupby(["supplier", "material", "period"])["quantity"].sum()
     lots = offers["min_order"].reindex(per_period.index.droplevel("period")).to_numpy(float)
     short = lots > per_period.to_numpy(float) + TOLERANCE * np.maximum(1.0, per_period.to_numpy())
     for ((supplier, material, period), quantity), lot in zip(

@@ -103,6 +103,9 @@ class Robust:
     """the offers onboarded now (SPEC §7's z = 1): supplier, material, country, fixed_cost"""
     mip_gap: float | None = None
     """the relative gap HiGHS proved for the robust plan; None when it is an LP"""
+    currency: str = "USD"
+    periods: tuple[str, ...] = ()
+    """the workbook's periods, in order"""
 
     @property
     def vss(self) -> float | None:

@@ -18,6 +18,9 @@ from optimizer.plan.values import Values, clean, offer_tonnes, solution_values
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
+ORDERED_FOR = "ordered_for"
+"""The Plan column of a robust plan's committed order: the period it was ordered for."""
+
 
 @dataclass(frozen=True)
 class PlanTables:
@@ -49,10 +52,13 @@ class PlanTables:
 
 
 def _plan(instance: Instance, values: Values) -> pd.DataFrame:
+    """One row per delivery bought. A robust plan's scenario (SPEC §6) adds `ordered_for`:
+    for an order committed now, the delivery period it was placed for (whose terms and
+    capacity it has; it may arrive later); blank for the scenario's own orders."""
     periods = instance.inputs.periods
     bought = instance.deliveries.assign(quantity=values.buy)
     bought = bought[bought["quantity"] > 0]
-    return pd.DataFrame(
+    plan = pd.DataFrame(
         {
             "supplier": bought["supplier"],
             "material": bought["material"],
@@ -70,6 +76,11 @@ def _plan(instance: Instance, values: Values) -> pd.DataFrame:
             "approval": bought["approval"],
         }
     ).reset_index(drop=True)
+    if "planned" in bought:
+        ordered = [periods[t] if c else None for t, c in zip(bought["planned"], bought["committed"],
+                                                               strict=True)]  # fmt: skip
+        plan.insert(7, ORDERED_FOR, ordered)
+    return plan
 
 
 def _stock(instance: Instance, values: Values) -> pd.DataFrame:

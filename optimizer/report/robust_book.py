@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.chart import Chart
 
 from optimizer.plan.outcomes import Robust
 from optimizer.plan.summary import COST_TERMS
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows
 from optimizer.report.targets import atomic_file
-from optimizer.report.writer import WORKBOOK_OPTIONS, Column, Writer, kind_of
+from optimizer.report.writer import FOOTER, WORKBOOK_OPTIONS, Column, Writer, safe_text
 
 SCENARIOS = "Scenarios"
 
@@ -71,41 +72,155 @@ def _stacked(robust: Robust, table: str) -> pd.DataFrame:
     return stacked[["scenario", *[c for c in stacked.columns if c != "scenario"]]]
 
 
-def _robust_sheet(writer: Writer, robust: Robust, summary: dict[str, object]) -> None:
-    sheet = writer.book.add_worksheet("Robust")
-    sheet.set_column(0, 0, 24)
-    sheet.set_column(1, 1, 60)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    title = writer.book.add_format({"bold": True, "font_size": 14})
-    sheet.write_string(0, 0, "Robust plan: what to commit now", title)
-    sheet.write_string(
-        1,
-        0,
-        f"orders of the first {robust.commit_periods} period(s) are shared by every "
-        "scenario; later periods are re-planned per scenario",
+CHART_SCENARIOS = 30
+"""The scenario chart is drawn for at most this many scenarios (licence draws are many)."""
+
+
+def committed_now(robust: Robust) -> tuple[int, float, float]:
+    """(orders, tonnes, cash at the reference's landed cost) placed in the first K periods."""
+    commit = robust.commit
+    if commit.empty:
+        return 0, 0.0, 0.0
+    return len(commit), float(commit["quantity"].sum()), float(commit["total_cost"].sum())
+
+
+def robust_sentences(robust: Robust, currency: str, periods: list[str]) -> list[str]:
+    """The robust plan in a buyer's words: what to order now, what it costs and how bad it
+    can get, what hedging is worth and what better intelligence could still save."""
+    count, tonnes, cash = committed_now(robust)
+    k = robust.commit_periods
+    window = periods[0] if k == 1 else f"{periods[0]} … {periods[max(k - 1, 0)]}"
+    reference, scenarios = robust.reference, len(robust.scenarios)
+    lines = [
+        f"Place {count} order(s) now, {tonnes:,.1f} t for {cash:,.0f} {currency} at today's "
+        f"landed costs: every order that must be placed in {window} (the first {k} period(s)); "
+        "the Commit sheet lists them by the period each must be placed in."
+        if count and k
+        else f"The plan places no order in the first {k} period(s): nothing needs deciding now.",
+        f"Expected cost: {robust.expected_cost:,.0f} {currency} over {scenarios} scenario(s), "
+        "each weighted by its probability; every later order is re-planned in each scenario.",
+        f"In the worst {1 - robust.alpha:.0%} of outcomes it costs {robust.cvar:,.0f} "
+        f"{currency} on average (CVaR {robust.alpha:.0%})."
+        + (f" The plan minimises the expected cost plus {robust.beta:g} × this figure."
+           if robust.beta > 0 else ""),
+    ]  # fmt: skip
+    if robust.vss is None:
+        lines.append(f"What hedging is worth cannot be said: {robust.eev_reason}.")
+    else:
+        lines.append(
+            f"Hedging is worth {robust.vss:,.0f} {currency}: placing instead the orders that "
+            f"are best if {reference} happens would cost that much more on average (VSS)."
+        )
+    lines.append(
+        f"Better intelligence could still save at most {robust.evpi:,.0f} {currency}: what "
+        "knowing the future before ordering would save on average (EVPI)."
     )
-    row = writer.block(sheet, 3, [Column("metric"), Column("value")], [])
-    for metric, value in {**headline(robust), **summary}.items():
-        sheet.write_string(row, 0, metric)
-        writer.cell(sheet, row, 1, value, kind_of(metric))
+    own = next((s for s in robust.scenarios if s.name == reference), None)
+    if own is not None:
+        lines.append(
+            f"If {reference} happens, this plan costs {own.cost - own.alone:,.0f} {currency} "
+            f"more than {reference}'s own best plan."
+        )
+    return lines
+
+
+def _figures(robust: Robust, currency: str) -> list[tuple[str, object, str]]:
+    """(label with its unit, value, kind) of the Robust sheet's table of figures."""
+    count, tonnes, cash = committed_now(robust)
+    eev: object = robust.eev if robust.eev is not None else f"absent: {robust.eev_reason}"
+    money = f"({currency})"
+    rows = [
+        (f"Objective minimised: expected cost + β × CVaR {money}", robust.objective, "amount"),
+        (f"Expected cost {money}", robust.expected_cost, "amount"),
+        (f"CVaR {robust.alpha:.0%}: mean cost of the worst {1 - robust.alpha:.0%} {money}",
+         robust.cvar, "amount"),
+        (f"Wait and see: each scenario planned knowing its future, WS {money}", robust.ws,
+         "amount"),
+        (f"Betting on {robust.reference}: its own orders placed now, EEV {money}", eev, "amount"),
+        (f"Value of hedging, VSS = EEV − objective {money}", robust.vss, "amount"),
+        (f"Value of perfect information, EVPI = objective − WS {money}", robust.evpi, "amount"),
+        ("Orders placed now (count)", count, "int"),
+        ("Tonnes ordered now (t)", tonnes, "t"),
+        (f"Cash committed now, at the reference's landed cost {money}", cash, "amount"),
+        ("Periods whose orders are decided now, K (count)", robust.commit_periods, "int"),
+        ("Scenarios (count)", len(robust.scenarios), "int"),
+        ("CVaR level α (share)", robust.alpha, "share"),
+        ("CVaR weight β (times the CVaR added to the expected cost)", robust.beta, "number"),
+    ]  # fmt: skip
+    if not robust.onboarded.empty:
+        names = "; ".join(f"{r.supplier} / {r.material}" for r in robust.onboarded.itertuples())
+        paid = float(robust.onboarded["fixed_cost"].sum())
+        rows += [("Suppliers onboarded now", names, "text"),
+                 (f"Their onboarding costs {money}", paid, "amount")]  # fmt: skip
+    if robust.mip_gap is not None:
+        rows.append(("Integer plan: relative gap proved (share)", robust.mip_gap, "gap"))
+    return rows
+
+
+def _robust_sheet(writer: Writer, robust: Robust, summary: dict[str, object]) -> None:
+    """The first sheet: the plan in sentences, its figures with units, the scenario chart;
+    one A4 landscape page."""
+    sheet = writer.book.add_worksheet("Robust")
+    currency, periods = robust.currency, list(robust.periods)
+    title = writer.book.add_format({"bold": True, "font_size": 14})
+    wrap = writer.book.add_format({"text_wrap": True, "valign": "top"})
+    sheet.set_column(0, 0, 72)
+    sheet.set_column(1, 1, 44)
+    sheet.write_string(0, 0, "Robust plan: what to order now", title)
+    sheet.write_string(1, 0, f"{summary.get('input_file', '')}, created "
+                             f"{summary.get('created_utc', '')} UTC")  # fmt: skip
+    row = 3
+    for line in robust_sentences(robust, currency, periods):
+        sheet.merge_range(row, 0, row, 1, line, wrap)
+        sheet.set_row(row, 15 * max(1, -(-len(line) // 150)))
         row += 1
+    row = writer.block(sheet, row + 1, [Column("figure"), Column("value")], [])
+    top = writer.book.add_format({"valign": "top"})
+    for label, value, kind in _figures(robust, currency):
+        sheet.write_string(row, 0, label, top)
+        if isinstance(value, str):
+            sheet.write_string(row, 1, safe_text(value)[0], wrap)
+            sheet.set_row(row, 15 * max(1, -(-len(value) // 44)))
+        else:
+            writer.cell(sheet, row, 1, value, kind)
+        row += 1
+    if len(robust.scenarios) <= CHART_SCENARIOS:
+        sheet.insert_chart(row + 1, 0, _scenario_chart(writer, robust, currency))
+        row += 21
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 1)
+    sheet.print_area(0, 0, row, 1)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.set_footer(FOOTER)
+
+
+def _scenario_chart(writer: Writer, robust: Robust, currency: str) -> Chart:
+    """Each scenario's cost under the robust plan beside its own optimum (the Scenarios
+    sheet's columns), in millions with thousands separators."""
     count = len(robust.scenarios)
     table = scenario_table(robust)
     chart = writer.book.add_chart({"type": "column"})
-    for column in ("cost", "alone"):
+    for column, name, colour in (("cost", "under the robust plan", "#4E79A7"),
+                                 ("alone", "its own best plan", "#BAB0AC")):  # fmt: skip
         index = table.columns.get_loc(column)
         chart.add_series(
             {
-                "name": [SCENARIOS, 0, index],
+                "name": name,
                 "categories": [SCENARIOS, 1, 0, count, 0],
                 "values": [SCENARIOS, 1, index, count, index],
+                "fill": {"color": colour},
             }
         )
-    chart.set_title({"name": "Cost per scenario: robust plan (cost) against its own optimum"})
-    chart.set_size({"width": 760, "height": 360})
-    sheet.insert_chart(3, 3, chart)
-    sheet.freeze_panes(4, 0)
+    chart.set_title({"name": "Cost of each scenario", "name_font": {"size": 11}})
+    chart.set_x_axis({"name": "scenario", "num_font": {"size": 8}})
+    grid = {"visible": True, "line": {"color": "#D9D9D9"}}
+    chart.set_y_axis(
+        {"name": f"cost (million {currency})", "num_format": "#,##0.0,,", "major_gridlines": grid}
+    )
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 820, "height": 300})
+    return chart
 
 
 def write_robust_workbook(robust: Robust, target: Path, summary: dict[str, object]) -> None:

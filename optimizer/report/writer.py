@@ -38,6 +38,7 @@ WORKBOOK_OPTIONS = {
 NUMBER_FORMATS = {
     "t": "#,##0.000",
     "money": "#,##0.00",
+    "amount": "#,##0",
     "share": "0.0%",
     "int": "0",
     "number": "#,##0.00",

@@ -24,7 +24,14 @@ from models.robust import RobustData, fixed_decisions
 from optimizer.domain.derive import Instance, derive
 from optimizer.domain.draws import sample_scenarios
 from optimizer.domain.inputs import Inputs
-from optimizer.domain.robust import commit_periods, cvar, distinct_draws, robust_data, unshared
+from optimizer.domain.robust import (
+    RobustLayout,
+    commit_periods,
+    cvar,
+    distinct_draws,
+    robust_data,
+    unshared,
+)
 from optimizer.domain.scenarios import Scenario, find_scenario, resolve_scenario, scenario_names
 from optimizer.domain.variants import vary
 from optimizer.pipeline import (
@@ -39,11 +46,12 @@ from optimizer.pipeline import (
     timed,
 )
 from optimizer.plan.blocks import block_solution
+from optimizer.plan.commitments import commit_table
 from optimizer.plan.onboarding import integer_warnings
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
 from optimizer.plan.summary import cost_terms
 from optimizer.plan.tables import plan_tables
-from optimizer.plan.values import NOISE, solution_values
+from optimizer.plan.values import solution_values
 from optimizer.problems import (
     InputError,
     NoPlanError,
@@ -123,10 +131,17 @@ class _Problem:
     instances: list[Instance]
     """each distinct scenario, as derived"""
     names: list[str]
-    data: RobustData
-    blocks: list[Instance]
-    """each block's instance: the scenario with the committed deliveries it receives"""
-    window: int
+    layout: RobustLayout
+
+    @property
+    def data(self) -> RobustData:
+        """The extensive form's data."""
+        return self.layout.data
+
+    @property
+    def window(self) -> int:
+        """K: the periods whose orders are committed now."""
+        return self.layout.window
 
 
 def _problem(inputs: Inputs, request: RobustRequest, scenarios: list[Scenario],
@@ -136,8 +151,8 @@ def _problem(inputs: Inputs, request: RobustRequest, scenarios: list[Scenario],
     window = commit_periods(inputs, request.commit)
     own = derive(inputs, reference)
     instances = [vary(own, scenario) for scenario in scenarios]
-    data, blocks = robust_data(own, instances, probability, window, request.alpha, request.beta)
-    return _Problem(own, instances, [s.name for s in scenarios], data, blocks, window)
+    layout = robust_data(own, instances, probability, window, request.alpha, request.beta)
+    return _Problem(own, instances, [s.name for s in scenarios], layout)
 
 
 def _alone(problem: _Problem, options: SolveOptions) -> tuple[list[ScenarioRun], ScenarioRun]:
@@ -158,7 +173,7 @@ def _outcome(solution: Solution, problem: _Problem, block: int, alone: float) ->
 
     A licence draw's plan is checked family by family on its arrays, as a sweep checks
     its samples; a named scenario's by the table check."""
-    data, instance = problem.data.scenarios[block], problem.blocks[block]
+    data, instance = problem.data.scenarios[block], problem.layout.blocks[block]
     mine = block_solution(solution, block, data)
     terms = cost_terms(instance, solution_values(instance, mine))
     mine.objective = sum(terms.values())
@@ -170,29 +185,15 @@ def _outcome(solution: Solution, problem: _Problem, block: int, alone: float) ->
     return ScenarioOutcome(name, data.probability, sum(terms.values()), terms, alone, tables)
 
 
-def _commit_table(
-    reference: Instance, window: int, y: np.ndarray, arrivals: dict[str, np.ndarray]
-) -> pd.DataFrame:
-    """The committed orders y > 0 with the share of each that arrives in each scenario."""
-    periods = reference.inputs.periods
-    rows = reference.deliveries[reference.data.period < window].reset_index(drop=True)
-    chosen = np.flatnonzero(y > NOISE)
-    rows = rows.iloc[chosen]
-    orders = pd.DataFrame(
-        {
-            "supplier": rows["supplier"].to_numpy(),
-            "material": rows["material"].to_numpy(),
-            "country": rows["country"].to_numpy(),
-            "refined_in": rows["refined_in"].to_numpy(),
-            "mined_in": rows["mined_in"].to_numpy(),
-            "site": rows["site"].to_numpy(),
-            "period": [periods[t] for t in rows["period"]],
-            "order_by": [periods[t] for t in rows["period"] - rows["lead_periods"]],
-            "quantity": y[chosen],
-        }
-    )
-    arrives = pd.DataFrame({f"arrives: {name}": a[chosen] for name, a in arrivals.items()})
-    return pd.concat([orders, arrives], axis=1)
+def _orders(problem: _Problem, solution: Solution, drawn: list[Scenario], which) -> pd.DataFrame:
+    """The purchase orders placed now, with what becomes of each in every scenario."""
+    layout, inputs = problem.layout, problem.reference.inputs
+    scenarios = [
+        (s.name, layout.data.scenarios[w].arrival, layout.arrives[w])
+        for s, w in zip(drawn, which.tolist(), strict=True)
+    ]
+    y = solution.values[components.COMMIT]
+    return commit_table(layout.orders, y, scenarios, inputs.periods, inputs.settings.period_days)
 
 
 def _onboarded(reference: Instance, solution: Solution) -> pd.DataFrame:
@@ -205,24 +206,29 @@ def _onboarded(reference: Instance, solution: Solution) -> pd.DataFrame:
 
 
 def _gap_warnings(solution: Solution, ws: float, eev: float | None) -> list[Problem]:
-    """vss or evpi below 0: each of RP, ws and eev is an integer optimum proved only to
-    within the mip gap (SPEC §7), so their differences are exact only at --mip-gap 0."""
-    below = [
-        name
-        for name, value in (("vss", None if eev is None else eev - solution.objective),
-                            ("evpi", solution.objective - ws))
-        if value is not None and value < 0
-    ]  # fmt: skip
-    if solution.mip_gap is None or not below:
+    """vss or evpi below 0, and why: each of RP, ws and eev of an integer model is proved
+    only to within the mip gap (SPEC §7); and an order committed now keeps the terms of
+    the period it was ordered for when it arrives later, which no scenario alone can
+    get when a price or a rule changes over the horizon (then evpi can be below 0)."""
+    scale = OBJECTIVE_TOLERANCE * max(1.0, abs(solution.objective))
+    vss = None if eev is None else eev - solution.objective
+    below = [name for name, value in (("vss", vss), ("evpi", solution.objective - ws))
+             if value is not None and value < -scale]  # fmt: skip
+    if not below:
         return []
-    return [
-        Problem(
-            f"{' and '.join(below)} below 0: the robust plan, ws and eev are integer optima "
-            f"each proved only to within the relative mip gap (robust plan: "
-            f"{solution.mip_gap:.4%}); use --mip-gap 0 for exact differences",
-            warning=True,
+    if solution.mip_gap is not None:
+        why = (
+            "the robust plan, ws and eev are integer optima each proved only to within the "
+            f"relative mip gap (robust plan: {solution.mip_gap:.4%}); use --mip-gap 0 for "
+            "exact differences"
         )
-    ]
+    else:
+        why = (
+            "an order committed now keeps the price and terms of the period it was ordered "
+            "for even when a scenario delivers it later, which that scenario could not get "
+            "alone (a price or a rule that changes over the horizon)"
+        )
+    return [Problem(f"{' and '.join(below)} below 0: {why}", warning=True)]
 
 
 def _eev(
@@ -258,7 +264,7 @@ def _ws(problem: _Problem, probability: np.ndarray, alone: list[float], request)
     """WS: nothing shared; with β = 0 the probability-weighted own optima."""
     if request.beta == 0:
         return float(probability @ np.array(alone))
-    data, _ = unshared(problem.instances, probability, request.alpha, request.beta)
+    data = unshared(problem.instances, probability, request.alpha, request.beta)
     return solve_robust(data, request.options, problem.names)[0].objective
 
 
@@ -339,18 +345,12 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
             dataclasses.replace(outcomes[w], name=scenario.name, probability=float(p))
             for scenario, p, w in zip(drawn, drawn_probability, which.tolist(), strict=True)
         ],
-        commit=_commit_table(
-            problem.reference,
-            problem.window,
-            solution.values[components.COMMIT],
-            {
-                s.name: problem.data.scenarios[w].arrival
-                for s, w in zip(drawn, which.tolist(), strict=True)
-            },
-        ),
+        commit=_orders(problem, solution, drawn, which),
         sizes=sizes,
         timings=timings,
         warnings=_warnings(inputs, problem, outcomes, solution, ws, eev, reason),
         onboarded=_onboarded(problem.reference, solution),
         mip_gap=solution.mip_gap,
+        currency=inputs.settings.currency,
+        periods=tuple(inputs.periods),
     )
