@@ -34,7 +34,34 @@ MATERIALS = [
     ["Sm oxide", "Sm", 15, None, None, 5_000],
     ["Y oxide", "Y", 45, None, None, 340_000],
     ["NdFeB magnet block", "Nd, Pr, Dy, Tb", 250, None, None, 30_000],
+    ["NdPr metal", "Nd, Pr", 400, None, None, None],
+    ["Dy metal", "Dy", 1_500, None, None, None],
+    ["Magnet scrap", "Nd, Pr, Dy", 100, None, None, None],
+    ["Recycled alloy", "Nd, Pr, Dy", 150, None, None, None],
 ]  # fmt: skip
+
+# mass share of each element in a t of the material (SPEC §8): oxides at their metal
+# content (Nd2O3/Pr6O11 75:25 → 0.850, Dy2O3 0.871, Tb4O7 0.850, Sm2O3 0.862, Y2O3 0.787);
+# a block at 30 % NdPr (75:25) and 4 % Dy; scrap and recycled alloy as mixed swarf.
+CONTENT = {
+    "NdPr oxide": "Nd 0.637, Pr 0.212",
+    "Dy oxide": "Dy 0.871",
+    "Tb oxide": "Tb 0.850",
+    "Sm oxide": "Sm 0.862",
+    "Y oxide": "Y 0.787",
+    "NdFeB magnet block": "Nd 0.225, Pr 0.075, Dy 0.04",
+    "NdPr metal": "Nd 0.75, Pr 0.25",
+    "Dy metal": "Dy 1",
+    "Magnet scrap": "Nd 0.2, Pr 0.065, Dy 0.03",
+    "Recycled alloy": "Nd 0.2, Pr 0.065, Dy 0.03",
+}
+
+
+def material_rows() -> list[list[object]]:
+    """MATERIALS with the element content of each material."""
+    header, *materials = MATERIALS
+    return [[*header, "content"], *[[*row, CONTENT[row[0]]] for row in materials]]
+
 
 COUNTRIES = [
     ["country", "tariff", "covered", "max_share"],
@@ -57,6 +84,7 @@ SITES = [
     ["Wind generator plant (Colorado)", "wind"],
     ["Defense program (Arizona)", "defense"],
     ["Semiconductor fab (Oregon)", "semiconductor"],
+    ["Magnet plant (South Carolina)", "ev"],
 ]
 
 # supplier, material, country, refined_in, mined_in, capacity t/month, unit_cost $/t,
@@ -90,6 +118,7 @@ SUPPLIERS = [
     ["Iluka Eneabba", "NdPr oxide", "Australia", None, None, 30, 90_000, 2_000, 2, "2027-10", None],
     ["Iluka Eneabba", "Dy oxide", "Australia", None, None, 0.8, 650_000, 2_000, 2, "2027-10", None],
     ["Iluka Eneabba", "Tb oxide", "Australia", None, None, 0.15, 1_900_000, 2_000, 2, "2027-10", None],
+    ["US scrap collector", "Magnet scrap", "United States", None, None, 4, 30_000, 500, 1, None, None],
 ]  # fmt: skip
 
 # SPEC §7 onboarding terms of the suppliers outside China that a US buyer would have to
@@ -148,6 +177,7 @@ DEMAND_PROFILES = {
     ("Defense program (Arizona)", "Sm oxide"): _ramp(1.5, 1.5),
     ("Defense program (Arizona)", "Tb oxide"): _ramp(0.1, 0.1),
     ("Semiconductor fab (Oregon)", "Y oxide"): _ramp(2.5, 3.0),
+    ("Magnet plant (South Carolina)", "NdFeB magnet block"): _ramp(20, 30),
 }
 
 STOCK = [
@@ -161,6 +191,9 @@ STOCK = [
     ["Defense program (Arizona)", "Sm oxide", 4, 4.5, None, 4.5],
     ["Defense program (Arizona)", "Tb oxide", 0.3, 0.3, None, 0.3],
     ["Semiconductor fab (Oregon)", "Y oxide", 6, 5, 30, 6],
+    ["Magnet plant (South Carolina)", "NdFeB magnet block", 25, 10, None, 10],
+    ["Magnet plant (South Carolina)", "NdPr oxide", 15, None, None, None],
+    ["Magnet plant (South Carolina)", "Dy oxide", 1.5, None, None, None],
 ]
 
 # open orders placed in 2026 (site, material) → t arriving per month from 2027-01
@@ -174,6 +207,7 @@ OPEN_ORDERS = {
     ("Defense program (Arizona)", "Tb oxide"): [0.1],
     ("Defense program (Arizona)", "Sm oxide"): [1.5, 1.5],
     ("Semiconductor fab (Oregon)", "Y oxide"): [2.5, 2.5, 2.5, 2.5, 2.0],
+    ("Magnet plant (South Carolina)", "NdFeB magnet block"): [20, 20, 15],
 }
 
 
@@ -328,6 +362,81 @@ SOURCES = [
 ]  # fmt: skip
 
 
+MAGNET_PLANT = "Magnet plant (South Carolina)"
+# SPEC §8: what the magnet plant may make itself. Per run: cost $, capacity runs/month,
+# lead_time months, available_from; the items below give t in and out per run.
+RECIPES = [
+    ["recipe", "site", "cost", "capacity", "lead_time", "available_from", "description"],
+    ["NdPr oxide to metal (toll)", MAGNET_PLANT, 5_000, 27.5, 1, None,
+     "fused-salt electrolysis by a toller, 1 t of metal per run"],
+    ["Dy oxide to metal (toll)", MAGNET_PLANT, 10_000, 2, 1, None,
+     "metallothermic reduction by a toller, 1 t of metal per run"],
+    ["Sinter block, bulk-Dy grade", MAGNET_PLANT, 36_000, 20, 1, "2027-04",
+     "own sintering line, Dy alloyed into the melt (4 % Dy)"],
+    ["Sinter block, GBD grade", MAGNET_PLANT, 39_600, 10, 1, "2027-04",
+     "grain-boundary diffusion: same coercivity at half the Dy, +10 % processing"],
+    ["Hydrogen-process scrap", MAGNET_PLANT, 8_000, 5, 1, None,
+     "hydrogen decrepitation of swarf and end-of-life magnets into alloy powder"],
+    ["Sinter block from recycled alloy", MAGNET_PLANT, 36_000, 4, 1, "2027-04",
+     "short loop: recycled powder re-sintered with a fresh NdPr top-up"],
+]  # fmt: skip
+
+RECIPE_ITEMS = [
+    ["recipe", "material", "input", "output"],
+    ["NdPr oxide to metal (toll)", "NdPr oxide", 1.213, None],
+    ["NdPr oxide to metal (toll)", "NdPr metal", None, 1],
+    ["Dy oxide to metal (toll)", "Dy oxide", 1.183, None],
+    ["Dy oxide to metal (toll)", "Dy metal", None, 1],
+    ["Sinter block, bulk-Dy grade", "NdPr metal", 0.33, None],
+    ["Sinter block, bulk-Dy grade", "Dy metal", 0.044, None],
+    ["Sinter block, bulk-Dy grade", "NdFeB magnet block", None, 1],
+    ["Sinter block, bulk-Dy grade", "Magnet scrap", None, 0.1],
+    ["Sinter block, GBD grade", "NdPr metal", 0.33, None],
+    ["Sinter block, GBD grade", "Dy metal", 0.022, None],
+    ["Sinter block, GBD grade", "NdFeB magnet block", None, 1],
+    ["Sinter block, GBD grade", "Magnet scrap", None, 0.1],
+    ["Hydrogen-process scrap", "Magnet scrap", 1.05, None],
+    ["Hydrogen-process scrap", "Recycled alloy", None, 1],
+    ["Sinter block from recycled alloy", "Recycled alloy", 1.02, None],
+    ["Sinter block from recycled alloy", "NdPr metal", 0.02, None],
+    ["Sinter block from recycled alloy", "NdFeB magnet block", None, 1],
+]
+
+CONVERSION_SOURCES = [
+    ["Materials", "content", "oxides at their metal share; block Nd 22.5 %, Pr 7.5 %, Dy 4 %",
+     "atomic masses (Nd2O3 0.857, Pr6O11 0.828, Dy2O3 0.871, Tb4O7 0.850); sintered NdFeB "
+     "29–32 % Nd(Pr), 0.8–1.2 % Dy generic, 3–10 % Dy in traction motors (e-magnetsuk.com; "
+     "Nikkei techon, Nov 2012)", "D/S"],
+    ["RecipeItems", "oxide to metal", "1.213 t NdPr oxide, 1.183 t Dy oxide per t metal",
+     "stoichiometric 0.850 (NdPr 75:25) and 0.871 (Dy2O3) kg metal per kg oxide, divided by "
+     "an assumed 97 % electrolysis yield (no public figure)", "D/assumption"],
+    ["Recipes", "toll reduction cost", "NdPr 5,000, Dy 10,000 $/t metal", "China PrNd alloy "
+     "over PrNd oxide, Sep 2025: 33–38 kyuan/t ≈ 4.7–5.4 $/kg of metal over its oxide (SMM, "
+     "news.metal.com); Dy reduction assumed at twice", "S/D/assumption"],
+    ["Recipes", "toll reduction capacity", "27.5 t/month NdPr metal", "Less Common Metals: "
+     "~55 t metal per cell-year, 6 cells = 330 t/yr (mmta.co.uk; mrchub.com)", "S"],
+    ["RecipeItems", "bulk-Dy and GBD grades", "0.33 t NdPr metal, 0.044 / 0.022 t Dy metal, "
+     "0.1 t swarf per t block", "30 % NdPr and 4 % Dy in the block plus 10 % swarf; GBD "
+     "gives the same coercivity with about 50 % less Dy (S. Trout, Magnetics Business & "
+     "Technology, Summer 2018; mainrichinternational.com)", "S/D"],
+    ["Recipes", "sintering cost", "36,000 $/t; GBD 39,600 $/t", "China block price 50 $/kg "
+     "minus ≈ 24 $/kg of rare earths (Suppliers row above) ≈ 26 $/kg of processing, iron "
+     "and boron; the diffusion anneal adds 5–15 % to processing (mainrichinternational.com); "
+     "assumed for a US line", "assumption"],
+    ["Recipes", "sintering capacity", "20 + 10 runs/month from 2027-04", "a 360 t/yr line "
+     "commissioned in spring 2027; USA Rare Earth plans 4,800–5,000 t/yr (mrchub.com); "
+     "assumed", "assumption"],
+    ["Recipes", "recycling", "hydrogen processing 8,000 $/t, 5 t/month; short-loop "
+     "sintering 4 t/month", "HyProMag USA: hydrogen-processed scrap to sintered magnets, "
+     "750 t/yr from H1 2027 (news.metal.com, 5 Sep 2025); costs assumed", "S/assumption"],
+    ["Suppliers", "US scrap collector", "4 t/month at 30,000 $/t", "end-of-life magnets "
+     "carry Nd 15–17 %, Pr 5 %, Dy 1.3–2 % (Materials 2025, 18(13), 2946); priced near "
+     "their NdPr and Dy content; assumed", "assumption"],
+    ["Demand", "magnet plant blocks", "20 → 30 t/month", "a motor maker's own block "
+     "needs; assumed", "assumption"],
+]  # fmt: skip
+
+
 def demand_rows() -> list[list[object]]:
     rows: list[list[object]] = [["site", "material", "period", "quantity"]]
     for (site, material), profile in DEMAND_PROFILES.items():
@@ -340,7 +449,7 @@ def write(path: Path) -> None:
     sheets = {
         "Settings": SETTINGS,
         "Periods": [["period", "budget"], *[[month, 15_000_000] for month in MONTHS]],
-        "Materials": MATERIALS,
+        "Materials": material_rows(),
         "Countries": COUNTRIES,
         "Sites": SITES,
         "Suppliers": supplier_rows(),
@@ -348,9 +457,11 @@ def write(path: Path) -> None:
         "Demand": demand_rows(),
         "Stock": STOCK,
         "Pipeline": pipeline_rows(),
+        "Recipes": RECIPES,
+        "RecipeItems": RECIPE_ITEMS,
         "Scenarios": SCENARIOS,
         "Controls": CONTROLS,
-        "Sources": SOURCES,
+        "Sources": SOURCES + CONVERSION_SOURCES,
     }
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})

@@ -10,6 +10,7 @@ from models.controls import add_country_share, add_licence_cover
 from models.data import ModelData
 from models.integer import add_binaries, add_lot_onboarding, add_max_suppliers, add_min_order
 from models.objective import add_objective
+from models.recipes import add_recipe_capacity, add_runs
 from models.stock import add_balance, add_end_target, add_stock, add_stock_floor, add_storage
 from models.supply import add_capacity, add_deliveries
 
@@ -31,7 +32,7 @@ def add_families(
     capacity: ModelData | None = None,
     shared_lots: np.ndarray | None = None,
 ) -> None:
-    """Stock and constraints 1–8 of SPEC §2 on a model (or one scenario's block).
+    """Stock, runs and constraints 1–9 of SPEC §2 on a model (or one scenario's block).
 
     The robust plan (SPEC §6, `models.robust`) passes `buy`, the delivery terms of `data`
     (the arriving a·y of committed orders, the block's own x), `own`, the data of the
@@ -42,6 +43,7 @@ def add_families(
     """
     mine = data if own is None else own
     add_stock(model, data)
+    add_runs(model, data)  # §8
     add_binaries(model, mine, shared_lots)  # §7
     add_balance(model, data, buy)  # 1
     add_capacity(model, data if capacity is None else capacity, buy)  # 2
@@ -51,6 +53,7 @@ def add_families(
     add_licence_cover(model, data, buy)  # 6
     add_country_share(model, data, buy)  # 7
     add_budget(model, data, buy)  # 8
+    add_recipe_capacity(model, data)  # 9
     add_min_order(model, mine)  # §7
     add_lot_onboarding(model, mine)  # §7
     add_max_suppliers(model, data)  # §7

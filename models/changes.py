@@ -72,7 +72,7 @@ def share_coefficients(
 
 
 SUPPORTED = {*DELIVERY_FIELDS, "capacity_t", "min_t", "max_t", "budget", "share_limit",
-             "share_cap", "share_delivery"}  # fmt: skip
+             "share_cap", "share_delivery", "recipe_capacity"}  # fmt: skip
 """The ModelData fields a change can state; every other field must be the kept model's."""
 
 
@@ -141,6 +141,7 @@ def variant_change(kept: ModelData, variant: ModelData, keys: Keys) -> tuple[Cha
     _cover(change, kept, merged["denial_share"])
     _budget(change, kept, variant, merged["landed_cost_per_t"], keys)
     _capacity(change, kept, variant, keys)
+    _recipe_capacity(change, kept, variant, keys)
     _stock_limits(change, kept, variant, keys)
     _shares(change, kept, variant)
     return change, where
@@ -193,6 +194,22 @@ def _capacity(change: Change, kept: ModelData, variant: ModelData, keys: Keys) -
     if plain:
         bounds = (np.full(len(plain), -np.inf), after[plain])
         change.rows[components.CAPACITY] = (rows[plain].tolist(), *bounds)
+
+
+def _recipe_capacity(change: Change, kept: ModelData, variant: ModelData, keys: Keys) -> None:
+    """Recipe capacity (9): K_r is the bound of each run's row; a recipe gains or loses
+    its capacity only by a rebuild."""
+    rows = np.asarray(keys.get(components.RECIPE_CAPACITY, []), dtype=np.int64)
+    after = variant.recipe_capacity[variant.run_recipe[rows]]
+    if (
+        not np.isfinite(after).all()
+        or (np.isfinite(variant.recipe_capacity) != np.isfinite(kept.recipe_capacity)).any()
+    ):
+        raise Rebuild("a recipe gains or loses its capacity")
+    moved = _changed(kept.recipe_capacity[kept.run_recipe[rows]], after)
+    if len(moved):
+        bounds = (np.full(len(moved), -np.inf), after[moved])
+        change.rows[components.RECIPE_CAPACITY] = (rows[moved].tolist(), *bounds)
 
 
 def _stock_limits(change: Change, kept: ModelData, variant: ModelData, keys: Keys) -> None:

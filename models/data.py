@@ -70,6 +70,25 @@ class ModelData:
     """material position of each offer (O,)"""
     max_suppliers: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """N_m per material (M,): at most this many offers deliver; NaN where no cap"""
+    # conversion at the buyer's sites (SPEC §8); empty arrays: no recipe
+    recipe_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """F_r per recipe (R,): the cost of one run"""
+    recipe_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """K_r per recipe (R,): runs per period; inf where none is given"""
+    recipe_lead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """ℓ_r per recipe (R,): periods from a run's start (inputs) to its outputs"""
+    run_recipe: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """the recipe of each run variable n[r,t] (U,): t in the window and t + ℓ_r ≤ T"""
+    run_period: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """the start period of each run variable (U,)"""
+    item_recipe: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """the recipe of each recipe item (Q,)"""
+    item_point: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """the stock point (site(r), material) of each recipe item (Q,)"""
+    item_input: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """in[r,m]: t of the item's material one run consumes (Q,)"""
+    item_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """out[r,m]: t of the item's material one run yields (Q,)"""
 
     @property
     def points(self) -> int:
@@ -80,6 +99,11 @@ class ModelData:
     def deliveries(self) -> int:
         """Number of delivery variables N."""
         return len(self.offer)
+
+    @property
+    def runs(self) -> int:
+        """Number of run variables U (SPEC §8)."""
+        return len(self.run_recipe)
 
 
 DELIVERY_FIELDS = (

@@ -11,6 +11,7 @@ from models.changes import delivery_cost
 from models.data import ModelData
 from models.expressions import delivery_terms, var_array, weighted_sum
 from models.integer import fixed_cost_term, onboarding
+from models.recipes import conversion_cost
 from models.stock import stock_grid
 
 
@@ -22,7 +23,7 @@ def _per_point(var: pyo.Var, cost_per_t: np.ndarray) -> object:
 
 def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = None) -> object:
     """Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w) − Σ salvage·I[T]
-    + Σ F_o·z[o].
+    + Σ F_o·z[o] + Σ F_r·n[r,t].
 
     `buy` replaces the deliveries x (the robust plan's a·y for committed periods).
     """
@@ -37,6 +38,7 @@ def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = No
         ],
         weighted_sum(-data.salvage_value_per_t, stock_grid(model, data)[:, -1]),
         *([fixed_cost_term(model, data)] if onboarding(model) else []),
+        conversion_cost(model, data),
     ]
     return SumExpression(terms)
 

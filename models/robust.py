@@ -87,12 +87,14 @@ def fixed_decisions(commit: np.ndarray, onboard: dict[int, float]) -> Change:
 def add_commitments(
     model: pyo.ConcreteModel, committed: ModelData, onboard: list[ModelData]
 ) -> None:
-    """y[j] ≥ 0 for every committed delivery j = (o, s, t ≤ K) of the reference scenario ρ,
-    with Σ_s y[o,s,t] ≤ cap_ρ[o,t] for every o, t ≤ K (the capacity family on y).
+    """y[j] ≥ 0 for every committed order j = (o, s, t) of the reference scenario ρ, one
+    per delivery of ρ ordered in period t − L_ρ[o,s,t] ≤ K (t: the period ordered for),
+    with Σ_s y[o,s,t] ≤ cap_ρ[o,t] for every such (o, t) (the capacity family on y).
 
     SPEC §7 here: z[o] for the offers of every `onboard` data (none: z per scenario),
-    shared by all blocks, with Σ_{o∈O_m} z[o] ≤ N_m; lots w[o,t ≤ K] on y with
-    Q_o·w ≤ Σ_s y ≤ cap_ρ·w and w ≤ z; else Σ_s y ≤ cap_ρ·z for an onboarded offer.
+    shared by all blocks, with Σ_{o∈O_m} z[o] ≤ N_m; lots w[o,t] on the (o, t) with
+    committed orders, Q_o·w ≤ Σ_s y ≤ cap_ρ·w and w ≤ z; else Σ_s y ≤ cap_ρ·z for an
+    onboarded offer.
     """
     model.COMMITTED = pyo.Set(initialize=range(committed.deliveries), ordered=True)
     model.commit = pyo.Var(model.COMMITTED, domain=pyo.NonNegativeReals)

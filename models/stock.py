@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.core as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from models import components
 from models.data import ModelData
 from models.expressions import add_rows, delivery_terms, minus, var_array
 from models.grouping import group_positions
+from models.recipes import run_flows
 
 
 def add_stock(model: pyo.ConcreteModel, data: ModelData) -> None:
@@ -36,14 +37,18 @@ def stock_grid(model: pyo.ConcreteModel, data: ModelData) -> np.ndarray:
 
 
 def add_balance(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | None = None) -> None:
-    """I[p,t−1] + Σ_o x[o,s,t] + P[p,t] + u[p,t] = d[p,t] + I[p,t], with I[p,−1] = initial.
+    """I[p,t−1] + Σ_o x[o,s,t] + P[p,t] + u[p,t] + Σ_r out[r,m]·n[r,t−ℓ_r]
+    = d[p,t] + I[p,t] + Σ_r in[r,m]·n[r,t], with I[p,−1] = initial.
 
-    Written as I[p,t−1] + Σ x + u − I[p,t] = d − P (− initial when t = 0).
+    Written as I[p,t−1] + Σ x + u + Σ out·n − Σ in·n − I[p,t] = d − P (− initial when
+    t = 0); a run's inputs leave the stock of its site when it starts, its outputs arrive
+    ℓ_r later (`models.recipes.run_flows`).
     """
     buy = delivery_terms(model, buy)
     stock = stock_grid(model, data)
     shortfall = var_array(model.shortfall).reshape(data.points, data.periods)
     groups = group_positions(data.point * data.periods + data.period)
+    flows = _run_terms(model, data)
     empty = np.empty(0, dtype=np.int64)
     rhs = data.demand_t - data.pipeline_t
     rhs[:, 0] -= data.initial_t
@@ -52,11 +57,28 @@ def add_balance(model: pyo.ConcreteModel, data: ModelData, buy: np.ndarray | Non
         for t in range(data.periods):
             receipts = buy[groups.get(p * data.periods + t, empty)].tolist()
             opening = [stock[p, t - 1]] if t > 0 else []
-            body = LinearExpression([*opening, *receipts, shortfall[p, t], minus(stock[p, t])])
+            made = flows.get(p * data.periods + t, [])
+            body = LinearExpression(
+                [*opening, *receipts, *made, shortfall[p, t], minus(stock[p, t])]
+            )
             value = float(rhs[p, t])
             keys.append((p, t))
             rows.append((value, body, value))
     add_rows(model, components.BALANCE, keys, rows)
+
+
+def _run_terms(model: pyo.Block, data: ModelData) -> dict[int, list]:
+    """The runs' balance terms (out·n, −in·n) grouped by point·T + period."""
+    points, periods, coefs, runs = run_flows(data)
+    if not len(runs):
+        return {}
+    members = var_array(model.run)
+    grouped: dict[int, list] = {}
+    for key, coef, run in zip((points * data.periods + periods).tolist(), coefs.tolist(),
+                              runs.tolist(), strict=True):  # fmt: skip
+        term = members[run] if coef == 1.0 else MonomialTermExpression((coef, members[run]))
+        grouped.setdefault(key, []).append(term)
+    return grouped
 
 
 def add_stock_floor(model: pyo.ConcreteModel, data: ModelData) -> None:

@@ -138,6 +138,11 @@ def summary_text(tables: PlanTables, target: Path) -> str:
     lines += [
         f"  objective       {s.objective:,.2f} {currency} (cash spend + modelled costs)",
         f"  purchased       {s.purchased_t:,.3f} t",
+        *(
+            [f"  made            {s.made_t:,.3f} t at own sites (Production sheet)"]
+            if s.made_t
+            else []
+        ),
         f"  shortfall       {s.shortfall_t:,.3f} t (every licence granted)",
         f"  expected denied {denied:,.3f} t of licensed tonnes (see the Dashboard)",
         f"  licensed share  {s.licensed_share:.1%}",

@@ -159,7 +159,9 @@ def _handed_over(
 
 def keep(instance: Instance, options: SolveOptions) -> Kept:
     """Build `instance`'s model and hand it to HiGHS, to solve variants of it on;
-    `NoPlanError` when a hard limit without variables already fails."""
+    `NoPlanError` when a hard limit without variables already fails. Its variants stop
+    at the same gap as a cold solve (SPEC §7)."""
+    options = _with_gap(instance, options)
     try:
         model = _handed_over(lambda: build_model(instance.data), options, {}, None)
     except NotSolved as failure:

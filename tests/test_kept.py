@@ -184,7 +184,9 @@ def test_the_residual_check_catches_each_family(solved_sample, tamper, family):
         data, **{f: getattr(data, f).copy() for f in ("capacity_t", "budget", "max_t", "min_t",
                                                        "target_end_t", "denial_share", "initial_t")}
     )  # fmt: skip
-    values = dataclasses.replace(values, buy=values.buy.copy(), stock=values.stock.copy())
+    values = dataclasses.replace(
+        values, buy=values.buy.copy(), stock=values.stock.copy(), shortfall=values.shortfall.copy()
+    )
     usable = usable.copy()
     tamper(data, values, usable)
     found = residual_violations(data, values, usable, terms, objective)
@@ -345,7 +347,8 @@ def test_each_thread_keeps_its_own_model(inputs):
 
 def test_an_integer_sweep_is_solved_on_the_kept_model_and_exact():
     """The example with its onboarding terms is a MIP: each sample is a branch and bound
-    on the kept model (no new build) and equals `solve_scenario` at the same gap."""
+    on the kept model (no new build) and equals `solve_scenario` at the same gap (the
+    example's Settings mip_gap, 0: proven optimal)."""
     integer = load_inputs(EXAMPLE)
     envelope = resolve_scenario(integer, "base")
     samples, _ = sample_scenarios(envelope, 3, 3, integer.periods)

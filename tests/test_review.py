@@ -256,12 +256,14 @@ def plan_workbook(tmp_path_factory):
 
 def test_plan_workbook_layout_formats_and_units(plan_workbook):
     book = openpyxl.load_workbook(plan_workbook)
-    assert book.sheetnames[:7] == [
+    assert book.sheetnames[:9] == [
         "Dashboard",
         "Summary",
         "Plan",
         "Stock",
         "Mix",
+        "Production",
+        "Make or buy",
         "Capacity",
         "Warnings",
     ]
@@ -283,7 +285,9 @@ def test_plan_workbook_layout_formats_and_units(plan_workbook):
     }
     assert any(types == ["dataBar"] and ref.startswith("G2") for ref, types in rules.items())
     stock_rules = [r for r in book["Stock"].conditional_formatting]
-    assert {str(r.sqref).split(":")[0] for r in stock_rules} >= {"H2", "M2", "N2"}
+    flagged = {c.column_letter + "2" for c in book["Stock"][1]
+               if c.value in ("shortfall", "floor_gap", "cover_gap")}  # fmt: skip
+    assert {str(r.sqref).split(":")[0] for r in stock_rules} >= flagged and len(flagged) == 3
     for name in ("Limits", "Shortfalls", "Stock"):
         assert book[name].freeze_panes == "A2" and book[name].auto_filter.ref
 
@@ -370,7 +374,11 @@ def test_cash_spend_is_purchase_tariff_freight_fixed_everywhere(plan_workbook, t
         openpyxl.load_workbook(plan_workbook)["Summary"].iter_rows(min_row=2, values_only=True)
     )
     assert summary["cash_spend"] == pytest.approx(
-        summary["purchase"] + summary["tariff"] + summary["freight"] + summary["fixed"],
+        summary["purchase"]
+        + summary["tariff"]
+        + summary["freight"]
+        + summary["fixed"]
+        + summary["conversion"],
         rel=1e-12,
     )
     assert summary["fixed"] > 0

@@ -61,6 +61,13 @@ def stated(instance: Instance, limit: str, subject: str) -> dict[str, np.ndarray
     if limit == "period budget":
         mask = np.asarray(instance.inputs.periods) == subject.removeprefix("budget of ")
         return {"budget": _where(mask, data.budget, data.budget * 1.1)}
+    if limit == "recipe capacity":
+        name, site = subject.split(" at ")
+        recipes = instance.inputs.recipes
+        r = np.flatnonzero((recipes.index == name) & (recipes["site"] == site).to_numpy())
+        mask = np.zeros(data.recipe_capacity.shape, dtype=bool)
+        mask[r] = True
+        return {"recipe_capacity": _where(mask, data.recipe_capacity, data.recipe_capacity * 1.1)}
     assert limit == "country share cap", limit
     country, material = subject.split(" share of ")
     mask = (

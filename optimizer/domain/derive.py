@@ -24,6 +24,7 @@ from models.data import ModelData
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.limits import check_combined
 from optimizer.domain.names import canonical
+from optimizer.domain.recipes import recipe_arrays
 from optimizer.domain.scenarios import Scenario
 from optimizer.domain.terms import licensed, risk_per_t
 from optimizer.domain.words import ANY, CHAIN, DEFENSE
@@ -62,9 +63,20 @@ def _codes(values: pd.Series, order: pd.Index) -> np.ndarray:
     return pd.Categorical(values, categories=order).codes.astype(np.int64)
 
 
+def _recipe_points(inputs: Inputs) -> pd.DataFrame:
+    """(site(r), material) of every RecipeItems row: recipes draw on and fill these."""
+    items = inputs.recipe_items
+    if items.empty:
+        return pd.DataFrame(columns=["site", "material"])
+    sites = inputs.recipes["site"].reindex(items["recipe"]).to_numpy()
+    return pd.DataFrame({"site": sites, "material": items["material"].to_numpy()})
+
+
 def _stock_points(inputs: Inputs) -> pd.DataFrame:
+    """SM: the (site, material) pairs of Demand, Stock, Pipeline and the recipes' items."""
+    tables = (inputs.demand, inputs.stock, inputs.pipeline)
     keys = pd.concat(
-        [frame[["site", "material"]] for frame in (inputs.demand, inputs.stock, inputs.pipeline)]
+        [*(frame[["site", "material"]] for frame in tables), _recipe_points(inputs)]
     ).drop_duplicates()
     keys = keys.assign(
         site_code=_codes(keys["site"], inputs.sites.index),
@@ -135,6 +147,8 @@ class _Fixed:
     """(offer, country, item) a rule can match (`_offer_items`)"""
     chain: pd.DataFrame
     """(offer, material, country) for every distinct country of each offer's chain"""
+    recipes: dict[str, np.ndarray]
+    """the ModelData fields of SPEC §8's recipes and runs (`domain.recipes`)"""
 
     @classmethod
     def of(cls, inputs: Inputs) -> _Fixed:
@@ -149,14 +163,10 @@ class _Fixed:
         demand = _per_point_matrix(points, inputs.demand, periods)
         pipeline = _per_point_matrix(points, inputs.pipeline, periods)
         demand.flags.writeable = pipeline.flags.writeable = False  # shared by every scenario
-        return cls(
-            points,
-            demand,
-            pipeline,
-            pairs,
-            _offer_items(inputs, chain),
-            chain,
-        )
+        recipes = recipe_arrays(inputs, points)
+        for array in recipes.values():
+            array.flags.writeable = False
+        return cls(points, demand, pipeline, pairs, _offer_items(inputs, chain), chain, recipes)
 
 
 _FIXED: dict[int, _Fixed] = {}
@@ -470,6 +480,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         min_order_t=inputs.offers["min_order"].to_numpy(float),
         offer_material=_codes(inputs.offers["material"], materials.index),
         max_suppliers=materials["max_suppliers"].to_numpy(float),
+        **fixed.recipes,
     )
     warnings = _unused_offer_warnings(inputs, pairs, deliveries, capacity)
     warnings += _salvage_warnings(inputs, deliveries)

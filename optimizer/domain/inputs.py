@@ -44,7 +44,8 @@ class Inputs:
     budget: list[float | None]
     materials: pd.DataFrame
     """index material; elements (tuple), holding_cost, shortage_penalty, safety_penalty,
-    disruption_cost, salvage_value, max_suppliers (NaN = no cap)"""
+    disruption_cost, salvage_value, max_suppliers (NaN = no cap), content (element →
+    mass share; empty: unknown)"""
     countries: pd.DataFrame
     """index country; tariff, covered, max_share"""
     sites: pd.DataFrame
@@ -67,6 +68,11 @@ class Inputs:
     controls: pd.DataFrame
     """scenario, country, item, end_use, approval, delay_days, capacity_factor,
     cost_factor, extra_tariff, from_t, to_t (0-based window, open ends filled), row"""
+    recipes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """index recipe; site, cost, capacity (NaN = none), lead_time, first, last (0-based
+    window of start periods), description, row (SPEC §8)"""
+    recipe_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """recipe, material, input, output (t per run), row"""
     sheet_names: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 

@@ -22,12 +22,14 @@ PLAN_KEY = ["supplier", "material", "site", "period"]
 
 @dataclass(frozen=True)
 class Changes:
-    """The Changes sheet: a heading, and three tables."""
+    """The Changes sheet: a heading, and the tables of what moved."""
 
     heading: list[tuple[str, object]]
     plan: pd.DataFrame
     suppliers: pd.DataFrame
     inputs: pd.DataFrame
+    runs: pd.DataFrame
+    """recipe runs that moved (`run_changes`)"""
 
     @property
     def by_supplier(self) -> pd.DataFrame:
@@ -135,55 +137,78 @@ def _differs(before: object, after: object) -> bool:
     return True
 
 
-def input_changes(old: Inputs, new: Inputs) -> pd.DataFrame:
-    """What changed in demand, pipeline, suppliers, controls, stock, countries, periods."""
-    rows = []
-    rows += _diff(
-        "Demand",
-        _labelled(old.demand, old.periods, ["period"]),
-        _labelled(new.demand, new.periods, ["period"]),
-        ["site", "material", "period"],
-        ["quantity"],
-    )
-    rows += _diff(
-        "Pipeline",
-        _labelled(old.pipeline, old.periods, ["period"]),
-        _labelled(new.pipeline, new.periods, ["period"]),
-        ["site", "material", "period"],
-        ["quantity"],
-    )
-    offer_fields = [*CHAIN, "capacity", "unit_cost", "freight", "lead_time", "first", "last"]
-    rows += _diff(
-        "Suppliers",
-        _labelled(old.offers, old.periods, ["first", "last"]),
-        _labelled(new.offers, new.periods, ["first", "last"]),
+COMPARED = {
+    "Demand": (["site", "material", "period"], ["quantity"]),
+    "Pipeline": (["site", "material", "period"], ["quantity"]),
+    "Suppliers": (
         ["supplier", "material"],
-        offer_fields,
-    )
-    control_fields = ["approval", "delay_days", "capacity_factor", "cost_factor", "extra_tariff",
-                      "from_t", "to_t"]  # fmt: skip
-    rows += _diff(
-        "Controls",
-        _windows(old),
-        _windows(new),
+        [*CHAIN, "capacity", "unit_cost", "freight", "lead_time", "first", "last"],
+    ),
+    "Controls": (
         ["scenario", "country", "item", "end_use", "part"],
-        control_fields,
-    )
-    rows += _diff(
-        "Stock", old.stock, new.stock, ["site", "material"], ["initial", "min", "max", "target_end"]
-    )
-    rows += _diff(
-        "Countries",
-        old.countries.reset_index(),
-        new.countries.reset_index(),
-        ["country"],
-        ["tariff", "covered", "max_share"],
-    )
-    periods = [pd.DataFrame({"period": p.periods, "budget": p.budget}) for p in (old, new)]
-    rows += _diff("Periods", periods[0], periods[1], ["period"], ["budget"])
+        [
+            "approval",
+            "delay_days",
+            "capacity_factor",
+            "cost_factor",
+            "extra_tariff",
+            "from_t",
+            "to_t",
+        ],
+    ),
+    "Stock": (["site", "material"], ["initial", "min", "max", "target_end"]),
+    "Countries": (["country"], ["tariff", "covered", "max_share"]),
+    "Periods": (["period"], ["budget"]),
+    "Recipes": (["recipe"], ["site", "cost", "capacity", "lead_time", "first", "last"]),
+    "RecipeItems": (["recipe", "material"], ["input", "output"]),
+}
+"""The inputs a nightly run compares with the last one: (key, fields) of each."""
+FIELD_WORDS = {"first": "available_from", "last": "available_to", "from_t": "from_period",
+               "to_t": "to_period"}  # fmt: skip
+
+
+def _compared(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    """Each input of `COMPARED` as a frame, periods as their labels."""
+    periods = inputs.periods
+    return {
+        "Demand": _labelled(inputs.demand, periods, ["period"]),
+        "Pipeline": _labelled(inputs.pipeline, periods, ["period"]),
+        "Suppliers": _labelled(inputs.offers, periods, ["first", "last"]),
+        "Controls": _windows(inputs),
+        "Stock": inputs.stock,
+        "Countries": inputs.countries.reset_index(),
+        "Periods": pd.DataFrame({"period": periods, "budget": inputs.budget}),
+        "Recipes": _labelled(inputs.recipes.reset_index(), periods, ["first", "last"]),
+        "RecipeItems": inputs.recipe_items,
+    }
+
+
+def input_changes(old: Inputs, new: Inputs) -> pd.DataFrame:
+    """What changed in each input of `COMPARED`, as (input, key, field, old, new) rows."""
+    before, after = _compared(old), _compared(new)
+    rows = []
+    for name, (key, fields) in COMPARED.items():
+        columns = key + fields
+        rows += _diff(
+            name, before[name].reindex(columns=columns), after[name].reindex(columns=columns),
+            key, fields,
+        )  # fmt: skip
     table = pd.DataFrame(rows, columns=["input", "key", "field", "old", "new"])
-    table["field"] = table["field"].replace(
-        {"first": "available_from", "last": "available_to", "from_t": "from_period",
-         "to_t": "to_period"}
-    )  # fmt: skip
+    table["field"] = table["field"].replace(FIELD_WORDS)
     return table
+
+
+RUN_KEY = ["recipe", "site", "start_period"]
+
+
+def run_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Per recipe, site and start period (the Production sheets): old and new runs, where
+    changed."""
+    columns = [*RUN_KEY, "old_runs", "new_runs", "change_runs"]
+    totals = [
+        frame.reindex(columns=[*RUN_KEY, "runs"]).groupby(RUN_KEY)["runs"].sum()
+        for frame in (old, new)
+    ]
+    joined = pd.DataFrame({"old_runs": totals[0], "new_runs": totals[1]}).fillna(0.0)
+    joined["change_runs"] = _none_below(joined["new_runs"] - joined["old_runs"])
+    return joined.reset_index().loc[lambda t: t["change_runs"] != 0, columns].reset_index(drop=True)

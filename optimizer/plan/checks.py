@@ -221,9 +221,22 @@ def _by_key(frame, periods: list[str]) -> dict[tuple[str, str, str], float]:
     return totals
 
 
+def _run_flows(tables: PlanTables) -> tuple[dict, dict]:
+    """(made, consumed) per (site, material, period) from the Production table: outputs
+    in the period they are ready, inputs in the period a run starts."""
+    made: dict[tuple[str, str, str], float] = defaultdict(float)
+    consumed: dict[tuple[str, str, str], float] = defaultdict(float)
+    for row in tables.production.to_dict("records"):
+        made[(row["site"], row["material"], row["ready_period"])] += row["made_t"]
+        consumed[(row["site"], row["material"], row["start_period"])] += row["consumed_t"]
+    return made, consumed
+
+
 def check_balance(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
-    """Opening + receipts + pipeline + shortfall = demand + closing; shortfall at most the
-    demand (SPEC v3); stock within limits."""
+    """Opening + receipts + pipeline + made + shortfall = demand + consumed + closing (runs
+    from the Production table, SPEC §8); shortfall at most the demand (SPEC v3); stock
+    within limits."""
+    made, consumed = _run_flows(tables)
     receipts = _by_key(tables.plan, inputs.periods)
     demand = _by_key(inputs.demand.astype({"period": int}), inputs.periods)
     pipeline = _by_key(inputs.pipeline.astype({"period": int}), inputs.periods)
@@ -245,7 +258,7 @@ def check_balance(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> lis
                 problems.append(f"{column}: {key} is {row[column]}, expected {value}")
         residual = (
             expected["opening"] + row["receipts"] + row["pipeline"] + row["shortfall"]
-            - row["demand"] - row["closing"]
+            + made.get(key, 0.0) - consumed.get(key, 0.0) - row["demand"] - row["closing"]
         )  # fmt: skip
         if not _close(residual, 0.0, max(row["demand"], row["closing"])):
             problems.append(f"balance: {key} does not balance (residual {residual:g} t)")
@@ -330,6 +343,41 @@ def check_integer_terms(inputs: Inputs, tables: PlanTables) -> list[str]:
     return problems
 
 
+def check_production(inputs: Inputs, tables: PlanTables) -> list[str]:
+    """SPEC §8 from the Production table: each run of a recipe starts in its window, is
+    ready ℓ_r periods later within the horizon and at most its capacity; each material it
+    consumes or makes is runs × its RecipeItems row; the conversion reported is Σ F_r·runs."""
+    if tables.production.empty:
+        return []
+    recipes, period = inputs.recipes, {label: t for t, label in enumerate(inputs.periods)}
+    amounts = {
+        (r.recipe, r.material): (r.input, r.output) for r in inputs.recipe_items.itertuples()
+    }
+    runs = tables.production.groupby(["recipe", "start_period"])["runs"].transform("first")
+    problems, cost = [], 0.0
+    for row, count in zip(tables.production.to_dict("records"), runs.tolist(), strict=True):
+        recipe, start = row["recipe"], period[row["start_period"]]
+        facts = recipes.loc[recipe]
+        where = f"{recipe} started in {row['start_period']}"
+        capacity = facts["capacity"] if np.isfinite(facts["capacity"]) else math.inf
+        if not facts["first"] <= start <= facts["last"]:
+            problems.append(f"recipe window: {where} is outside its window")
+        if period[row["ready_period"]] != start + facts["lead_time"]:
+            problems.append(f"recipe lead time: {where} is ready in {row['ready_period']}")
+        if _above(count, capacity):
+            problems.append(f"recipe capacity: {where} runs {count:g} times, capacity {capacity:g}")
+        used, made = amounts.get((recipe, row["material"]), (0.0, 0.0))
+        if not (_close(row["consumed_t"], used * count) and _close(row["made_t"], made * count)):
+            problems.append(f"recipe items: {where} moves the wrong t of {row['material']}")
+        if pd.notna(row["runs"]):  # the run's own figures are on its first row
+            cost += count * facts["cost"]
+    if not _close(cost, tables.summary.conversion):
+        problems.append(
+            f"conversion: runs cost {cost:,.2f}, reported {tables.summary.conversion:,.2f}"
+        )
+    return problems
+
+
 def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
     """Every violation found; an empty list means the plan passed."""
     return (
@@ -341,4 +389,5 @@ def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[s
         + check_shares(inputs, tables)
         + check_costs(tables)
         + check_integer_terms(inputs, tables)
+        + check_production(inputs, tables)
     )

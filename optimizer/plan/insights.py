@@ -58,52 +58,80 @@ def _moves(solution: Solution, name: str, side: int) -> np.ndarray | float:
     return np.nan if ranges is None else ranges[:, side]
 
 
-def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
-    """Every binding limit (a dual above zero) and its marginal value, largest first.
+def _keys(solution: Solution, name: str) -> np.ndarray:
+    return np.asarray(solution.keys.get(name, []), dtype=np.int64)
 
-    `saving_per_unit` is the marginal value (one more tonne of capacity or storage, one
-    tonne lower floor, one more unit of budget, one percentage point more country
-    share), valid while the limit moves to `valid_to` (HiGHS ranging: the basis, so the
-    dual, stays the same; unknown for share caps, whose relaxation changes coefficients);
-    what a stated relaxation saves is in `plan.savings`, by re-solving.
-    """
+
+def _capacity_limits(instance: Instance, solution: Solution) -> list[pd.DataFrame]:
+    """Supplier capacity (2), per offer and period, in t."""
+    keys, data = _keys(solution, components.CAPACITY), instance.data
+    if not len(keys):
+        return []
+    offer, period = components.capacity_index(keys, data.periods)
+    offers = instance.offers.iloc[offer]
+    capacity = data.capacity_t[offer, period]
+    return [_limit_rows(
+        "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
+        [instance.inputs.periods[t] for t in period], capacity, "t",
+        -solution.duals[components.CAPACITY],
+        capacity + _moves(solution, components.CAPACITY, 1),
+    )]  # fmt: skip
+
+
+def _recipe_limits(instance: Instance, solution: Solution) -> list[pd.DataFrame]:
+    """Recipe capacity (9), per recipe and start period, in runs."""
+    keys, data = _keys(solution, components.RECIPE_CAPACITY), instance.data
+    if not len(keys):
+        return []
+    recipes = instance.inputs.recipes.iloc[data.run_recipe[keys]]
+    capacity = data.recipe_capacity[data.run_recipe[keys]]
+    return [_limit_rows(
+        "recipe capacity", recipes.index.to_numpy() + " at " + recipes["site"].to_numpy(),
+        [instance.inputs.periods[t] for t in data.run_period[keys]], capacity, "run",
+        -solution.duals[components.RECIPE_CAPACITY],
+        capacity + _moves(solution, components.RECIPE_CAPACITY, 1),
+    )]  # fmt: skip
+
+
+def _budget_limits(instance: Instance, solution: Solution) -> list[pd.DataFrame]:
+    """Period budgets (8), in the currency."""
+    budget, data = _keys(solution, components.BUDGET), instance.data
+    if not len(budget):
+        return []
+    return [_limit_rows(
+        "period budget", "landed spend", [instance.inputs.periods[t] for t in budget],
+        data.budget[budget], instance.inputs.settings.currency,
+        -solution.duals[components.BUDGET],
+        data.budget[budget] + _moves(solution, components.BUDGET, 1),
+    )]  # fmt: skip
+
+
+def _share_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> list[pd.DataFrame]:
+    """Country share caps (5), per percentage point (no ranging: the relaxation changes
+    coefficients)."""
+    caps, data = _keys(solution, components.SHARE), instance.data
+    if not len(caps):
+        return []
+    shares = instance.shares.iloc[caps]
+    total = np.bincount(data.material, weights=buy, minlength=len(instance.inputs.materials))
+    return [_limit_rows(
+        "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
+        "all periods", shares["limit"].to_numpy(), "percentage point",
+        -solution.duals[components.SHARE] * total[shares["material_code"].to_numpy()] * 0.01,
+        np.nan,
+        -solution.duals[components.SHARE],
+    )]  # fmt: skip
+
+
+def _point_limits(instance: Instance, solution: Solution) -> list[pd.DataFrame]:
+    """Stock floors (3) and storage limits (4), per stock point and period, in t."""
     data, periods, points = instance.data, instance.inputs.periods, instance.points
-    currency = instance.inputs.settings.currency
     frames = []
-    keys = np.asarray(solution.keys.get(components.CAPACITY, []), dtype=np.int64)
-    if len(keys):
-        offer, period = components.capacity_index(keys, data.periods)
-        offers = instance.offers.iloc[offer]
-        capacity = data.capacity_t[offer, period]
-        frames.append(_limit_rows(
-            "supplier capacity", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
-            [periods[t] for t in period], capacity, "t",
-            -solution.duals[components.CAPACITY],
-            capacity + _moves(solution, components.CAPACITY, 1),
-        ))  # fmt: skip
-    budget = np.asarray(solution.keys.get(components.BUDGET, []), dtype=np.int64)
-    if len(budget):
-        frames.append(_limit_rows(
-            "period budget", "landed spend", [periods[t] for t in budget], data.budget[budget],
-            currency, -solution.duals[components.BUDGET],
-            data.budget[budget] + _moves(solution, components.BUDGET, 1),
-        ))  # fmt: skip
-    caps = np.asarray(solution.keys.get(components.SHARE, []), dtype=np.int64)
-    if len(caps):
-        shares = instance.shares.iloc[caps]
-        total = np.bincount(data.material, weights=buy, minlength=len(instance.inputs.materials))
-        frames.append(_limit_rows(
-            "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
-            "all periods", shares["limit"].to_numpy(), "percentage point",
-            -solution.duals[components.SHARE] * total[shares["material_code"].to_numpy()] * 0.01,
-            np.nan,
-            -solution.duals[components.SHARE],
-        ))  # fmt: skip
     for name, kind, sign, level, side in (
         (components.FLOOR, "stock floor", 1.0, data.min_t, 0),
         (components.STORAGE, "storage max", -1.0, data.max_t, 1),
     ):
-        where = np.asarray(solution.keys.get(name, []), dtype=np.int64).reshape(-1, 2)
+        where = _keys(solution, name).reshape(-1, 2)
         if len(where):
             subject = points["site"] + " / " + points["material"]
             frames.append(_limit_rows(
@@ -111,6 +139,26 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
                 level[where[:, 0]], "t", sign * solution.duals[name],
                 level[where[:, 0]] + _moves(solution, name, side),
             ))  # fmt: skip
+    return frames
+
+
+def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
+    """Every binding limit (a dual above zero) and its marginal value, largest first.
+
+    `saving_per_unit` is the marginal value (one more tonne of capacity or storage, one
+    more run of a recipe, one tonne lower floor, one more unit of budget, one percentage
+    point more country share), valid while the limit moves to `valid_to` (HiGHS ranging:
+    the basis, so the dual, stays the same; unknown for share caps, whose relaxation
+    changes coefficients); what a stated relaxation saves is in `plan.savings`, by
+    re-solving.
+    """
+    frames = [
+        *_capacity_limits(instance, solution),
+        *_recipe_limits(instance, solution),
+        *_budget_limits(instance, solution),
+        *_share_limits(instance, solution, buy),
+        *_point_limits(instance, solution),
+    ]
     if not frames:
         return _limit_rows("", [], [], [], "", []).drop(columns="dual")
     limits = pd.concat(frames, ignore_index=True)

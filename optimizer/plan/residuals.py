@@ -14,7 +14,7 @@ import numpy as np
 
 from models.data import ModelData
 from optimizer.plan.checks import TOLERANCE
-from optimizer.plan.values import Values
+from optimizer.plan.values import Values, flows
 
 
 def _over(used: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -32,11 +32,14 @@ def _where(what: str, mask: np.ndarray) -> list[str]:
 
 
 def _balance(data: ModelData, values: Values) -> np.ndarray:
-    """I[p,t−1] + Σ x + P + u − d − I[p,t] per point and period (0 when it balances)."""
+    """I[p,t−1] + Σ x + P + u + made − consumed − d − I[p,t] per point and period (0 when
+    it balances)."""
     receipts = np.zeros((data.points, data.periods))
     np.add.at(receipts, (data.point, data.period), values.buy)
+    made, consumed = flows(data, values.runs)
     opening = np.concatenate([data.initial_t[:, None], values.stock[:, :-1]], axis=1)
-    return opening + receipts + data.pipeline_t + values.shortfall - data.demand_t - values.stock
+    supply = opening + receipts + data.pipeline_t + values.shortfall + made
+    return supply - consumed - data.demand_t - values.stock
 
 
 def _stock_rows(data: ModelData, values: Values) -> list[str]:
@@ -71,8 +74,12 @@ def _delivery_rows(data: ModelData, values: Values, usable: np.ndarray) -> list[
     totals = np.bincount(data.material, x, materials)
     touching = np.bincount(data.share_cap, x[data.share_delivery], len(data.share_limit))
     share = data.share_limit * totals[data.share_material]
+    runs = values.runs
+    capacity = data.recipe_capacity[data.run_recipe]
     return (
         _where("sign", x < -TOLERANCE)
+        + _where("run sign", runs < -TOLERANCE)
+        + _where("recipe capacity", _over(runs, np.where(np.isinf(capacity), np.nan, capacity)))
         + _where("not allowed", ~usable & (np.abs(x) > TOLERANCE))
         + _where("capacity", _over(used.reshape(data.capacity_t.shape), data.capacity_t))
         + _where("budget", _over(spend, data.budget))

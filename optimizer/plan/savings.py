@@ -9,6 +9,7 @@ relaxation applied:
 | limit | relaxation |
 |---|---|
 | supplier capacity | +10 % capacity in every period |
+| recipe capacity | +10 % runs per period |
 | stock floor | the whole floor removed (min = 0) |
 | storage max | +10 % storage |
 | period budget | +10 % of that period's budget |
@@ -82,6 +83,29 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
                 int((saving[rows] > NOISE).sum()),
                 float(saving[rows] @ added),
                 dataclasses.replace(data, capacity_t=capacity),
+            )
+        )
+    return found
+
+
+def _recipes(instance: Instance, solution: Solution) -> list[Relaxation]:
+    """Recipe capacities K_r (SPEC §2, constraint 9): +10 % runs per period."""
+    data, found = instance.data, []
+    keys, saving = _binding(solution, components.RECIPE_CAPACITY, -1.0)
+    recipe = data.run_recipe[keys] if len(keys) else keys
+    for r in np.unique(recipe[saving > NOISE]).tolist():
+        rows = np.flatnonzero(recipe == r)
+        level = float(data.recipe_capacity[r])
+        capacity = data.recipe_capacity.copy()
+        capacity[r] = level * (1 + CAPACITY_STEP)
+        found.append(
+            Relaxation(
+                "recipe capacity",
+                f"{instance.inputs.recipes.index[r]} at {instance.inputs.recipes.iloc[r]['site']}",
+                f"+{CAPACITY_STEP:.0%} runs per period ({level:,.3f} → {capacity[r]:,.3f})",
+                int((saving[rows] > NOISE).sum()),
+                float(saving[rows].sum() * CAPACITY_STEP * level),
+                dataclasses.replace(data, recipe_capacity=capacity),
             )
         )
     return found
@@ -174,6 +198,7 @@ def relaxations(instance: Instance, solution: Solution, buy: np.ndarray) -> list
     """Every binding limit with its stated relaxation, largest first-order estimate first."""
     found = [
         *_capacity(instance, solution),
+        *_recipes(instance, solution),
         *_points(instance, solution, components.FLOOR, 1.0),
         *_points(instance, solution, components.STORAGE, -1.0),
         *_budgets(instance, solution),

@@ -1,20 +1,20 @@
 """Cash against modelled cost: which cost terms are paid out, and their names in words.
 
 The objective adds up money of different kinds. Cash spend is what is paid for the
-material up to the site: purchase price, tariffs and freight (and fixed sourcing costs
-where the model has them), the same landed cost that period budgets limit (SPEC §2,
-constraint 8). Holding cost is left out of cash spend: it is a per-period estimate of
-carrying stock (warehousing and the capital tied up), not an invoice for material, and
-budgets do not count it. Risk cost is an expected loss the model weighs, and the
-shortage and safety penalties price unmet demand and unmet stock targets: none of them
-is paid to anyone.
+material up to the site: purchase price, tariffs and freight (and, where the model has
+them, fixed sourcing costs and the conversion paid for runs at the buyer's sites); period
+budgets limit the landed cost (SPEC §2, constraint 8). Holding cost is left out of cash
+spend: it is a per-period estimate of carrying stock (warehousing and the capital tied
+up), not an invoice for material, and budgets do not count it. Risk cost is an expected
+loss the model weighs, and the shortage and safety penalties price unmet demand and
+unmet stock targets: none of them is paid to anyone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-CASH_TERMS = ("purchase", "tariff", "freight", "fixed")
+CASH_TERMS = ("purchase", "tariff", "freight", "fixed", "conversion")
 """Cost terms paid out (those the model has)."""
 PENALTY_TERMS = ("shortage", "safety")
 """Penalties: prices of unmet demand and unmet stock targets, never paid."""
@@ -23,6 +23,7 @@ TERM_WORDS = {
     "tariff": "tariffs",
     "freight": "freight",
     "fixed": "fixed sourcing costs",
+    "conversion": "conversion and tolling at own sites",
     "risk": "supply-risk cost (expected, not paid)",
     "holding": "holding cost of stock",
     "shortage": "shortage penalty (unmet demand, not paid)",

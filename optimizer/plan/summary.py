@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.data import ModelData
 from optimizer.domain.derive import Instance
 from optimizer.plan import spend
 from optimizer.plan.values import Values
@@ -20,8 +21,9 @@ from optimizer.solver.highs import Solution
 
 COST_TERMS = (
     "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage", "fixed",
+    "conversion",
 )  # fmt: skip
-"""The reported cost terms of SPEC §2 and §7, in order; they add up to the objective."""
+"""The reported cost terms of SPEC §2, §7 and §8, in order; they add up to the objective."""
 
 
 def as_stored(value: float) -> float:
@@ -47,7 +49,14 @@ def cost_terms(instance: Instance, values: Values) -> dict[str, float]:
         "safety": float(safety.sum()),
         "salvage": 0.0 - float(data.salvage_value_per_t @ values.stock[:, -1]),
         "fixed": float(values.onboarded @ data.fixed_cost) if len(values.onboarded) else 0.0,
+        "conversion": float(data.recipe_cost[data.run_recipe] @ values.runs),
     }
+
+
+def made_tonnes(data: ModelData, runs: np.ndarray) -> float:
+    """Σ outputs of every run: the t made at the buyer's sites (SPEC §8 `made_t`)."""
+    per_recipe = np.bincount(data.run_recipe, runs, len(data.recipe_cost))
+    return float(data.item_output @ per_recipe[data.item_recipe]) if len(data.item_recipe) else 0.0
 
 
 @dataclass(frozen=True)
@@ -67,11 +76,15 @@ class PlanSummary:
     safety: float
     salvage: float
     fixed: float
+    conversion: float
+    """conversion and tolling at the buyer's sites: Σ F_r·n (SPEC §8)"""
     cash_spend: float
-    """paid out: purchase + tariff + freight + fixed (`plan.spend`)"""
+    """paid out: purchase + tariff + freight + fixed + conversion (`plan.spend`)"""
     penalties: float
     shortfall_t: float
     purchased_t: float
+    made_t: float
+    """Σ outputs of every recipe run (SPEC §8)"""
     licensed_share: float
     solve_seconds: float
     mip_gap: float
@@ -128,6 +141,7 @@ def plan_summary(instance: Instance, values: Values, solution: Solution) -> Plan
         penalties=as_stored(spend.penalties(terms)),
         shortfall_t=as_stored(float(values.shortfall.sum())),
         purchased_t=as_stored(purchased),
+        made_t=as_stored(made_tonnes(instance.data, values.runs)),
         licensed_share=as_stored(
             float(values.buy[licensed].sum()) / purchased if purchased else 0.0
         ),

@@ -11,10 +11,10 @@ import pandas as pd
 from models import components
 from optimizer.domain.derive import Instance
 from optimizer.domain.words import CHAIN
-from optimizer.plan import insights
+from optimizer.plan import insights, production
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
 from optimizer.plan.summary import PlanSummary, plan_summary
-from optimizer.plan.values import Values, clean, offer_tonnes, solution_values
+from optimizer.plan.values import Values, clean, flows, offer_tonnes, solution_values
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
@@ -44,6 +44,14 @@ class PlanTables:
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
     onboarded: pd.DataFrame = field(default_factory=pd.DataFrame)
     """offers with an onboarding binary (SPEC §7): used or not, and what that costs"""
+    production: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """the recipes' runs, what they consume and make (SPEC §8); empty without recipes"""
+    make_or_buy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """per material: t bought and t made"""
+    elements: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """per element and period: bought, made, consumed, demanded, held (with content)"""
+    element_countries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """per element and country: t bought through chains touching it, expected denied"""
 
     @property
     def objective(self) -> float:
@@ -109,6 +117,10 @@ def _stock(instance: Instance, values: Values) -> pd.DataFrame:
             "cover_gap": values.cover_gap.ravel(),
         }
     )
+    if data.runs:  # SPEC §8: what runs make and consume at the site
+        made, consumed = flows(data, values.runs)
+        frame.insert(6, "made", clean(made).ravel())
+        frame.insert(7, "consumed", clean(consumed).ravel())
     return frame
 
 
@@ -201,6 +213,19 @@ def _gap_warnings(instance: Instance, stock: pd.DataFrame, end_gap: np.ndarray) 
     return found
 
 
+def _conversion_tables(instance: Instance, values: Values) -> dict[str, pd.DataFrame]:
+    """Production and buy-or-make when the workbook has recipes, Elements when some
+    material gives its content (SPEC §4, §8)."""
+    found: dict[str, pd.DataFrame] = {}
+    if instance.data.runs:
+        found["production"] = production.production(instance, values)
+        found["make_or_buy"] = production.make_or_buy(instance, values)
+    if production.has_content(instance):
+        found["elements"] = production.elements(instance, values)
+        found["element_countries"] = production.element_countries(instance, values)
+    return found
+
+
 def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -> PlanTables:
     """All plan tables of one solved scenario; `analyses=False` leaves out the review
     sheets (limits, marginal costs, unused offers, exposure, shortfalls), as sweeps do."""
@@ -221,6 +246,7 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         warnings=warnings,
         countries=tuple(instance.inputs.countries.index),
         onboarded=onboarded_offers(instance, values.onboarded, values.buy),
+        **_conversion_tables(instance, values),
     )
     if not analyses:
         return tables

@@ -9,6 +9,7 @@ import numpy as np
 
 from models import components
 from models.data import ModelData
+from models.recipes import run_flows
 from optimizer.domain.derive import Instance
 from optimizer.solver.highs import Solution
 
@@ -47,6 +48,8 @@ class Values:
     end_gap: np.ndarray
     onboarded: np.ndarray
     """z[o] per offer (O,): 1 where the offer is onboarded (SPEC §7); 0 elsewhere"""
+    runs: np.ndarray
+    """n[u] per run variable (U,) of SPEC §8"""
 
 
 def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
@@ -68,7 +71,18 @@ def solution_values(instance: Instance, solution: Solution) -> Values:
         cover_gap=clean(grid(solution, components.COVER_GAP, shape)),
         end_gap=clean(grid(solution, components.END_GAP, shape)),
         onboarded=_onboarded(instance, solution),
+        runs=clean(solution.values.get(components.RUN, np.zeros(instance.data.runs))),
     )
+
+
+def flows(data: ModelData, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(made, consumed): the t the runs add to and take from each (point, period)."""
+    made, consumed = np.zeros((data.points, data.periods)), np.zeros((data.points, data.periods))
+    points, periods, coefs, which = run_flows(data)
+    amounts = coefs * runs[which] if len(which) else np.zeros(0)
+    np.add.at(made, (points[coefs > 0], periods[coefs > 0]), amounts[coefs > 0])
+    np.add.at(consumed, (points[coefs < 0], periods[coefs < 0]), -amounts[coefs < 0])
+    return made, consumed
 
 
 def offer_tonnes(data: ModelData, buy: np.ndarray) -> np.ndarray:

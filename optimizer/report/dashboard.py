@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 from optimizer.plan import spend
 from optimizer.plan.summary import COST_TERMS, PlanSummary
 from optimizer.plan.tables import PlanTables
+from optimizer.plan.values import NOISE
 from optimizer.report.writer import FOOTER, Column, Writer, print_setup, safe_text
 
 CHART_DATA = "Chart data"
@@ -187,6 +188,46 @@ def top_shares(tables: PlanTables) -> pd.DataFrame:
     return top.sort_values("material", key=lambda names: names.map(order)).reset_index(drop=True)
 
 
+def element_lines(tables: PlanTables) -> list[str]:
+    """One sentence per element a plan buys: t bought and the share through chains touching
+    the country it depends on most among those that license it or are covered, e.g.
+    "Dy: 6.1 t bought, 71 % through chains touching China"."""
+    lines = []
+    bought = tables.elements.groupby("element", sort=False)["bought_t"].sum()
+    countries = tables.element_countries
+    for element, total in bought.items():
+        if total <= NOISE:
+            continue
+        exposed = (countries["licensing"] == "yes") | (countries["covered"] == "yes")
+        mine = countries[(countries["element"] == element) & exposed]
+        line = f"{element}: {total:,.1f} t bought"
+        if len(mine):
+            top = mine.sort_values("bought_t", ascending=False).iloc[0]
+            line += f", {top['bought_t'] / total:.0%} through chains touching {top['country']}"
+        lines.append(line)
+    return lines
+
+
+def _make_or_buy(board: _Board, row: int, tables: PlanTables) -> int:
+    """Buy versus make per material and the element exposure, when the plan has them."""
+    if not tables.make_or_buy.empty:
+        row = board.heading(row, "Bought or made at own sites (t over the horizon)")
+        row = board.table(
+            row,
+            [Column("material"), Column("bought (t)", "t"), Column("made (t)", "t"),
+             Column("share made", "share")],
+            list(tables.make_or_buy.itertuples(index=False, name=None)),
+        )  # fmt: skip
+    lines = element_lines(tables) if not tables.elements.empty else []
+    if lines:
+        row = board.heading(row, "Rare-earth elements bought (t of element, over the horizon)")
+        for line in lines:
+            board.sheet.write_string(row, 0, line)
+            row += 1
+        row += 1
+    return row
+
+
 def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -> None:
     """Fill the plan workbook's first sheet; add the chart data sheet it draws from."""
     summary = tables.summary
@@ -229,6 +270,7 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
         ],
         list(shares.itertuples(index=False, name=None)),
     )
+    row = _make_or_buy(board, row, tables)
     row = board.heading(row, f"Five limits whose relaxation saves most (re-solved, {currency})")
     best = tables.savings.head(TOP_SAVINGS) if len(tables.savings) else pd.DataFrame()
     row = board.table(

@@ -116,8 +116,11 @@ def write_changes(writer: Writer, changes: Changes) -> None:
         ("Plan changes per supplier and material (all sites and periods)", changes.by_supplier),
         ("Suppliers new to the plan or dropped from it", changes.suppliers),
         ("Plan changes per supplier, material, site and period", changes.plan),
+        ("Runs of recipes moved per recipe, site and start period", changes.runs),
     )
     for heading, frame in sections:
+        if heading.startswith("Runs") and frame.empty:
+            continue
         row += 1
         sheet.write_string(row, 0, f"{heading}: {len(frame)} row(s)", title)
         rows = list(frame.itertuples(index=False, name=None))
@@ -134,9 +137,10 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
     """Write the plan workbook atomically to `target`.
 
     Dashboard first, then the sheets of SPEC §4 (Summary, Plan, Stock, Mix, Capacity,
-    Warnings), Changes for a nightly run, the analyses (Limits, Marginal costs, Unused
-    offers, Exposure, Licensed, Shortfalls), Onboarding for an integer plan (SPEC §7), and
-    the chart data last.
+    Warnings), Changes for a nightly run, Production and Make or buy when the buyer runs
+    recipes (SPEC v3 §8), the analyses (Limits, Marginal costs, Unused offers, Exposure,
+    Licensed, Elements when materials give their content, Shortfalls), Onboarding for an
+    integer plan (SPEC §7), and the chart data last.
     """
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
@@ -149,6 +153,9 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
         writer.frame("Stock", tables.stock, short)
         writer.frame("Mix", tables.mix)
+        if not tables.production.empty:
+            writer.frame("Production", tables.production, {"utilisation": "bar"})
+            writer.frame("Make or buy", tables.make_or_buy, {"made_share": "bar"})
         marginals = [writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})]
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
         marginals.append(writer.frame("Savings", tables.savings))
@@ -160,6 +167,9 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
                 sheet.write_string(0, len(getattr(tables, frame).columns) + 1, MARGINALS_NOTE)
         writer.frame("Exposure", tables.exposure)
         writer.frame("Licensed", tables.licensed_by)
+        if not tables.elements.empty:
+            writer.frame("Elements", tables.elements)
+            writer.frame("Element countries", tables.element_countries)
         writer.frame("Shortfalls", tables.shortfalls, {"shortfall_t": "alarm"})
         if not tables.onboarded.empty:
             writer.frame("Onboarding", tables.onboarded)

@@ -200,6 +200,7 @@ MONEY = {
     "vss", "evpi",
     "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
     "cash_spend", "penalties", "saving", "objective_after", "top_limit_saving", "fixed",
+    "conversion", "conversion_cost",
 }  # fmt: skip
 NOTES = {
     "saving_per_unit": "{currency} per unit of the limit (see unit): the marginal value, "
@@ -213,6 +214,7 @@ NOTES = {
 TONNES = {
     "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
     "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
+    "made", "consumed",
 }  # fmt: skip
 SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share", "probability"}
 

@@ -31,7 +31,13 @@ import pandas as pd
 
 from optimizer.domain.inputs import Inputs
 from optimizer.json_text import json_text
-from optimizer.plan.changes import Changes, input_changes, plan_changes, supplier_changes
+from optimizer.plan.changes import (
+    Changes,
+    input_changes,
+    plan_changes,
+    run_changes,
+    supplier_changes,
+)
 from optimizer.plan.outcomes import Comparison, Robust
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import (
@@ -90,16 +96,26 @@ def folder_name(out_dir: Path, run_id: int) -> str:
     return name
 
 
-def _read_back(folder: Path) -> tuple[pd.DataFrame, Inputs | None]:
+@dataclasses.dataclass(frozen=True)
+class ReadBack:
+    """An earlier run's plan and production (empty without runs) and its inputs (None when
+    its input copy cannot be read)."""
+
+    plan: pd.DataFrame
+    production: pd.DataFrame
+    inputs: Inputs | None
+
+
+def _read_back(folder: Path) -> ReadBack:
     """The plan and inputs of an earlier run, read through the workbook container guards."""
     plan_path = folder / "plan.xlsx"
     open_container(plan_path)
-    plan = pd.read_excel(plan_path, sheet_name="Plan", engine="calamine")
+    sheets = pd.read_excel(plan_path, sheet_name=None, engine="calamine")
     try:
         inputs = load_inputs(folder / "input.xlsx")
     except ReoptError:
         inputs = None
-    return plan, inputs
+    return ReadBack(sheets["Plan"], sheets.get("Production", pd.DataFrame()), inputs)
 
 
 def _reason(error: Exception) -> str:
@@ -110,12 +126,12 @@ def _reason(error: Exception) -> str:
 
 def _compare(
     previous: history.Run,
-    old: tuple[pd.DataFrame, Inputs | None],
+    old: ReadBack,
     inputs: Inputs,
     tables: PlanTables,
 ) -> Changes:
     """The Changes sheet against one earlier run whose plan was read back."""
-    old_plan, old_inputs = old
+    old_plan, old_inputs = old.plan, old.inputs
     old_objective = previous.objectives.get("base")
     new_objective = tables.summary.objective
     heading: list[tuple[str, object]] = [
@@ -133,6 +149,7 @@ def _compare(
         plan_changes(old_plan, tables.plan),
         supplier_changes(old_plan, tables.plan),
         input_changes(old_inputs, inputs) if old_inputs is not None else pd.DataFrame(),
+        run_changes(old.production, tables.production),
     )
 
 
@@ -158,7 +175,7 @@ def changes_since(
     heading: list[tuple[str, object]] = [("Changes", first)]
     heading.extend(("skipped", text) for text in skipped)
     empty = pd.DataFrame()
-    return Changes(heading, empty, empty, empty), None, skipped
+    return Changes(heading, empty, empty, empty, empty), None, skipped
 
 
 def _write_folder(

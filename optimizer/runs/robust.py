@@ -27,6 +27,7 @@ from optimizer.domain.inputs import Inputs
 from optimizer.domain.robust import (
     RobustLayout,
     commit_periods,
+    committed_orders,
     cvar,
     distinct_draws,
     robust_data,
@@ -235,9 +236,10 @@ def _eev(
     problem: _Problem, solution, kept, own: ScenarioRun, options: SolveOptions
 ) -> tuple[float | None, str | None]:
     """EEV: the robust plan's model with y and SPEC §7's z fixed to the reference's own
-    plan (its deliveries in the window; an offer without z there is not onboarded),
-    solved on the kept extensive form; None and why if it breaks a hard limit."""
-    early = problem.reference.data.period < problem.window
+    plan (its orders placed in the first K periods, SPEC v3 §6; an offer without z there
+    is not onboarded), solved on the kept extensive form; None and why if it breaks a
+    hard limit."""
+    early = committed_orders(problem.reference, problem.window)
     committed = np.maximum(own.solution.values[components.BUY][early], 0.0)
     onboarded = dict(
         zip(

@@ -14,11 +14,14 @@ import unicodedata
 
 from optimizer.domain.limits import limit_error
 from optimizer.domain.names import BIDI_CONTROLS, visible
+from optimizer.domain.names import canonical as canonical_name
 from optimizer.problems import Hazard
 
 ODD_SPACES = re.compile("[\u00a0\u2007\u202f]")
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
+SHARE_TOLERANCE = 1e-9
+"""Shares may add up to 1 within this (0.3 + 0.7 in floating point)."""
 DAY_FORMAT = "%Y-%m-%d"
 MONTH_FORMAT = "%Y-%m"
 
@@ -168,6 +171,32 @@ def yes_no(value: object) -> bool | None:
         if word in NO:
             return False
     raise CellError("is not one of yes/no, y/n, true/false, 1/0")
+
+
+def shares(value: object) -> list[tuple[str, float]] | None:
+    """Comma-separated `NAME number` pairs (`Nd 0.23, Pr 0.07`, `United States 0.2`): the
+    number is the pair's last word, each in 0..1, a name at most once, the numbers adding
+    up to at most 1 (SPEC §1). The names are checked against their registry later."""
+    text = label(value)
+    if text is None:
+        return None
+    found: list[tuple[str, float]] = []
+    for piece in text.split(","):
+        words = clean_text(piece).rsplit(None, 1)
+        if not words:
+            continue
+        if len(words) != 2 or not _parses(words[1]):
+            raise CellError(f"has {piece.strip()!r}, not a name followed by a number")
+        name, share = words[0], float(words[1])
+        if not (math.isfinite(share) and 0 <= share <= 1):
+            raise CellError(f"gives {name} {words[1]}, not a share between 0 and 1")
+        if any(canonical_name(name) == canonical_name(known) for known, _ in found):
+            raise CellError(f"names {name} twice")
+        found.append((name, share))
+    total = sum(share for _, share in found)
+    if total > 1 + SHARE_TOLERANCE:
+        raise CellError(f"adds up to {total:g}, more than 1")
+    return found or None
 
 
 def items(value: object) -> list[str] | None:

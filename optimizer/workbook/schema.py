@@ -20,6 +20,7 @@ class Kind(Enum):
     WHOLE = "a whole number"
     YES_NO = "yes or no"
     LIST = "a comma-separated list"
+    SHARES = "comma-separated NAME number pairs, each number 0..1, adding up to at most 1"
     ANY = "a value"
 
 
@@ -99,6 +100,7 @@ SHEETS: dict[str, Sheet] = {
             _nonneg("disruption_cost"),
             _nonneg("salvage_value"),
             Column("max_suppliers", Kind.WHOLE, low=1),
+            Column("content", Kind.SHARES),
         ),
     ),
     "countries": Sheet(
@@ -147,6 +149,30 @@ SHEETS: dict[str, Sheet] = {
         ),
     ),
     "demand": Sheet("Demand", True, _DATED_QUANTITIES),
+    "recipes": Sheet(
+        "Recipes",
+        False,
+        (
+            Column("recipe", Kind.LABEL, required=True),
+            Column("site", Kind.LABEL, required=True),
+            _nonneg("cost"),
+            _nonneg("capacity"),
+            Column("lead_time", Kind.WHOLE, low=0),
+            Column("available_from", Kind.PERIOD),
+            Column("available_to", Kind.PERIOD),
+            Column("description", Kind.TEXT),
+        ),
+    ),
+    "recipeitems": Sheet(
+        "RecipeItems",
+        False,
+        (
+            Column("recipe", Kind.LABEL, required=True),
+            Column("material", Kind.LABEL, required=True),
+            _nonneg("input"),
+            _nonneg("output"),
+        ),
+    ),
     "stock": Sheet(
         "Stock",
         False,

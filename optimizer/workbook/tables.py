@@ -65,6 +65,7 @@ def cell_reader(column: Column, period_fmt: str = cells.DAY_FORMAT) -> Callable[
         Kind.TEXT: cells.free_text,
         Kind.YES_NO: cells.yes_no,
         Kind.LIST: cells.items,
+        Kind.SHARES: cells.shares,
         Kind.ANY: lambda value: None if is_blank(value) else value,
     }[column.kind]
 

@@ -23,6 +23,7 @@ from optimizer.workbook.rules.catalogue import (
     periods_from,
     sites_from,
 )
+from optimizer.workbook.rules.recipes import recipe_items_from, recipes_from
 from optimizer.workbook.rules.scenarios import controls_from, scenarios_from
 from optimizer.workbook.rules.settings import check_commit_window, settings_from, with_scenario
 from optimizer.workbook.rules.site_rows import demand_from, pipeline_from, stock_from
@@ -56,6 +57,8 @@ def assemble_inputs(path: Path, raw: RawWorkbook, problems: Problems) -> Inputs:
     demand = demand_from(t["demand"], site_names, materials, periods, problems)
     stock = stock_from(t["stock"], site_names, materials, problems)
     pipeline = pipeline_from(t["pipeline"], site_names, materials, periods, problems)
+    recipes, recipe_names = recipes_from(t["recipes"], site_names, periods, problems)
+    items = recipe_items_from(t["recipeitems"], recipe_names, materials, t["recipes"], problems)
     scenarios, scenario_names = scenarios_from(t["scenarios"], problems)
     settings = with_scenario(settings, scenario_names, t["settings"], problems)
     controls = controls_from(
@@ -78,6 +81,8 @@ def assemble_inputs(path: Path, raw: RawWorkbook, problems: Problems) -> Inputs:
         pipeline=pipeline,
         scenarios=scenarios,
         controls=controls,
+        recipes=recipes,
+        recipe_items=items,
         sheet_names=raw.sheet_names,
         warnings=problems.warnings,
     )

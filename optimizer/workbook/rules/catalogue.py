@@ -49,8 +49,32 @@ def materials_from(table: Table, problems: Problems) -> tuple[list[Row], Names]:
                 )
             elif symbol not in elements:
                 elements.append(symbol)
-        kept.append({**row, "elements": tuple(elements)})
+        content = _content(row, table, elements, problems)
+        kept.append({**row, "elements": tuple(elements), "content": content})
     return kept, names
+
+
+def _content(row: Row, table: Table, elements: list[str], problems: Problems) -> dict[str, float]:
+    """Materials.content: element symbol → mass share; every symbol must also be listed in
+    the material's `elements` (SPEC §1, §8)."""
+    content: dict[str, float] = {}
+    for name, share in row.get("content") or []:
+        symbol = SYMBOLS.get(name.casefold())
+        if symbol is None:
+            problems.add(
+                f"names {name!r}, which is not a rare-earth element symbol "
+                f"(one of {' '.join(ELEMENTS)})",
+                **table.where(row, "content"),
+            )
+        elif symbol not in elements:
+            problems.add(
+                f"gives a share of {symbol}, which is not in its elements "
+                f"({', '.join(elements) or 'none'}): add {symbol} to elements",
+                **table.where(row, "content"),
+            )
+        else:
+            content[symbol] = share
+    return content
 
 
 def countries_from(

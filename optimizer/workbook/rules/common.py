@@ -62,7 +62,8 @@ EMPTY_DTYPES = {
     "covered": bool, "max_share": float, "allowed": bool, "initial": float, "min": float,
     "max": float, "target_end": float, "approval": float, "delay_days": float,
     "capacity_factor": float, "cost_factor": float, "extra_tariff": float, "from_t": "int64",
-    "to_t": "int64", "fixed_cost": float, "min_order": float,
+    "to_t": "int64", "fixed_cost": float, "min_order": float, "cost": float, "input": float,
+    "output": float,
 }  # fmt: skip
 """Column types of a table with no rows (pandas would make every column `object`)."""
 

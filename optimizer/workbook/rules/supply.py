@@ -20,7 +20,7 @@ OFFER_COLUMNS = [
 LANE_COLUMNS = ["supplier", "material", "site", "freight", "allowed", "row"]
 MATERIAL_COLUMNS = [
     "material", "elements", "holding_cost", "shortage_penalty", "safety_penalty",
-    "disruption_cost", "salvage_value", "max_suppliers", "row",
+    "disruption_cost", "salvage_value", "max_suppliers", "content", "row",
 ]  # fmt: skip
 
 
@@ -165,6 +165,7 @@ def priced_materials(
                 "disruption_cost": given(row.get("disruption_cost"), settings.disruption_cost, 0.0),
                 "salvage_value": given(row.get("salvage_value"), settings.salvage_value, 0.0),
                 "max_suppliers": given(row.get("max_suppliers"), np.nan),
+                "content": row["content"],
                 "row": row["_row"],
             }
         )
