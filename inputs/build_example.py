@@ -68,7 +68,7 @@ COUNTRIES = [
     ["China", 0.20, "yes", 0.85],
     ["Burma", 0, "no", None],
     ["Madagascar", 0, "no", None],
-    ["Vietnam", 0, "no", None],
+    ["Vietnam", 0.20, "no", None],
     ["United States", 0, "no", None],
     ["Malaysia", 0, "no", None],
     ["Australia", 0, "no", None],
@@ -78,13 +78,14 @@ COUNTRIES = [
     ["Russia", 0, "yes", None],
 ]
 
+# storage: t of all materials together that the site's warehouse holds (blank: no limit)
 SITES = [
-    ["site", "end_use"],
-    ["EV motor plant (Michigan)", "ev"],
-    ["Wind generator plant (Colorado)", "wind"],
-    ["Defense program (Arizona)", "defense"],
-    ["Semiconductor fab (Oregon)", "semiconductor"],
-    ["Magnet plant (South Carolina)", "ev"],
+    ["site", "end_use", "storage"],
+    ["EV motor plant (Michigan)", "ev", None],
+    ["Wind generator plant (Colorado)", "wind", None],
+    ["Defense program (Arizona)", "defense", None],
+    ["Semiconductor fab (Oregon)", "semiconductor", None],
+    ["Magnet plant (South Carolina)", "ev", 45],
 ]
 
 # supplier, material, country, refined_in, mined_in, capacity t/month, unit_cost $/t,
@@ -119,7 +120,36 @@ SUPPLIERS = [
     ["Iluka Eneabba", "Dy oxide", "Australia", None, None, 0.8, 650_000, 2_000, 2, "2027-10", None],
     ["Iluka Eneabba", "Tb oxide", "Australia", None, None, 0.15, 1_900_000, 2_000, 2, "2027-10", None],
     ["US scrap collector", "Magnet scrap", "United States", None, None, 4, 30_000, 500, 1, None, None],
+    ["Noveon Magnetics (San Marcos)", "NdFeB magnet block", "United States", None, None, 20, 125_000, 300, 1, None, None],
+    ["Vietnam magnet maker (Hai Phong)", "NdFeB magnet block", "Vietnam", None, None, 15, 62_000, 2_500, 2, None, None],
 ]  # fmt: skip
+
+# SPEC v3 commercial terms per offer: declared origin content (value share by country),
+# take-or-pay volume over the horizon (t) and the price of each t not taken ($/t)
+TERMS = {
+    ("Vietnam magnet maker (Hai Phong)", "NdFeB magnet block"): ("China 0.03", None, None),
+    ("Noveon Magnetics (San Marcos)", "NdFeB magnet block"): (None, 400, 62_500),
+}
+
+# SPEC v3 Prices: a price path where the public quotes move ($/t, for deliveries in the period)
+PRICE_PATHS = {
+    ("China Northern Rare Earth", "NdPr oxide"): {"2027-01": 75_000, "2027-07": 80_000,
+                                                  "2028-01": 85_000},
+    ("China Rare Earth Group", "Dy oxide"): {"2027-01": 271_000, "2028-01": 291_000},
+}  # fmt: skip
+
+
+def price_rows() -> list[list[object]]:
+    """PRICE_PATHS as Prices rows: each step holds until the next one."""
+    rows: list[list[object]] = [["supplier", "material", "period", "unit_cost"]]
+    for (supplier, material), steps in PRICE_PATHS.items():
+        price = None
+        for month in MONTHS:
+            price = steps.get(month, price)
+            if price is not None:
+                rows.append([supplier, material, month, price])
+    return rows
+
 
 # SPEC §7 onboarding terms of the suppliers outside China that a US buyer would have to
 # qualify: (supplier, material) → (fixed_cost $, min_order t per delivery period)
@@ -140,16 +170,20 @@ ONBOARDING = {
     ("Iluka Eneabba", "NdPr oxide"): (200_000, 5),
     ("Iluka Eneabba", "Dy oxide"): (100_000, 0.1),
     ("Iluka Eneabba", "Tb oxide"): (100_000, 0.02),
+    ("Noveon Magnetics (San Marcos)", "NdFeB magnet block"): (250_000, 2),
+    ("Vietnam magnet maker (Hai Phong)", "NdFeB magnet block"): (300_000, 2),
 }
 
 
 def supplier_rows() -> list[list[object]]:
-    """SUPPLIERS with the onboarding columns fixed_cost and min_order (blank: none)."""
+    """SUPPLIERS with the onboarding columns fixed_cost and min_order and the commercial
+    terms origin_content, min_total and take_or_pay_price (blank: none)."""
     header, *offers = SUPPLIERS
     return [
-        [*header, "fixed_cost", "min_order"],
-        *[[*row, *ONBOARDING.get((row[0], row[1]), (None, None))] for row in offers],
-    ]
+        [*header, "fixed_cost", "min_order", "origin_content", "min_total", "take_or_pay_price"],
+        *[[*row, *ONBOARDING.get((row[0], row[1]), (None, None)),
+           *TERMS.get((row[0], row[1]), (None, None, None))] for row in offers],
+    ]  # fmt: skip
 
 
 LANES = [
@@ -220,7 +254,7 @@ def pipeline_rows() -> list[list[object]]:
 
 SCENARIOS = [
     ["scenario", "parent", "demand_factor", "probability", "description"],
-    ["base", None, 1, 0.35, "April 2025 licences in force (Ann. 18), October 2025 measures "
+    ["base", None, 1, 0.30, "April 2025 licences in force (Ann. 18), October 2025 measures "
      "suspended, IEEPA and Section 301 tariffs, DFARS covered-nation rule"],
     ["oct-2025-reinstated", "base", None, 0.2, "The suspended October 2025 measures (Ann. 57, "
      "61, 62) come back: every rare earth licensed, longer reviews, 0.1 % rule"],
@@ -232,16 +266,19 @@ SCENARIOS = [
     ["demand-surge", "base", 1.2, 0.05, "EV and wind demand 20 % above plan"],
     ["dy-tb-ban-2028", "base", None, 0.1, "China stops Dy and Tb exports from January 2028 "
      "(the April 2025 licences apply until then): the plan builds stock through 2027"],
+    ["no61-reinstated", "base", None, 0.05, "Announcement No. 61 returns after its suspension "
+     "ended on 2026-11-10: magnets made abroad with 0.1 % or more Chinese-origin Dy or Tb "
+     "value need a Chinese licence"],
 ]  # fmt: skip
 
 APRIL_2025 = ["Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"]
 CONTROLS = [
     ["scenario", "country", "item", "end_use", "approval", "delay_days", "capacity_factor",
-     "cost_factor", "extra_tariff", "from_period", "to_period"],
+     "cost_factor", "extra_tariff", "from_period", "to_period", "min_content"],
     *[["base", "China", element, "*", 0.5, 63, None, None, None] for element in APRIL_2025],
     ["base", "China", "*", "defense", 0, None, None, None, None],
     ["base", "China", "NdFeB magnet block", "*", None, None, None, None, 0.271],
-    ["oct-2025-reinstated", "China", "*", "*", 0.4, 90, None, None, None],
+    ["oct-2025-reinstated", "China", "*", "*", 0.4, 90, None, None, None, None, None, 0.001],
     ["heavy-ban", "China", "Dy", "*", 0, None, None, None, None],
     ["heavy-ban", "China", "Tb", "*", 0, None, None, None, None],
     ["burma-disruption", "Burma", "*", "*", None, None, 0, None, None],
@@ -250,6 +287,8 @@ CONTROLS = [
         ["dy-tb-ban-2028", "China", element, "*", 0.5, 63, None, None, None, None, "2027-12"],
         ["dy-tb-ban-2028", "China", element, "*", 0, None, None, None, None, "2028-01", None],
     )],
+    *[["no61-reinstated", "China", element, "*", 0.5, 63, None, None, None, None, None, 0.001]
+      for element in ("Dy", "Tb")],
 ]  # fmt: skip
 
 SOURCES = [
@@ -437,6 +476,32 @@ CONVERSION_SOURCES = [
 ]  # fmt: skip
 
 
+TERMS_SOURCES = [
+    ["Prices", "NdPr oxide path (China Northern)", "75,000 → 80,000 (2027-07) → 85,000 "
+     "(2028-01) $/t", "USGS MCS 2026: NdPr oxide 69 $/kg average in 2025; SMM overseas weekly: "
+     "FOB China Nd oxide 116–136 $/kg late Dec 2025 and 128–148 early Jan 2026; the path "
+     "from the 2025 average toward the 2026 quotes is assumed", "S/assumption"],
+    ["Prices", "Dy oxide path (China Rare Earth Group)", "271,000 (2027) → 291,000 (2028) "
+     "$/t", "SMM overseas weekly, FOB China Dy oxide early Jan 2026: 271–311 $/kg (low end, "
+     "then midpoint)", "S"],
+    ["Suppliers", "Noveon take-or-pay", "at least 400 t over 2027–28, 62,500 $ per t not "
+     "taken; 125,000 $/t", "Noveon–Nidec: at least 1,000 t of sintered NdFeB over 5 years "
+     "(noveon.co), i.e. 200 t a year; ≈ 125 $/kg implied by Noveon's revenue plan; the "
+     "half-price shortfall fee is assumed", "S/D/assumption"],
+    ["Sites", "storage", "45 t at the magnet plant", "warehouse space for all "
+     "materials together; assumed", "assumption"],
+    ["Suppliers", "Vietnam magnet maker", "15 t/month at 62,000 $/t, 3 % Chinese-origin "
+     "value declared", "assumed; the declaration is what Announcement No. 61's 0.1 % rule "
+     "reads (sscollege.cn/en/news/44800.html; chemradar.com)", "assumption"],
+    ["Countries", "Vietnam tariff", "20 %", "US reciprocal tariff on goods from Vietnam "
+     "(July 2025 agreement)", "S"],
+    ["Controls", "no61-reinstated", "Dy and Tb licences (approval 0.5, 63 days) reach "
+     "magnets with ≥ 0.1 % Chinese-origin value (min_content 0.001)", "Announcement No. 61 "
+     "(9 Oct 2025), suspended by No. 70 until 10 Nov 2026 (chemradar.com; pillsburylaw.com); "
+     "no public source says whether it returned", "S"],
+]  # fmt: skip
+
+
 def demand_rows() -> list[list[object]]:
     rows: list[list[object]] = [["site", "material", "period", "quantity"]]
     for (site, material), profile in DEMAND_PROFILES.items():
@@ -453,6 +518,7 @@ def write(path: Path) -> None:
         "Countries": COUNTRIES,
         "Sites": SITES,
         "Suppliers": supplier_rows(),
+        "Prices": price_rows(),
         "Lanes": LANES,
         "Demand": demand_rows(),
         "Stock": STOCK,
@@ -461,7 +527,7 @@ def write(path: Path) -> None:
         "RecipeItems": RECIPE_ITEMS,
         "Scenarios": SCENARIOS,
         "Controls": CONTROLS,
-        "Sources": SOURCES + CONVERSION_SOURCES,
+        "Sources": SOURCES + CONVERSION_SOURCES + TERMS_SOURCES,
     }
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})

@@ -1,4 +1,4 @@
-"""The formulation's table of contents: one call per family of SPEC §2 and §7, in order."""
+"""The formulation's table of contents: one call per family of SPEC §2, §7 and §8, in order."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ import numpy as np
 import pyomo.core as pyo  # not pyomo.environ: its solver plugins cost 0.3 s a command
 
 from models.budget import add_budget
+from models.contracts import add_take_or_pay
 from models.controls import add_country_share, add_licence_cover
 from models.data import ModelData
 from models.integer import add_binaries, add_lot_onboarding, add_max_suppliers, add_min_order
 from models.objective import add_objective
 from models.recipes import add_recipe_capacity, add_runs
-from models.stock import add_balance, add_end_target, add_stock, add_stock_floor, add_storage
+from models.stock import (
+    add_balance,
+    add_end_target,
+    add_site_storage,
+    add_stock,
+    add_stock_floor,
+    add_storage,
+)
 from models.supply import add_capacity, add_deliveries
 
 
@@ -32,7 +40,7 @@ def add_families(
     capacity: ModelData | None = None,
     shared_lots: np.ndarray | None = None,
 ) -> None:
-    """Stock, runs and constraints 1–9 of SPEC §2 on a model (or one scenario's block).
+    """Stock, runs and constraints 1–11 of SPEC §2 on a model (or one scenario's block).
 
     The robust plan (SPEC §6, `models.robust`) passes `buy`, the delivery terms of `data`
     (the arriving a·y of committed orders, the block's own x), `own`, the data of the
@@ -54,6 +62,8 @@ def add_families(
     add_country_share(model, data, buy)  # 7
     add_budget(model, data, buy)  # 8
     add_recipe_capacity(model, data)  # 9
+    add_site_storage(model, data)  # 10
+    add_take_or_pay(model, data, buy)  # 11
     add_min_order(model, mine)  # §7
     add_lot_onboarding(model, mine)  # §7
     add_max_suppliers(model, data)  # §7

@@ -72,7 +72,8 @@ def share_coefficients(
 
 
 SUPPORTED = {*DELIVERY_FIELDS, "capacity_t", "min_t", "max_t", "budget", "share_limit",
-             "share_cap", "share_delivery", "recipe_capacity"}  # fmt: skip
+             "share_cap", "share_delivery", "recipe_capacity", "storage_limit",
+             "contract_total_t"}  # fmt: skip
 """The ModelData fields a change can state; every other field must be the kept model's."""
 
 
@@ -143,6 +144,9 @@ def variant_change(kept: ModelData, variant: ModelData, keys: Keys) -> tuple[Cha
     _capacity(change, kept, variant, keys)
     _recipe_capacity(change, kept, variant, keys)
     _stock_limits(change, kept, variant, keys)
+    _row_levels(change, components.SITE_STORAGE, kept.storage_limit, variant.storage_limit, keys)
+    _row_levels(change, components.TAKE_OR_PAY, kept.contract_total_t, variant.contract_total_t,
+                keys, lower=True)  # fmt: skip
     _shares(change, kept, variant)
     return change, where
 
@@ -228,6 +232,32 @@ def _stock_limits(change: Change, kept: ModelData, variant: ModelData, keys: Key
         infinite = np.full(len(rows), np.inf)
         bounds = (level, infinite) if lower else (-infinite, level)
         change.rows[name] = (rows, *bounds)
+
+
+def _row_levels(
+    change: Change,
+    name: str,
+    before: np.ndarray,
+    after: np.ndarray,
+    keys: Keys,
+    lower: bool = False,
+) -> None:
+    """Site storage (10, rows (g, t): the bound is storage(g)) and take-or-pay (11, row k:
+    the volume owed): the rows of each changed level get the new level as their bound
+    (lower for take-or-pay, upper for storage)."""
+    if before.shape != after.shape:
+        raise Rebuild(f"{name} gains or loses a row")
+    moved = set(_changed(before, after).tolist())
+    if not moved:
+        return
+    rows = [
+        key for key in keys.get(name, []) if (key[0] if isinstance(key, tuple) else key) in moved
+    ]
+    level = np.array(
+        [after[key[0] if isinstance(key, tuple) else key] for key in rows], dtype=float
+    )
+    infinite = np.full(len(rows), np.inf)
+    change.rows[name] = (rows, level, infinite) if lower else (rows, -infinite, level)
 
 
 def _shares(change: Change, kept: ModelData, variant: ModelData) -> None:

@@ -89,6 +89,18 @@ class ModelData:
     """in[r,m]: t of the item's material one run consumes (Q,)"""
     item_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """out[r,m]: t of the item's material one run yields (Q,)"""
+    # site storage (SPEC §2, constraint 10); empty: no site has one
+    storage_limit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """storage(s) per site with a storage limit and stock points (G,): t of all materials"""
+    point_storage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """the site storage limit (position in storage_limit) of each stock point (P,); −1: none"""
+    # take-or-pay (SPEC §2, constraint 11); empty: no offer commits a volume
+    contract_offer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """the offer of each take-or-pay commitment (K,)"""
+    contract_total_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """the volume owed (K,): min(min_total, Σ cap[o,t] over the periods o can deliver in)"""
+    contract_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """take_or_pay_price per t not taken (K,)"""
 
     @property
     def points(self) -> int:

@@ -1,5 +1,6 @@
 """The objective of SPEC §2: landed and risk cost, holding, shortage and safety penalties,
-less the salvage value of the stock left at the end."""
+less the salvage value of the stock left at the end, plus onboarding, conversion and
+take-or-pay."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import SumExpression
 
 from models.changes import delivery_cost
+from models.contracts import take_or_pay_cost
 from models.data import ModelData
 from models.expressions import delivery_terms, var_array, weighted_sum
 from models.integer import fixed_cost_term, onboarding
@@ -23,7 +25,7 @@ def _per_point(var: pyo.Var, cost_per_t: np.ndarray) -> object:
 
 def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = None) -> object:
     """Σ (c + r)·x + Σ holding·I + Σ shortage·u + Σ safety·(v + q + w) − Σ salvage·I[T]
-    + Σ F_o·z[o] + Σ F_r·n[r,t].
+    + Σ F_o·z[o] + Σ F_r·n[r,t] + Σ take_or_pay_price·g[k].
 
     `buy` replaces the deliveries x (the robust plan's a·y for committed periods).
     """
@@ -39,6 +41,7 @@ def scenario_cost(model: pyo.Block, data: ModelData, buy: np.ndarray | None = No
         weighted_sum(-data.salvage_value_per_t, stock_grid(model, data)[:, -1]),
         *([fixed_cost_term(model, data)] if onboarding(model) else []),
         conversion_cost(model, data),
+        take_or_pay_cost(model, data),
     ]
     return SumExpression(terms)
 

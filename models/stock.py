@@ -1,4 +1,4 @@
-"""Stock, shortfall and the stock families (SPEC §2, constraints 1, 3, 4 and 5)."""
+"""Stock, shortfall and the stock families (SPEC §2, constraints 1, 3, 4, 5 and 10)."""
 
 from __future__ import annotations
 
@@ -101,6 +101,19 @@ def add_storage(model: pyo.ConcreteModel, data: ModelData) -> None:
     keys = [(p, t) for p in points for t in range(data.periods)]
     rows = [(None, LinearExpression([stock[p, t]]), float(data.max_t[p])) for p, t in keys]
     add_rows(model, components.STORAGE, keys, rows)
+
+
+def add_site_storage(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Σ_{m: (s,m)∈SM} I[s,m,t] ≤ storage(s) in every period, for each site with a
+    storage limit (constraint 10, a hard limit on all materials together)."""
+    stock = stock_grid(model, data)
+    sites = [np.flatnonzero(data.point_storage == g) for g in range(len(data.storage_limit))]
+    keys = [(g, t) for g in range(len(sites)) for t in range(data.periods)]
+    rows = [
+        (None, LinearExpression(stock[sites[g], t].tolist()), float(data.storage_limit[g]))
+        for g, t in keys
+    ]
+    add_rows(model, components.SITE_STORAGE, keys, rows)
 
 
 def add_end_target(model: pyo.ConcreteModel, data: ModelData) -> None:

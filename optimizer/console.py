@@ -243,14 +243,19 @@ def whatif_report(path: Path, outcome: WhatifOutcome, samples: int, as_json: boo
 
 def robust_report(path: Path, robust: Robust, target: Path, as_json: bool) -> Report:
     """`reopt robust`: the figures of SPEC §6 (one JSON object with `--json`)."""
-    from optimizer.report.robust_book import headline
+    from optimizer.report.robust_book import headline, take_or_pay_tonnes
 
     if not as_json:
         warnings = "\n".join(warning_lines(robust.warnings, str(path)))
         return Report(robust_text(robust, target), warnings)
     record = headline(robust)
     record["scenarios"] = {
-        s.name: {"probability": s.probability, "cost": s.cost, "alone": s.alone}
+        s.name: {
+            "probability": s.probability,
+            "cost": s.cost,
+            "alone": s.alone,
+            **take_or_pay_tonnes(s),
+        }
         for s in robust.scenarios
     }
     record["orders"] = robust.commit.to_dict("records")

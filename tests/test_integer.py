@@ -206,15 +206,17 @@ def test_a_model_without_the_new_columns_is_the_same_lp(book):
 
 
 LP_EXAMPLE = {
-    "base": 278033564.1612498,
-    "oct-2025-reinstated": 290567352.2009133,
-    "heavy-ban": 742699100.5000126,
-    "burma-disruption": 278277373.8972498,
-    "truce": 235190006.8640847,
-    "demand-surge": 351759274.4294149,
+    "base": 283214449.1823176,
+    "oct-2025-reinstated": 298832677.4448739,
+    "heavy-ban": 301855635.7794158,
+    "burma-disruption": 284437113.4621763,
+    "truce": 254145080.8564075,
+    "demand-surge": 356944837.4137843,
+    "dy-tb-ban-2028": 284003439.2400596,
+    "no61-reinstated": 289922692.6565068,
 }
 """The example's objectives without SPEC §7's columns (2026-12-02, with the magnet plant of
-issue 24)."""
+issue 24 and the commercial terms of issue 25)."""
 
 
 def test_the_example_without_onboarding_columns_keeps_its_lp_objectives(tmp_path):

@@ -120,7 +120,8 @@ def test_exposure_of_the_worked_example(solve_text):
     assert row["expected_denied_t"] == pytest.approx(8)
     assert (row["hhi"], row["top_country"]) == (pytest.approx(10_000), "China")
     assert run.tables.licensed_by.to_dict("records") == [
-        {"jurisdiction": "China", "element": "Tb", "licensed_t": pytest.approx(20),
+        {"jurisdiction": "China", "element": "Tb", "matched_by": "the chain",
+         "licensed_t": pytest.approx(20),
          "expected_denied_t": pytest.approx(8)}
     ]  # fmt: skip
 
@@ -256,7 +257,7 @@ def plan_workbook(tmp_path_factory):
 
 def test_plan_workbook_layout_formats_and_units(plan_workbook):
     book = openpyxl.load_workbook(plan_workbook)
-    assert book.sheetnames[:9] == [
+    assert book.sheetnames[:10] == [
         "Dashboard",
         "Summary",
         "Plan",
@@ -264,6 +265,7 @@ def test_plan_workbook_layout_formats_and_units(plan_workbook):
         "Mix",
         "Production",
         "Make or buy",
+        "Contracts",
         "Capacity",
         "Warnings",
     ]
@@ -399,7 +401,7 @@ def test_console_prints_every_warning_most_important_first(tmp_path):
     start = next(i for i, line in enumerate(lines) if line.endswith("warning(s):"))
     count = int(lines[start].split()[0])
     listed = [line for line in lines[start + 1 :] if line.startswith("    ")]
-    assert count == len(listed) == 5
+    assert count == len(listed) == 3
     assert "below its floor" in listed[0] and "unused supplier" in listed[-1]
     assert listed[-1].strip().startswith("row 5: ") and "Suppliers!5" not in result.stderr
     assert "export ban" not in result.stderr

@@ -107,7 +107,9 @@ def chain_countries(frame: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
 
 
 def _offer_items(inputs: Inputs, chain: pd.DataFrame) -> pd.DataFrame:
-    """(offer, country, item) for every chain country and every item a rule may name."""
+    """(offer, country, item, share) for every item a rule may name and every chain
+    country (share NaN) or country whose value share the offer declares in its
+    origin_content without it being in the chain (share: the declared one)."""
     offers = inputs.offers.reset_index(names="offer")
     elements = inputs.materials["elements"]
     items = pd.concat(
@@ -120,15 +122,30 @@ def _offer_items(inputs: Inputs, chain: pd.DataFrame) -> pd.DataFrame:
             .dropna(subset=["item"]),
         ]
     )
-    pairs = chain[["offer", "country"]].merge(items[["offer", "item"]], on="offer")
-    return pairs.drop_duplicates()
+    declared = pd.DataFrame(
+        [(offer, country, share)
+         for offer, shares in enumerate(inputs.offers["origin_content"])
+         for country, share in shares.items()],
+        columns=["offer", "country", "share"],
+    )  # fmt: skip
+    declared = declared.merge(chain[["offer", "country"]], how="left", indicator=True)
+    declared = declared[declared["_merge"] == "left_only"].drop(columns="_merge")
+    countries = pd.concat([chain[["offer", "country"]].assign(share=np.nan), declared])
+    countries = countries.astype({"offer": np.int64, "share": float})
+    pairs = countries.merge(items[["offer", "item"]], on="offer")
+    return pairs.drop_duplicates(subset=["offer", "country", "item"])
 
 
 def _matching_rules(items: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
-    """(offer, rule) for each rule whose country is in chain(o) and whose item matches."""
+    """(offer, rule) for each rule whose item matches and whose country is in chain(o), or
+    (with min_content) of which o declares a value share of at least min_content; the
+    second kind are `by_content`."""
     numbered = rules.reset_index(drop=True).reset_index(names="rule")
     matched = items.merge(numbered, on=["country", "item"])
-    return matched.drop_duplicates(subset=["offer", "rule"])
+    by_content = matched["share"].notna()
+    reaches = ~by_content | (matched["share"] >= matched["min_content"].fillna(np.inf))
+    matched = matched[reaches].assign(by_content=by_content[reaches])
+    return matched.drop_duplicates(subset=["offer", "rule"]).drop(columns="share")
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,8 @@ class _Fixed:
     """(offer, material, country) for every distinct country of each offer's chain"""
     recipes: dict[str, np.ndarray]
     """the ModelData fields of SPEC §8's recipes and runs (`domain.recipes`)"""
+    price_t: np.ndarray
+    """π[o,t] (offers, periods): the Prices row of (o, t), else unit_cost(o)"""
 
     @classmethod
     def of(cls, inputs: Inputs) -> _Fixed:
@@ -166,7 +185,36 @@ class _Fixed:
         recipes = recipe_arrays(inputs, points)
         for array in recipes.values():
             array.flags.writeable = False
-        return cls(points, demand, pipeline, pairs, _offer_items(inputs, chain), chain, recipes)
+        price = _prices(inputs)
+        return cls(
+            points, demand, pipeline, pairs, _offer_items(inputs, chain), chain, recipes, price
+        )
+
+
+def _prices(inputs: Inputs) -> np.ndarray:
+    """π[o,t]: each offer's unit_cost in every period, replaced by its Prices rows."""
+    price = np.repeat(inputs.offers["unit_cost"].to_numpy(float)[:, None], len(inputs.periods), 1)
+    rows = inputs.prices
+    if len(rows):
+        price[rows["offer"].to_numpy(np.int64), rows["period"].to_numpy(np.int64)] = rows[
+            "unit_cost"
+        ].to_numpy(float)
+    price.flags.writeable = False
+    return price
+
+
+def _priced(deliveries: pd.DataFrame, price: np.ndarray) -> pd.DataFrame:
+    """The deliveries' purchase, tariff and landed cost per t at the period's price π[o,t]
+    (SPEC §2: c = π·cf·(1 + τ) + f)."""
+    unit = price[deliveries["offer"].to_numpy(np.int64), deliveries["period"].to_numpy(np.int64)]
+    purchase = unit * deliveries["cost_factor"].to_numpy(float)
+    tariff = purchase * deliveries["tariff_rate"].to_numpy(float)
+    return deliveries.assign(
+        unit_cost=unit,
+        purchase_per_t=purchase,
+        tariff_per_t=tariff,
+        landed_per_t=purchase + tariff + deliveries["freight_per_t"].to_numpy(float),
+    )
 
 
 _FIXED: dict[int, _Fixed] = {}
@@ -226,9 +274,11 @@ def _pair_terms(pairs: pd.DataFrame, matched: pd.DataFrame, periods: int) -> pd.
         rules=("rule", lambda rules: tuple(sorted(int(r) for r in rules))),
     )
     licensing = live[(live["approval"] < 1) | (live["delay_days"] > 0)]
-    terms["jurisdictions"] = licensing.groupby("segment")["country"].agg(
-        lambda countries: ", ".join(sorted(set(countries)))
-    )
+    names = lambda countries: ", ".join(sorted(set(countries)))  # noqa: E731
+    terms["jurisdictions"] = licensing.groupby("segment")["country"].agg(names)
+    reached = live[live["by_content"]]
+    rule_words = reached["country"] + "'s " + (reached["min_content"] * 100).map("{:g} %".format)
+    terms["content_rule"] = (rule_words + " content rule").groupby(reached["segment"]).agg(names)
     return segments.join(terms)
 
 
@@ -278,6 +328,7 @@ def _offer_site_pairs(
         {"approval": 1.0, "delay_days": 0.0, "cost_factor": 1.0, "extra_tariff": 0.0}
     )
     pairs["jurisdictions"] = pairs["jurisdictions"].fillna("")
+    pairs["content_rule"] = pairs["content_rule"].fillna("")
     pairs["rules"] = pairs["rules"].map(lambda rules: rules if isinstance(rules, tuple) else ())
     extra = pairs.pop("extra_tariff").to_numpy()
     pairs["tariff_rate"] = inputs.countries["tariff"].reindex(pairs["country"]).to_numpy() + extra
@@ -434,6 +485,42 @@ def share_members(
     return caps, members["cap"].to_numpy(np.int64), members["delivery"].to_numpy(np.int64)
 
 
+def storage_sites(inputs: Inputs, points: pd.DataFrame) -> pd.Series:
+    """The sites whose storage is limited (SPEC §2, constraint 10) and that hold some stock
+    point, with their storage, in Sites order: position g of `ModelData.storage_limit`."""
+    storage = inputs.sites["storage"].dropna()
+    return storage[storage.index.isin(points["site"])]
+
+
+def _site_storage(inputs: Inputs, points: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Sites.storage: the limit of each `storage_sites` site, and the position of each
+    point's site among them (−1: none)."""
+    storage = storage_sites(inputs, points)
+    position = pd.Series(np.arange(len(storage)), index=storage.index)
+    point_storage = position.reindex(points["site"]).fillna(-1).to_numpy(np.int64)
+    return {"storage_limit": storage.to_numpy(float), "point_storage": point_storage}
+
+
+def contract_terms(
+    inputs: Inputs, deliveries: pd.DataFrame, capacity: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Take-or-pay (SPEC §2, constraint 11) per offer with min_total > 0: the volume owed,
+    min(min_total, Σ cap[o,t] over the periods in which o has a delivery variable) (a ban
+    excuses what it prevents), and the price of each tonne not taken."""
+    offers = inputs.offers
+    bound = np.flatnonzero(offers["min_total"].to_numpy(float) > 0)
+    deliverable = np.zeros(len(offers))
+    if len(deliveries):
+        live = deliveries[["offer", "period"]].drop_duplicates().to_numpy(np.int64)
+        np.add.at(deliverable, live[:, 0], capacity[live[:, 0], live[:, 1]])
+    owed = np.minimum(offers["min_total"].to_numpy(float), deliverable)
+    return {
+        "contract_offer": bound,
+        "contract_total_t": owed[bound],
+        "contract_price": offers["take_or_pay_price"].to_numpy(float)[bound],
+    }
+
+
 def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     """Everything one scenario's LP needs, in positions, with the names kept alongside."""
     periods = len(inputs.periods)
@@ -446,7 +533,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     usable = pairs[
         (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
     ]
-    deliveries = _expand_periods(usable)
+    deliveries = _priced(_expand_periods(usable), fixed.price_t)
     materials = inputs.materials
     point_material = _codes(points["material"], materials.index)
     caps, share_cap, share_delivery = share_members(inputs, deliveries)
@@ -481,6 +568,8 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         offer_material=_codes(inputs.offers["material"], materials.index),
         max_suppliers=materials["max_suppliers"].to_numpy(float),
         **fixed.recipes,
+        **_site_storage(inputs, points),
+        **contract_terms(inputs, deliveries, capacity),
     )
     warnings = _unused_offer_warnings(inputs, pairs, deliveries, capacity)
     warnings += _salvage_warnings(inputs, deliveries)

@@ -49,10 +49,11 @@ class Inputs:
     countries: pd.DataFrame
     """index country; tariff, covered, max_share"""
     sites: pd.DataFrame
-    """index site; end_use"""
+    """index site; end_use, storage (t over all materials; NaN = none)"""
     offers: pd.DataFrame
     """supplier, material, country, refined_in, mined_in, capacity, unit_cost, freight,
-    lead_time, first, last (0-based period window), fixed_cost, min_order, row"""
+    lead_time, first, last (0-based period window), fixed_cost, min_order,
+    origin_content (country → declared value share), min_total, take_or_pay_price, row"""
     lanes: pd.DataFrame
     """supplier, material, site, freight (NaN = the offer's), allowed: one row per
     (supplier, material, site) after expanding blank materials"""
@@ -67,7 +68,10 @@ class Inputs:
     description, row"""
     controls: pd.DataFrame
     """scenario, country, item, end_use, approval, delay_days, capacity_factor,
-    cost_factor, extra_tariff, from_t, to_t (0-based window, open ends filled), row"""
+    cost_factor, extra_tariff, from_t, to_t (0-based window, open ends filled),
+    min_content (NaN = match by chain only), row"""
+    prices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """offer (position in `offers`), period, unit_cost, row: the Prices rows (SPEC §1)"""
     recipes: pd.DataFrame = field(default_factory=pd.DataFrame)
     """index recipe; site, cost, capacity (NaN = none), lead_time, first, last (0-based
     window of start periods), description, row (SPEC §8)"""

@@ -43,6 +43,8 @@ class _Rule:
     extra_tariff: float
     from_t: int
     to_t: int
+    min_content: float
+    """NaN: the rule reaches by chain only"""
 
 
 class _Facts:
@@ -63,6 +65,7 @@ class _Facts:
                 r.extra_tariff,
                 int(r.from_t),
                 int(r.to_t),
+                float(r.min_content),
             )
             for r in scenario.rules.itertuples()
         ]
@@ -71,20 +74,29 @@ class _Facts:
         self.covered = inputs.countries["covered"].astype(bool).to_dict()
         self.end_use = inputs.sites["end_use"].to_dict()
         self.period = {label: index for index, label in enumerate(inputs.periods)}
+        names = inputs.offers[["supplier", "material"]].to_numpy()
+        self.price = {(*names[row.offer], int(row.period)): row.unit_cost
+                      for row in inputs.prices.itertuples()}  # fmt: skip
         self.found: dict[tuple[str, str, str | None, int], list[_Rule]] = {}
 
+    def unit_cost(self, offer: dict, t: int) -> float:
+        """π[o,t]: the Prices row of (o, t), else the offer's unit_cost."""
+        return self.price.get((offer["supplier"], offer["material"], t), offer["unit_cost"])
+
     def matching(self, offer: dict, end_use: str | None, t: int) -> list[_Rule]:
-        """Rules whose country is in the offer's chain, whose item and end use match, and
-        whose window holds period t."""
+        """Rules whose country is in the offer's chain (or, with min_content, of which the
+        offer declares a value share of at least min_content), whose item and end use
+        match, and whose window holds period t."""
         use = canonical(end_use) if end_use is not None else None
         key = (offer["supplier"], offer["material"], use, t)
         if key not in self.found:
             chain = {offer[column] for column in CHAIN}
             items = {ANY, offer["material"], *self.elements[offer["material"]]}
+            declared = offer["origin_content"]
             self.found[key] = [
                 rule
                 for rule in self.rules
-                if rule.country in chain
+                if (rule.country in chain or declared.get(rule.country, -1.0) >= rule.min_content)
                 and rule.item in items
                 and rule.end_use in (ANY, use)
                 and rule.from_t <= t <= rule.to_t
@@ -112,9 +124,7 @@ def check_capacity(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> li
         used[(supplier, material, period)] += quantity
     problems = []
     for (supplier, material, period), quantity in used.items():
-        offer = facts.offers[(supplier, material)]
-        rules = facts.matching(offer, None, facts.period[period])
-        cap = offer["capacity"] * math.prod(r.capacity_factor for r in rules)
+        cap = _capacity_of(facts, facts.offers[(supplier, material)], facts.period[period])
         if _above(quantity, cap):
             problems.append(
                 f"capacity: {supplier} / {material} delivers {quantity:g} t in {period}, "
@@ -123,38 +133,89 @@ def check_capacity(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> li
     return problems
 
 
+def _lanes(inputs: Inputs) -> dict[tuple[str, str, str], bool]:
+    return {(r.supplier, r.material, r.site): r.allowed for r in inputs.lanes.itertuples()}
+
+
+def _delivery_faults(
+    facts: _Facts, allowed: dict, offer: dict, site: str, t: int, arrives: int, where: str
+) -> list[str]:
+    """Why a delivery of `offer` to `site` with the terms of period t, arriving in period
+    `arrives`, cannot exist: window, lead time + licence delay, ban, Lanes, exclusion."""
+    end_use = facts.end_use[site]
+    rules = facts.matching(offer, end_use, t)
+    delay = max((rule.delay_days for rule in rules), default=0.0)
+    lead = offer["lead_time"] + math.ceil(delay / facts.inputs.settings.period_days - 1e-9)
+    chain = {offer[column] for column in CHAIN}
+    faults = []
+    if not offer["first"] <= t <= offer["last"]:
+        faults.append(f"window: {where} is outside the availability window")
+    if arrives < lead:
+        faults.append(f"lead time: {where} arrives before {lead} period(s) have passed")
+    if math.prod(rule.approval for rule in rules) <= 0:
+        faults.append(f"ban: {where} is banned (approval 0)")
+    if not allowed.get((offer["supplier"], offer["material"], site), True):
+        faults.append(f"lanes: {where} is not allowed by Lanes")
+    if canonical(end_use) == DEFENSE and any(facts.covered[c] for c in chain):
+        faults.append(f"defense: {where} touches a covered country")
+    return faults
+
+
 def check_deliveries(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
     """Every delivery respects window, lead time + licence delay, Lanes and exclusions."""
-    facts = _Facts(inputs, scenario)
-    allowed = {
-        (row.supplier, row.material, row.site): row.allowed for row in inputs.lanes.itertuples()
-    }
+    facts, allowed = _Facts(inputs, scenario), _lanes(inputs)
     problems = []
     plan = tables.plan.assign(terms=_terms_period(tables.plan))
     for supplier, material, site, period, terms in plan[
         ["supplier", "material", "site", "period", "terms"]
     ].itertuples(index=False, name=None):
         offer = facts.offers[(supplier, material)]
-        lane = (supplier, material, site)
-        t, arrives = facts.period[terms], facts.period[period]
-        end_use = facts.end_use[site]
-        rules = facts.matching(offer, end_use, t)
-        delay = max((rule.delay_days for rule in rules), default=0.0)
-        lead = offer["lead_time"] + math.ceil(delay / inputs.settings.period_days - 1e-9)
-        approval = math.prod(rule.approval for rule in rules)
-        chain = {offer[column] for column in CHAIN}
-        excluded = canonical(end_use) == DEFENSE and any(facts.covered[c] for c in chain)
         where = f"{supplier} / {material} → {site} in {period}"
-        if not offer["first"] <= t <= offer["last"]:
-            problems.append(f"window: {where} is outside the availability window")
-        if arrives < lead:
-            problems.append(f"lead time: {where} arrives before {lead} period(s) have passed")
-        if approval <= 0:
-            problems.append(f"ban: {where} is banned (approval 0)")
-        if not allowed.get(lane, True):
-            problems.append(f"lanes: {where} is not allowed by Lanes")
-        if excluded:
-            problems.append(f"defense: {where} touches a covered country")
+        problems += _delivery_faults(
+            facts, allowed, offer, site, facts.period[terms], facts.period[period], where
+        )
+    return problems
+
+
+def _capacity_of(facts: _Facts, offer: dict, t: int) -> float:
+    """cap[o,t]: capacity × Π capacity_factor of the end_use `*` rules in force in t."""
+    return offer["capacity"] * math.prod(r.capacity_factor for r in facts.matching(offer, None, t))
+
+
+def check_contracts(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
+    """Take-or-pay (11) from the Plan and Contracts tables: each offer owes min(min_total,
+    Σ cap over the periods in which some site needing it can take a delivery); taken is
+    Σ of its Plan rows; what is not taken covers owed − taken, and the cost reported is
+    Σ take_or_pay_price × not taken."""
+    facts, allowed = _Facts(inputs, scenario), _lanes(inputs)
+    sites: dict[str, set[str]] = defaultdict(set)
+    for site, material in tables.stock[["site", "material"]].itertuples(index=False, name=None):
+        sites[material].add(site)
+    taken = tables.plan.groupby(["supplier", "material"])["quantity"].sum().to_dict()
+    reported = {(r.supplier, r.material): r for r in tables.contracts.itertuples()}
+    problems, paid = [], 0.0
+    for key, offer in facts.offers.items():
+        if offer["min_total"] <= 0:
+            continue
+        live = [t for t in range(len(inputs.periods)) if _capacity_of(facts, offer, t) > 0
+                and any(not _delivery_faults(facts, allowed, offer, site, t, t, "")
+                        for site in sites[offer["material"]])]  # fmt: skip
+        owed = min(offer["min_total"], sum(_capacity_of(facts, offer, t) for t in live))
+        row, got = reported.get(key), taken.get(key, 0.0)
+        name = " / ".join(key)
+        if row is None:
+            problems.append(f"take-or-pay: {name} is missing from the Contracts table")
+            continue
+        if not (_close(row.owed_t, owed) and _close(row.taken_t, got)):
+            problems.append(f"take-or-pay: {name} owes {owed:g} t and took {got:g} t, "
+                            f"reported {row.owed_t:g} t and {row.taken_t:g} t")  # fmt: skip
+        if _above(owed - got, row.not_taken_t):
+            problems.append(f"take-or-pay: {name} leaves {owed - got:g} t untaken, "
+                            f"reported {row.not_taken_t:g} t")  # fmt: skip
+        paid += offer["take_or_pay_price"] * row.not_taken_t
+    if not _close(paid, tables.summary.take_or_pay):
+        problems.append(f"take-or-pay: {paid:,.2f} owed for nothing, "
+                        f"reported {tables.summary.take_or_pay:,.2f}")  # fmt: skip
     return problems
 
 
@@ -180,9 +241,10 @@ def check_terms(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[
         approval = math.prod(rule.approval for rule in rules)
         licensed = approval < 1 or max((rule.delay_days for rule in rules), default=0.0) > 0
         rate = tariff[offer["country"]] + sum(rule.extra_tariff for rule in rules)
-        landed = offer["unit_cost"] * math.prod(rule.cost_factor for rule in rules) * (
-            1 + rate
-        ) + freight.get(lane, offer["freight"])
+        price = facts.unit_cost(offer, facts.period[row["terms"]])
+        landed = price * math.prod(rule.cost_factor for rule in rules) * (1 + rate) + freight.get(
+            lane, offer["freight"]
+        )
         where = f"{' / '.join(lane)} in {row['period']}"
         if not _close(row["approval"], approval):
             problems.append(f"approval: {where} is {row['approval']:g}, expected {approval:g}")
@@ -272,7 +334,18 @@ def check_balance(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> lis
                 f"storage: {key} holds {row['closing']:g} t above max {limit['max']:g} t"
             )
         previous[point] = row["closing"]
-    return problems
+    return problems + _site_storage(inputs, tables)
+
+
+def _site_storage(inputs: Inputs, tables: PlanTables) -> list[str]:
+    """Σ closing stock of a site's materials ≤ its storage in every period (10)."""
+    held = tables.stock.groupby(["site", "period"], sort=False)["closing"].sum()
+    storage = inputs.sites["storage"]
+    return [
+        f"site storage: {site} holds {tonnes:g} t in {period}, storage {storage[site]:g} t"
+        for (site, period), tonnes in held.items()
+        if _above(tonnes, storage[site])
+    ]
 
 
 def check_budget(inputs: Inputs, tables: PlanTables) -> list[str]:
@@ -390,4 +463,5 @@ def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[s
         + check_costs(tables)
         + check_integer_terms(inputs, tables)
         + check_production(inputs, tables)
+        + check_contracts(inputs, scenario, tables)
     )

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from models import components
-from optimizer.domain.derive import Instance
+from optimizer.domain.derive import Instance, storage_sites
 from optimizer.domain.words import CHAIN
 from optimizer.plan.values import NOISE, grid
 from optimizer.solver.highs import Solution
@@ -142,6 +142,32 @@ def _point_limits(instance: Instance, solution: Solution) -> list[pd.DataFrame]:
     return frames
 
 
+def _contract_limits(instance: Instance, solution: Solution) -> list[pd.DataFrame]:
+    """Site storage (10), per site and period, and take-or-pay volumes (11), per offer
+    over the horizon, in t: one tonne more storage saves −dual; one tonne less owed
+    saves +dual."""
+    data, periods, frames = instance.data, instance.inputs.periods, []
+    where = _keys(solution, components.SITE_STORAGE).reshape(-1, 2)
+    if len(where):
+        names = storage_sites(instance.inputs, instance.points).index.to_numpy()
+        level = data.storage_limit[where[:, 0]]
+        frames.append(_limit_rows(
+            "site storage", names[where[:, 0]], [periods[t] for t in where[:, 1]], level, "t",
+            -solution.duals[components.SITE_STORAGE],
+            level + _moves(solution, components.SITE_STORAGE, 1),
+        ))  # fmt: skip
+    keys = _keys(solution, components.TAKE_OR_PAY)
+    if len(keys):
+        offers = instance.offers.iloc[data.contract_offer[keys]]
+        level = data.contract_total_t[keys]
+        frames.append(_limit_rows(
+            "take-or-pay volume", (offers["supplier"] + " / " + offers["material"]).to_numpy(),
+            "all periods", level, "t", solution.duals[components.TAKE_OR_PAY],
+            level + _moves(solution, components.TAKE_OR_PAY, 0),
+        ))  # fmt: skip
+    return frames
+
+
 def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> pd.DataFrame:
     """Every binding limit (a dual above zero) and its marginal value, largest first.
 
@@ -158,6 +184,7 @@ def binding_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> p
         *_budget_limits(instance, solution),
         *_share_limits(instance, solution, buy),
         *_point_limits(instance, solution),
+        *_contract_limits(instance, solution),
     ]
     if not frames:
         return _limit_rows("", [], [], [], "", []).drop(columns="dual")
@@ -214,9 +241,18 @@ def unused_offers(instance: Instance, solution: Solution, buy: np.ndarray) -> pd
     return pd.DataFrame(rows, columns=columns)
 
 
+def _matched_by(jurisdiction: str, content_rules: str) -> str:
+    """How a licensing jurisdiction reaches a delivery: through its chain, or by the
+    offer's declared origin content ("matched by China's 0.1 % content rule")."""
+    prefix = f"{jurisdiction}'s "
+    rule = next((r for r in content_rules.split(", ") if r.startswith(prefix)), None)
+    return "the chain" if rule is None else f"matched by {rule}"
+
+
 def exposure(instance: Instance, buy: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per material (licensed, expected denied, covered, concentration) and the licensed
-    tonnes by jurisdiction and element."""
+    """Per material (licensed, expected denied, covered, reached by a content rule,
+    concentration) and the licensed tonnes by jurisdiction, element and how the rule
+    reaches them (chain or declared content)."""
     inputs = instance.inputs
     bought = instance.deliveries.assign(quantity=buy)
     bought = bought[bought["quantity"] > NOISE]
@@ -228,12 +264,14 @@ def exposure(instance: Instance, buy: np.ndarray) -> tuple[pd.DataFrame, pd.Data
         licensed_t=bought["quantity"].where(bought["licensed"], 0.0),
         denied_t=(1 - bought["approval"]) * bought["quantity"],
         covered_t=bought["quantity"].where(touches, 0.0),
+        content_rule_t=bought["quantity"].where(bought["content_rule"] != "", 0.0),
     )
     per_material = bought.groupby("material").agg(
         purchased_t=("quantity", "sum"),
         licensed_t=("licensed_t", "sum"),
         expected_denied_t=("denied_t", "sum"),
         covered_t=("covered_t", "sum"),
+        content_rule_t=("content_rule_t", "sum"),
     )
     shipped = bought.groupby(["material", "country"])["quantity"].sum()
     shares = shipped / shipped.groupby(level="material").transform("sum")
@@ -249,8 +287,12 @@ def exposure(instance: Instance, buy: np.ndarray) -> tuple[pd.DataFrame, pd.Data
     )
     licensed = licensed.explode("jurisdiction").explode("element")
     licensed = licensed[licensed["element"].notna() & (licensed["jurisdiction"] != "")]
+    licensed["matched_by"] = [
+        _matched_by(j, rules)
+        for j, rules in zip(licensed["jurisdiction"], licensed["content_rule"], strict=True)
+    ]
     by_jurisdiction = (
-        licensed.groupby(["jurisdiction", "element"])
+        licensed.groupby(["jurisdiction", "element", "matched_by"])
         .agg(licensed_t=("quantity", "sum"), expected_denied_t=("denied_t", "sum"))
         .reset_index()
     )

@@ -96,4 +96,25 @@ def residual_violations(
     costs = []
     if abs(total - objective) > TOLERANCE * max(1.0, abs(total), abs(objective)):
         costs = [f"costs: terms add up to {total:,.6f}, objective is {objective:,.6f}"]
-    return _stock_rows(data, values) + _delivery_rows(data, values, usable) + costs
+    return (
+        _stock_rows(data, values)
+        + _delivery_rows(data, values, usable)
+        + _contract_rows(data, values)
+        + costs
+    )
+
+
+def _contract_rows(data: ModelData, values: Values) -> list[str]:
+    """Site storage (10) and take-or-pay (11): Σ stock of a site ≤ its storage; taken +
+    not taken ≥ owed, with what is not taken ≥ 0."""
+    held = np.zeros((len(data.storage_limit), data.periods))
+    stored = data.point_storage >= 0 if len(data.point_storage) else np.zeros(0, dtype=bool)
+    np.add.at(held, data.point_storage[stored], values.stock[stored])
+    taken = np.bincount(data.offer, values.buy, data.capacity_t.shape[0])[data.contract_offer]
+    return (
+        _where(
+            "site storage", _over(held, np.broadcast_to(data.storage_limit[:, None], held.shape))
+        )
+        + _where("take-or-pay sign", values.unpaid < -TOLERANCE)
+        + _where("take-or-pay", _over(data.contract_total_t, taken + values.unpaid))
+    )

@@ -32,7 +32,7 @@ import pandas as pd
 
 from models import components
 from models.data import ModelData
-from optimizer.domain.derive import Instance
+from optimizer.domain.derive import Instance, storage_sites
 from optimizer.plan.values import NOISE
 from optimizer.solver.highs import Solution
 
@@ -194,6 +194,45 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
     return found
 
 
+def _site_storage(instance: Instance, solution: Solution) -> list[Relaxation]:
+    """Site storage (10): +10 % space at a site, every period."""
+    data, found = instance.data, []
+    keys, saving = _binding(solution, components.SITE_STORAGE, -1.0)
+    keys = keys.reshape(-1, 2)
+    names = storage_sites(instance.inputs, instance.points).index.to_numpy()
+    for g in np.unique(keys[saving > NOISE, 0]).tolist():
+        rows = np.flatnonzero(keys[:, 0] == g)
+        level = float(data.storage_limit[g])
+        limit = data.storage_limit.copy()
+        limit[g] = level * (1 + STORAGE_STEP)
+        found.append(Relaxation(
+            "site storage", str(names[g]),
+            f"+{STORAGE_STEP:.0%} space for all materials ({level:,.3f} t → {limit[g]:,.3f} t)",
+            int((saving[rows] > NOISE).sum()), float(saving[rows].sum() * STORAGE_STEP * level),
+            dataclasses.replace(data, storage_limit=limit),
+        ))  # fmt: skip
+    return found
+
+
+def _take_or_pay(instance: Instance, solution: Solution) -> list[Relaxation]:
+    """Take-or-pay (11): a commitment 10 % smaller (the volume owed, over the horizon)."""
+    data, found = instance.data, []
+    keys, saving = _binding(solution, components.TAKE_OR_PAY, 1.0)
+    for row in np.flatnonzero(saving > NOISE).tolist():
+        k = int(keys[row])
+        level = float(data.contract_total_t[k])
+        owed = data.contract_total_t.copy()
+        owed[k] = level * (1 - CAPACITY_STEP)
+        offer = instance.offers.iloc[int(data.contract_offer[k])]
+        found.append(Relaxation(
+            "take-or-pay volume", f"{offer['supplier']} / {offer['material']}",
+            f"−{CAPACITY_STEP:.0%} committed volume ({level:,.3f} t → {owed[k]:,.3f} t)",
+            1, float(saving[row] * CAPACITY_STEP * level),
+            dataclasses.replace(data, contract_total_t=owed),
+        ))  # fmt: skip
+    return found
+
+
 def relaxations(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Relaxation]:
     """Every binding limit with its stated relaxation, largest first-order estimate first."""
     found = [
@@ -203,6 +242,8 @@ def relaxations(instance: Instance, solution: Solution, buy: np.ndarray) -> list
         *_points(instance, solution, components.STORAGE, -1.0),
         *_budgets(instance, solution),
         *_shares(instance, solution, buy),
+        *_site_storage(instance, solution),
+        *_take_or_pay(instance, solution),
     ]
     return sorted(found, key=lambda relaxation: -relaxation.estimate)
 

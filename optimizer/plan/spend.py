@@ -2,7 +2,8 @@
 
 The objective adds up money of different kinds. Cash spend is what is paid for the
 material up to the site: purchase price, tariffs and freight (and, where the model has
-them, fixed sourcing costs and the conversion paid for runs at the buyer's sites); period
+them, fixed sourcing costs, the conversion paid for runs at the buyer's sites and what a
+take-or-pay contract charges for volume not taken); period
 budgets limit the landed cost (SPEC §2, constraint 8). Holding cost is left out of cash
 spend: it is a per-period estimate of carrying stock (warehousing and the capital tied
 up), not an invoice for material, and budgets do not count it. Risk cost is an expected
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-CASH_TERMS = ("purchase", "tariff", "freight", "fixed", "conversion")
+CASH_TERMS = ("purchase", "tariff", "freight", "fixed", "conversion", "take_or_pay")
 """Cost terms paid out (those the model has)."""
 PENALTY_TERMS = ("shortage", "safety")
 """Penalties: prices of unmet demand and unmet stock targets, never paid."""
@@ -24,6 +25,7 @@ TERM_WORDS = {
     "freight": "freight",
     "fixed": "fixed sourcing costs",
     "conversion": "conversion and tolling at own sites",
+    "take_or_pay": "take-or-pay paid for volume not taken",
     "risk": "supply-risk cost (expected, not paid)",
     "holding": "holding cost of stock",
     "shortage": "shortage penalty (unmet demand, not paid)",
@@ -33,7 +35,7 @@ TERM_WORDS = {
 
 
 def cash_spend(terms: Mapping[str, float]) -> float:
-    """Purchase + tariff + freight (+ fixed): the money paid for material."""
+    """The cash terms the model has (`CASH_TERMS`): the money paid out."""
     return float(sum(terms[name] for name in CASH_TERMS if name in terms))
 
 

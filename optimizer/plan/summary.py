@@ -21,7 +21,7 @@ from optimizer.solver.highs import Solution
 
 COST_TERMS = (
     "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety", "salvage", "fixed",
-    "conversion",
+    "conversion", "take_or_pay",
 )  # fmt: skip
 """The reported cost terms of SPEC §2, §7 and §8, in order; they add up to the objective."""
 
@@ -50,6 +50,7 @@ def cost_terms(instance: Instance, values: Values) -> dict[str, float]:
         "salvage": 0.0 - float(data.salvage_value_per_t @ values.stock[:, -1]),
         "fixed": float(values.onboarded @ data.fixed_cost) if len(values.onboarded) else 0.0,
         "conversion": float(data.recipe_cost[data.run_recipe] @ values.runs),
+        "take_or_pay": float(data.contract_price @ values.unpaid),
     }
 
 
@@ -78,8 +79,10 @@ class PlanSummary:
     fixed: float
     conversion: float
     """conversion and tolling at the buyer's sites: Σ F_r·n (SPEC §8)"""
+    take_or_pay: float
+    """paid for committed volume not taken: Σ take_or_pay_price·g (SPEC §2, 11)"""
     cash_spend: float
-    """paid out: purchase + tariff + freight + fixed + conversion (`plan.spend`)"""
+    """paid out: purchase + tariff + freight + fixed + conversion + take_or_pay"""
     penalties: float
     shortfall_t: float
     purchased_t: float

@@ -12,6 +12,7 @@ from models import components
 from optimizer.domain.derive import Instance
 from optimizer.domain.words import CHAIN
 from optimizer.plan import insights, production
+from optimizer.plan.contracts import contract_warnings, contracts
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
 from optimizer.plan.summary import PlanSummary, plan_summary
 from optimizer.plan.values import Values, clean, flows, offer_tonnes, solution_values
@@ -52,6 +53,8 @@ class PlanTables:
     """per element and period: bought, made, consumed, demanded, held (with content)"""
     element_countries: pd.DataFrame = field(default_factory=pd.DataFrame)
     """per element and country: t bought through chains touching it, expected denied"""
+    contracts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """take-or-pay offers: committed, excused, owed, taken, not taken, paid (SPEC §2, 11)"""
 
     @property
     def objective(self) -> float:
@@ -117,6 +120,22 @@ def _stock(instance: Instance, values: Values) -> pd.DataFrame:
             "cover_gap": values.cover_gap.ravel(),
         }
     )
+    if len(data.storage_limit):  # SPEC §2 (10): what each site holds against its storage
+        site = np.repeat(data.point_storage, periods)
+        held = np.zeros((len(data.storage_limit), periods))
+        np.add.at(
+            held, data.point_storage[data.point_storage >= 0], values.stock[data.point_storage >= 0]
+        )
+        frame.insert(
+            frame.columns.get_loc("max") + 1,
+            "site_storage",
+            np.where(site >= 0, data.storage_limit[site], np.nan),
+        )
+        frame.insert(
+            frame.columns.get_loc("max") + 2,
+            "site_stock",
+            np.where(site >= 0, held[site, np.tile(np.arange(periods), data.points)], np.nan),
+        )
     if data.runs:  # SPEC §8: what runs make and consume at the site
         made, consumed = flows(data, values.runs)
         frame.insert(6, "made", clean(made).ravel())
@@ -231,10 +250,12 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
     sheets (limits, marginal costs, unused offers, exposure, shortfalls), as sweeps do."""
     values = solution_values(instance, solution)
     stock = _stock(instance, values)
+    contract_table = contracts(instance, values)
     warnings = (
         list(instance.inputs.warnings)
         + list(instance.warnings)
         + _gap_warnings(instance, stock, values.end_gap)
+        + contract_warnings(contract_table, instance.inputs.settings.currency)
         + integer_warnings(solution)
     )
     tables = PlanTables(
@@ -246,6 +267,7 @@ def plan_tables(instance: Instance, solution: Solution, analyses: bool = True) -
         warnings=warnings,
         countries=tuple(instance.inputs.countries.index),
         onboarded=onboarded_offers(instance, values.onboarded, values.buy),
+        contracts=contract_table,
         **_conversion_tables(instance, values),
     )
     if not analyses:

@@ -50,6 +50,8 @@ class Values:
     """z[o] per offer (O,): 1 where the offer is onboarded (SPEC §7); 0 elsewhere"""
     runs: np.ndarray
     """n[u] per run variable (U,) of SPEC §8"""
+    unpaid: np.ndarray
+    """g[k] per take-or-pay commitment (K,): t committed and not taken (SPEC §2, 11)"""
 
 
 def _onboarded(instance: Instance, solution: Solution) -> np.ndarray:
@@ -72,6 +74,11 @@ def solution_values(instance: Instance, solution: Solution) -> Values:
         end_gap=clean(grid(solution, components.END_GAP, shape)),
         onboarded=_onboarded(instance, solution),
         runs=clean(solution.values.get(components.RUN, np.zeros(instance.data.runs))),
+        unpaid=clean(
+            solution.values.get(
+                components.TAKE_OR_PAY_GAP, np.zeros(len(instance.data.contract_offer))
+            )
+        ),
     )
 
 

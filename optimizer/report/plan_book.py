@@ -138,7 +138,8 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
 
     Dashboard first, then the sheets of SPEC §4 (Summary, Plan, Stock, Mix, Capacity,
     Warnings), Changes for a nightly run, Production and Make or buy when the buyer runs
-    recipes (SPEC v3 §8), the analyses (Limits, Marginal costs, Unused offers, Exposure,
+    recipes (SPEC v3 §8), Contracts for take-or-pay offers (SPEC v3 §2), the analyses
+    (Limits, Marginal costs, Unused offers, Exposure,
     Licensed, Elements when materials give their content, Shortfalls), Onboarding for an
     integer plan (SPEC §7), and the chart data last.
     """
@@ -156,6 +157,8 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         if not tables.production.empty:
             writer.frame("Production", tables.production, {"utilisation": "bar"})
             writer.frame("Make or buy", tables.make_or_buy, {"made_share": "bar"})
+        if not tables.contracts.empty:
+            writer.frame("Contracts", tables.contracts, {"not_taken_t": "alarm"})
         marginals = [writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})]
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
         marginals.append(writer.frame("Savings", tables.savings))

@@ -13,7 +13,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.chart import Chart
 
-from optimizer.plan.outcomes import Robust
+from optimizer.plan.outcomes import Robust, ScenarioOutcome
 from optimizer.plan.summary import COST_TERMS
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows
 from optimizer.report.targets import atomic_file
@@ -45,6 +45,19 @@ def headline(robust: Robust) -> dict[str, object]:
     }
 
 
+def take_or_pay_tonnes(outcome: ScenarioOutcome) -> dict[str, float]:
+    """The scenario's take-or-pay gap (t committed, not taken, paid) and the t its
+    deliveries cannot reach and so excuse (SPEC §2, constraint 11); empty when the
+    workbook has no take-or-pay offer."""
+    contracts = outcome.tables.contracts
+    if contracts.empty:
+        return {}
+    return {
+        "take_or_pay_not_taken_t": float(contracts["not_taken_t"].sum()),
+        "take_or_pay_excused_t": float(contracts["excused_t"].sum()),
+    }
+
+
 def scenario_table(robust: Robust) -> pd.DataFrame:
     """Per scenario: probability, C_ω and its terms, its own optimum, the difference."""
     rows = [
@@ -56,12 +69,14 @@ def scenario_table(robust: Robust) -> pd.DataFrame:
             "alone": outcome.alone,
             "difference": outcome.cost - outcome.alone,
             "shortfall": outcome.tables.summary.shortfall_t,
+            **take_or_pay_tonnes(outcome),
         }
         for outcome in robust.scenarios
     ]
     columns = ["scenario", "probability", "cost", *COST_TERMS, "failed", "alone", "difference",
                "shortfall"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+    extra = [key for key in rows[0] if key not in columns] if rows else []
+    return pd.DataFrame(rows).reindex(columns=[*columns, *extra])
 
 
 def _stacked(robust: Robust, table: str) -> pd.DataFrame:
@@ -224,7 +239,8 @@ def _scenario_chart(writer: Writer, robust: Robust, currency: str) -> Chart:
 
 
 def write_robust_workbook(robust: Robust, target: Path, summary: dict[str, object]) -> None:
-    """Robust, Commit, Scenarios, Plan, Stock and Warnings, written atomically."""
+    """Robust, Commit, Scenarios, Plan, Stock, Contracts (take-or-pay offers) and Warnings,
+    written atomically."""
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         writer = Writer(book, str(summary.get("currency", "USD")))
@@ -234,5 +250,8 @@ def write_robust_workbook(robust: Robust, target: Path, summary: dict[str, objec
         writer.frame("Plan", _stacked(robust, "plan"))
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
         writer.frame("Stock", _stacked(robust, "stock"), short)
+        contracts = _stacked(robust, "contracts")
+        if not contracts.empty:
+            writer.frame("Contracts", contracts, {"not_taken_t": "alarm"})
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(robust.warnings))
         writer.close(temporary)

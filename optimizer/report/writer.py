@@ -200,7 +200,7 @@ MONEY = {
     "vss", "evpi",
     "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
     "cash_spend", "penalties", "saving", "objective_after", "top_limit_saving", "fixed",
-    "conversion", "conversion_cost",
+    "conversion", "conversion_cost", "take_or_pay", "price_per_t", "paid_for_nothing",
 }  # fmt: skip
 NOTES = {
     "saving_per_unit": "{currency} per unit of the limit (see unit): the marginal value, "
@@ -209,12 +209,13 @@ NOTES = {
     "valid_to": "the limit value (same unit) up to which saving_per_unit holds (HiGHS "
     "ranging); blank: not known",
     "saving": "{currency}: objective minus the re-solved objective with only this relaxation",
-    "cash_spend": "{currency}: purchase + tariff + freight, what is paid for material",
+    "cash_spend": "{currency}: what is paid out: purchase + tariff + freight + fixed + "
+    "conversion + take_or_pay",
 }
 TONNES = {
     "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
     "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
-    "made", "consumed",
+    "made", "consumed", "site_storage", "site_stock",
 }  # fmt: skip
 SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share", "probability"}
 

@@ -116,7 +116,11 @@ SHEETS: dict[str, Sheet] = {
     "sites": Sheet(
         "Sites",
         True,
-        (Column("site", Kind.LABEL, required=True), Column("end_use", Kind.LABEL)),
+        (
+            Column("site", Kind.LABEL, required=True),
+            Column("end_use", Kind.LABEL),
+            _nonneg("storage"),
+        ),
     ),
     "suppliers": Sheet(
         "Suppliers",
@@ -135,6 +139,19 @@ SHEETS: dict[str, Sheet] = {
             Column("available_to", Kind.PERIOD),
             _nonneg("fixed_cost"),
             _nonneg("min_order"),
+            Column("origin_content", Kind.SHARES),
+            _nonneg("min_total"),
+            _nonneg("take_or_pay_price"),
+        ),
+    ),
+    "prices": Sheet(
+        "Prices",
+        False,
+        (
+            Column("supplier", Kind.LABEL, required=True),
+            Column("material", Kind.LABEL, required=True),
+            Column("period", Kind.PERIOD, required=True),
+            _nonneg("unit_cost", required=True),
         ),
     ),
     "lanes": Sheet(
@@ -211,6 +228,7 @@ SHEETS: dict[str, Sheet] = {
             Column("extra_tariff", Kind.NUMBER),
             Column("from_period", Kind.PERIOD),
             Column("to_period", Kind.PERIOD),
+            _share("min_content"),
         ),
     ),
 }

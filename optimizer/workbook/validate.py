@@ -23,10 +23,16 @@ from optimizer.workbook.rules.catalogue import (
     periods_from,
     sites_from,
 )
+from optimizer.workbook.rules.prices import prices_from
 from optimizer.workbook.rules.recipes import recipe_items_from, recipes_from
 from optimizer.workbook.rules.scenarios import controls_from, scenarios_from
 from optimizer.workbook.rules.settings import check_commit_window, settings_from, with_scenario
-from optimizer.workbook.rules.site_rows import demand_from, pipeline_from, stock_from
+from optimizer.workbook.rules.site_rows import (
+    check_site_storage,
+    demand_from,
+    pipeline_from,
+    stock_from,
+)
 from optimizer.workbook.rules.supply import lanes_from, offers_from, priced_materials
 from optimizer.workbook.schema import DOCUMENTATION_SHEETS, SHEETS
 from optimizer.workbook.sheets import RawWorkbook, read_workbook
@@ -56,6 +62,8 @@ def assemble_inputs(path: Path, raw: RawWorkbook, problems: Problems) -> Inputs:
     lanes = lanes_from(t["lanes"], offers, suppliers, site_names, problems)
     demand = demand_from(t["demand"], site_names, materials, periods, problems)
     stock = stock_from(t["stock"], site_names, materials, problems)
+    check_site_storage(t["sites"], sites, stock, problems)
+    prices = prices_from(t["prices"], offers, suppliers, materials, periods, problems)
     pipeline = pipeline_from(t["pipeline"], site_names, materials, periods, problems)
     recipes, recipe_names = recipes_from(t["recipes"], site_names, periods, problems)
     items = recipe_items_from(t["recipeitems"], recipe_names, materials, t["recipes"], problems)
@@ -75,6 +83,7 @@ def assemble_inputs(path: Path, raw: RawWorkbook, problems: Problems) -> Inputs:
         countries=countries,
         sites=sites,
         offers=offers,
+        prices=prices,
         lanes=lanes,
         demand=demand,
         stock=stock,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from optimizer.domain.inputs import Settings
@@ -12,7 +13,7 @@ from optimizer.workbook.rules.common import Periods, declared, frame, given
 from optimizer.workbook.tables import Table
 
 COUNTRY_COLUMNS = ["country", "tariff", "covered", "max_share", "row"]
-SITE_COLUMNS = ["site", "end_use", "row"]
+SITE_COLUMNS = ["site", "end_use", "storage", "row"]
 
 
 def periods_from(table: Table, problems: Problems) -> tuple[Periods, list[float | None]]:
@@ -120,5 +121,6 @@ def sites_from(table: Table, problems: Problems) -> tuple[pd.DataFrame, Names, N
                 value=end_use,
                 **table.where(row, "end_use"),
             )
-        records.append({"site": name, "end_use": known, "row": row["_row"]})
+        storage = given(row.get("storage"), np.nan)
+        records.append({"site": name, "end_use": known, "storage": storage, "row": row["_row"]})
     return frame(records, SITE_COLUMNS, "site"), names, end_uses

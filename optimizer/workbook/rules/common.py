@@ -63,7 +63,8 @@ EMPTY_DTYPES = {
     "max": float, "target_end": float, "approval": float, "delay_days": float,
     "capacity_factor": float, "cost_factor": float, "extra_tariff": float, "from_t": "int64",
     "to_t": "int64", "fixed_cost": float, "min_order": float, "cost": float, "input": float,
-    "output": float,
+    "output": float, "storage": float, "min_total": float, "take_or_pay_price": float,
+    "min_content": float, "offer": "int64",
 }  # fmt: skip
 """Column types of a table with no rows (pandas would make every column `object`)."""
 

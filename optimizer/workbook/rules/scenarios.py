@@ -16,7 +16,7 @@ from optimizer.workbook.tables import Table
 
 CONTROL_COLUMNS = [
     "scenario", "country", "item", "end_use", "approval", "delay_days", "capacity_factor",
-    "cost_factor", "extra_tariff", "from_t", "to_t", "row",
+    "cost_factor", "extra_tariff", "from_t", "to_t", "min_content", "row",
 ]  # fmt: skip
 
 
@@ -148,6 +148,7 @@ def controls_from(
                 **{column: given(row.get(column), default) for column, default in RULE_DEFAULTS},
                 "from_t": window[0],
                 "to_t": window[1],
+                "min_content": given(row.get("min_content"), np.nan),
                 "row": row["_row"],
             }
         )

@@ -122,3 +122,21 @@ def _keyed_rows(
             | {column: row.get(column) for column in columns}
         )
     return kept
+
+
+def check_site_storage(
+    table: Table, sites: pd.DataFrame, stock: pd.DataFrame, problems: Problems
+) -> None:
+    """Initial stock above a site's storage (SPEC §1 Sites.storage) is an error: the
+    warehouse cannot hold what is already in it."""
+    held = stock.groupby("site")["initial"].sum()
+    by_row = {row["_row"]: row for row in table.rows}
+    for site, storage in sites["storage"].dropna().items():
+        initial = float(held.get(site, 0.0))
+        if initial > storage:
+            problems.add(
+                f"is below the initial stock of {site} ({initial:g} t over all materials in "
+                "Stock): storage cannot hold it",
+                value=storage,
+                **table.where(by_row[sites.at[site, "row"]], "storage"),
+            )

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.domain.inputs import Settings
-from optimizer.domain.names import Names, Row, canonical
+from optimizer.domain.names import Names, Row, canonical, hint
 from optimizer.problems import Problems
 from optimizer.workbook.rules.common import Periods, first_time, frame, given, ref
 from optimizer.workbook.tables import Table
@@ -15,7 +15,8 @@ DEFAULT_SHORTAGE_PENALTY = 1_000_000.0
 
 OFFER_COLUMNS = [
     "supplier", "material", "country", "refined_in", "mined_in", "capacity", "unit_cost",
-    "freight", "lead_time", "first", "last", "fixed_cost", "min_order", "row",
+    "freight", "lead_time", "first", "last", "fixed_cost", "min_order", "origin_content",
+    "min_total", "take_or_pay_price", "row",
 ]  # fmt: skip
 LANE_COLUMNS = ["supplier", "material", "site", "freight", "allowed", "row"]
 MATERIAL_COLUMNS = [
@@ -52,6 +53,7 @@ def offers_from(
                 **table.where(row, "available_from"),
             )
         _min_order_above_capacity(table, row, problems)
+        origin = _origin_content(table, row, countries, problems)
         if material is None or country is None:
             continue
         key = (canonical(known), canonical(material))
@@ -73,10 +75,48 @@ def offers_from(
                 "last": given(last, len(periods.labels) - 1),
                 "fixed_cost": given(row.get("fixed_cost"), 0.0),
                 "min_order": given(row.get("min_order"), 0.0),
+                "origin_content": origin,
+                "min_total": given(row.get("min_total"), 0.0),
+                "take_or_pay_price": given(row.get("take_or_pay_price"), row.get("unit_cost"), 0.0),
                 "row": row["_row"],
             }
         )
+        _take_or_pay_above_supply(table, row, records[-1], problems)
     return frame(records, OFFER_COLUMNS), suppliers
+
+
+def _origin_content(
+    table: Table, row: Row, countries: Names, problems: Problems
+) -> dict[str, float]:
+    """Suppliers.origin_content: declared value share by country (SPEC §1), each country
+    one of the Countries sheet's."""
+    found: dict[str, float] = {}
+    for name, share in row.get("origin_content") or []:
+        known = countries.get(name)
+        if known is None:
+            problems.add(
+                f"names the country {name!r}, which is not in {countries.sheet}"
+                f"{hint(name, countries.display.values())}",
+                **table.where(row, "origin_content"),
+            )
+        else:
+            found[known] = share
+    return found
+
+
+def _take_or_pay_above_supply(table: Table, row: Row, offer: dict, problems: Problems) -> None:
+    """Warn when a take-or-pay volume is above what the offer can deliver over its window
+    at its capacity: the rest is paid for nothing in every scenario."""
+    periods = offer["last"] - offer["first"] + 1
+    most = offer["capacity"] * max(periods, 0)
+    if offer["min_total"] > most:
+        problems.warn(
+            f"is above what the offer can ever deliver ({offer['capacity']:g} t a period × "
+            f"{periods} period(s) = {most:g} t): at least {offer['min_total'] - most:g} t "
+            "is paid for without being delivered",
+            value=offer["min_total"],
+            **table.where(row, "min_total"),
+        )
 
 
 def _min_order_above_capacity(table: Table, row: Row, problems: Problems) -> None:
