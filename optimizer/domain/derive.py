@@ -521,25 +521,19 @@ def contract_terms(
     }
 
 
-def derive(inputs: Inputs, scenario: Scenario) -> Instance:
-    """Everything one scenario's LP needs, in positions, with the names kept alongside."""
-    periods = len(inputs.periods)
-    fixed = _fixed(inputs)
-    points = fixed.points
-    demand = fixed.demand_t * scenario.demand_factor
-    pipeline = fixed.pipeline_t
-    pairs, capacity = _offer_site_pairs(inputs, scenario, fixed)
-    check_combined(inputs, scenario.name, demand, pairs)
-    usable = pairs[
-        (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
-    ]
-    deliveries = _priced(_expand_periods(usable), fixed.price_t)
-    materials = inputs.materials
+def _model_data(
+    inputs: Inputs,
+    fixed: _Fixed,
+    demand: np.ndarray,
+    deliveries: pd.DataFrame,
+    capacity: np.ndarray,
+) -> tuple[ModelData, pd.DataFrame]:
+    """The arrays of SPEC §2 (with §7, §8 and v3's terms) and the country-share caps."""
+    points, materials = fixed.points, inputs.materials
     point_material = _codes(points["material"], materials.index)
     caps, share_cap, share_delivery = share_members(inputs, deliveries)
-    material_of = _codes(deliveries["material"], materials.index)
     data = ModelData(
-        periods=periods,
+        periods=len(inputs.periods),
         initial_t=points["initial"].to_numpy(float),
         min_t=points["min"].to_numpy(float),
         max_t=points["max"].to_numpy(float),
@@ -549,7 +543,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         safety_penalty_per_t=materials["safety_penalty"].to_numpy(float)[point_material],
         salvage_value_per_t=materials["salvage_value"].to_numpy(float)[point_material],
         demand_t=demand,
-        pipeline_t=pipeline,
+        pipeline_t=fixed.pipeline_t,
         offer=deliveries["offer"].to_numpy(np.int64),
         point=deliveries["point"].to_numpy(np.int64),
         period=deliveries["period"].to_numpy(np.int64),
@@ -562,7 +556,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         share_material=caps["material_code"].to_numpy(np.int64),
         share_cap=share_cap,
         share_delivery=share_delivery,
-        material=material_of,
+        material=_codes(deliveries["material"], materials.index),
         fixed_cost=inputs.offers["fixed_cost"].to_numpy(float),
         min_order_t=inputs.offers["min_order"].to_numpy(float),
         offer_material=_codes(inputs.offers["material"], materials.index),
@@ -571,8 +565,22 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
         **_site_storage(inputs, points),
         **contract_terms(inputs, deliveries, capacity),
     )
+    return data, caps
+
+
+def derive(inputs: Inputs, scenario: Scenario) -> Instance:
+    """Everything one scenario's LP needs, in positions, with the names kept alongside."""
+    fixed = _fixed(inputs)
+    demand = fixed.demand_t * scenario.demand_factor
+    pairs, capacity = _offer_site_pairs(inputs, scenario, fixed)
+    check_combined(inputs, scenario.name, demand, pairs)
+    usable = pairs[
+        (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
+    ]
+    deliveries = _priced(_expand_periods(usable), fixed.price_t)
+    data, caps = _model_data(inputs, fixed, demand, deliveries, capacity)
     warnings = _unused_offer_warnings(inputs, pairs, deliveries, capacity)
     warnings += _salvage_warnings(inputs, deliveries)
     return Instance(
-        inputs, scenario, data, points, deliveries, inputs.offers, caps, warnings, pairs
+        inputs, scenario, data, fixed.points, deliveries, inputs.offers, caps, warnings, pairs
     )

@@ -61,28 +61,43 @@ def offers_from(
         if not first_time(seen, key, what, table, row, "supplier", problems):
             continue
         records.append(
-            {
-                "supplier": known,
-                "material": material,
-                "country": country,
-                "refined_in": refined,
-                "mined_in": mined,
-                "capacity": row.get("capacity") or 0.0,
-                "unit_cost": row.get("unit_cost") or 0.0,
-                "freight": given(row.get("freight"), 0.0),
-                "lead_time": int(row.get("lead_time") or 0),
-                "first": given(first, 0),
-                "last": given(last, len(periods.labels) - 1),
-                "fixed_cost": given(row.get("fixed_cost"), 0.0),
-                "min_order": given(row.get("min_order"), 0.0),
-                "origin_content": origin,
-                "min_total": given(row.get("min_total"), 0.0),
-                "take_or_pay_price": given(row.get("take_or_pay_price"), row.get("unit_cost"), 0.0),
-                "row": row["_row"],
-            }
-        )
+            _offer_record(row, known, material, (country, refined, mined), (first, last),
+                          len(periods.labels), origin)
+        )  # fmt: skip
         _take_or_pay_above_supply(table, row, records[-1], problems)
     return frame(records, OFFER_COLUMNS), suppliers
+
+
+def _offer_record(
+    row: Row,
+    supplier: str,
+    material: str,
+    chain: tuple[str, str, str],
+    window: tuple[int | None, int | None],
+    periods: int,
+    origin: dict[str, float],
+) -> dict:
+    """One offer with SPEC §1's defaults filled in."""
+    country, refined, mined = chain
+    return {
+        "supplier": supplier,
+        "material": material,
+        "country": country,
+        "refined_in": refined,
+        "mined_in": mined,
+        "capacity": row.get("capacity") or 0.0,
+        "unit_cost": row.get("unit_cost") or 0.0,
+        "freight": given(row.get("freight"), 0.0),
+        "lead_time": int(row.get("lead_time") or 0),
+        "first": given(window[0], 0),
+        "last": given(window[1], periods - 1),
+        "fixed_cost": given(row.get("fixed_cost"), 0.0),
+        "min_order": given(row.get("min_order"), 0.0),
+        "origin_content": origin,
+        "min_total": given(row.get("min_total"), 0.0),
+        "take_or_pay_price": given(row.get("take_or_pay_price"), row.get("unit_cost"), 0.0),
+        "row": row["_row"],
+    }
 
 
 def _origin_content(
