@@ -281,3 +281,18 @@ def test_robust_reports_each_scenario_s_take_or_pay_gap_and_excused_volume(tmp_p
     assert table["take_or_pay_not_taken_t"].tolist() == pytest.approx(
         [scenarios[name]["take_or_pay_not_taken_t"] for name in table["scenario"]]
     )
+
+
+def test_a_nightly_run_names_each_changed_term(tmp_path):
+    """Changes lists a new price, a new storage limit and a new declaration by name."""
+    from optimizer.plan.changes import input_changes
+
+    before = load_inputs(book(tmp_path, PLANT, SHARED_STORAGE))
+    edited = SHARED_STORAGE.replace("SY       | Y        | 2027-02 | 150", "SY | Y | 2027-02 | 160")
+    edited = edited.replace("Plant | 8", "Plant | 9")
+    after = load_inputs(book(tmp_path, PLANT, edited))
+    changes = input_changes(before, after)
+    assert changes[["input", "field", "old", "new"]].values.tolist() == [
+        ["Prices", "unit_cost", 150.0, 160.0],
+        ["Sites", "storage", 8.0, 9.0],
+    ]

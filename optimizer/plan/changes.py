@@ -93,6 +93,22 @@ def _labelled(frame: pd.DataFrame, periods: list[str], columns: list[str]) -> pd
     return frame
 
 
+def _shares_text(shares: dict[str, float]) -> str | None:
+    """origin_content as the workbook writes it (`China 0.03, Vietnam 0.4`); None if none."""
+    return ", ".join(f"{name} {share:g}" for name, share in shares.items()) or None
+
+
+def _prices(inputs: Inputs) -> pd.DataFrame:
+    """The Prices rows by supplier, material and period label."""
+    offers = inputs.offers.iloc[inputs.prices["offer"].to_numpy(int)]
+    return pd.DataFrame({
+        "supplier": offers["supplier"].to_numpy(),
+        "material": offers["material"].to_numpy(),
+        "period": [inputs.periods[int(t)] for t in inputs.prices["period"]],
+        "unit_cost": inputs.prices["unit_cost"].to_numpy(float),
+    })  # fmt: skip
+
+
 def _windows(inputs: Inputs) -> pd.DataFrame:
     """Controls with window ends as period labels, blank where open, so a horizon that
     rolls forward does not show every open window as moved; `part` numbers the rows of
@@ -142,8 +158,21 @@ COMPARED = {
     "Pipeline": (["site", "material", "period"], ["quantity"]),
     "Suppliers": (
         ["supplier", "material"],
-        [*CHAIN, "capacity", "unit_cost", "freight", "lead_time", "first", "last"],
+        [
+            *CHAIN,
+            "capacity",
+            "unit_cost",
+            "freight",
+            "lead_time",
+            "first",
+            "last",
+            "origin_content",
+            "min_total",
+            "take_or_pay_price",
+        ],
     ),
+    "Prices": (["supplier", "material", "period"], ["unit_cost"]),
+    "Sites": (["site"], ["end_use", "storage"]),
     "Controls": (
         ["scenario", "country", "item", "end_use", "part"],
         [
@@ -154,6 +183,7 @@ COMPARED = {
             "extra_tariff",
             "from_t",
             "to_t",
+            "min_content",
         ],
     ),
     "Stock": (["site", "material"], ["initial", "min", "max", "target_end"]),
@@ -173,7 +203,11 @@ def _compared(inputs: Inputs) -> dict[str, pd.DataFrame]:
     return {
         "Demand": _labelled(inputs.demand, periods, ["period"]),
         "Pipeline": _labelled(inputs.pipeline, periods, ["period"]),
-        "Suppliers": _labelled(inputs.offers, periods, ["first", "last"]),
+        "Suppliers": _labelled(inputs.offers, periods, ["first", "last"]).assign(
+            origin_content=[_shares_text(shares) for shares in inputs.offers["origin_content"]]
+        ),
+        "Prices": _prices(inputs),
+        "Sites": inputs.sites.reset_index(),
         "Controls": _windows(inputs),
         "Stock": inputs.stock,
         "Countries": inputs.countries.reset_index(),
