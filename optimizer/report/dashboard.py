@@ -429,6 +429,14 @@ def write_comparison_dashboard(
     end = board.table(4, columns, rows)
     board.widths[0] = max(board.widths.get(0, 0), 14)
     board.fit(len(columns) - 1)
+    _comparison_charts(writer, sheet, table, end + 1, currency)
+
+
+def _comparison_charts(
+    writer: Writer, sheet: Worksheet, table: pd.DataFrame, row: int, currency: str
+) -> None:
+    """Below the comparison table: cash spend by scenario stacked by cash term, and the
+    demand each scenario leaves unmet."""
     count = len(table)
     cost = writer.book.add_chart({"type": "bar", "subtype": "stacked"})
     for index, term in enumerate(
@@ -443,7 +451,7 @@ def write_comparison_dashboard(
     cost.set_y_axis({"reverse": True})
     cost.set_legend({"position": "bottom"})
     cost.set_size({"width": 620, "height": 60 + 38 * count})
-    sheet.insert_chart(end + 1, 0, cost)
+    sheet.insert_chart(row, 0, cost)
     short = writer.book.add_chart({"type": "bar"})
     short.add_series(
         {
@@ -457,4 +465,4 @@ def write_comparison_dashboard(
     short.set_y_axis({"reverse": True})
     short.set_legend({"none": True})
     short.set_size({"width": 520, "height": 60 + 38 * count})
-    sheet.insert_chart(end + 1, 5, short)
+    sheet.insert_chart(row, 5, short)
