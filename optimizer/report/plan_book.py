@@ -10,6 +10,7 @@ import xlsxwriter
 from optimizer.plan import spend
 from optimizer.plan.changes import Changes
 from optimizer.plan.onboarding import MARGINALS_NOTE
+from optimizer.plan.orders import orders, periods_of
 from optimizer.plan.summary import COST_TERMS
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import Problem, show_value
@@ -149,6 +150,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         write_summary(writer, tables.summary.as_record())
         if changes is not None:
             write_changes(writer, changes)
+        writer.frame("Orders", orders(tables.plan, periods_of(tables)))
         writer.frame("Plan", tables.plan)
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
         writer.frame("Stock", tables.stock, short)
