@@ -121,3 +121,16 @@ def test_moves_below_a_thousandth_of_a_tonne_are_left_out():
     new = old.assign(quantity=[5.0 + MOVE_T / 2, 7.0], total_cost=[50.0, 70.0])
     table = plan_changes(old, new)
     assert table["supplier"].tolist() == ["T"]
+
+
+def test_page_one_says_what_changed_since_the_last_run(book, tmp_path):
+    out = tmp_path / "nightly"
+    night(book, out, twins())
+    result = replan(book(BASE, twins(demand_p2=7)), out)
+    folder = Path(json.loads(result.stdout)["folder"])
+    board = pd.read_excel(
+        folder / "plan.xlsx", sheet_name="Dashboard", header=None, engine="calamine"
+    )
+    line = str(board.iloc[2, 0])
+    assert line.startswith("Since run #1: 1 input change(s); 1 supplier and material line(s)")
+    assert "2.000 t in all" in line

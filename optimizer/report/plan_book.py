@@ -143,6 +143,21 @@ REFERENCE_SHEETS = {
 """Long sheets whose first page only is printed (the example plan prints in ≤ 25 pages)."""
 
 
+def since_last_run(changes: Changes) -> str:
+    """Page 1's line on what changed since the last run (the Changes sheet has it all)."""
+    heading = dict(changes.heading)
+    against = heading.get("Changes against run")
+    if against is None:
+        return str(heading.get("Changes", "no earlier run"))
+    moves = changes.by_supplier
+    tonnes = float(moves["change_t"].abs().sum()) if len(moves) else 0.0
+    return (
+        f"Since run {str(against).split(' ')[0]}: {len(changes.inputs)} input change(s); "
+        f"{len(moves)} supplier and material line(s) moved, {tonnes:,.3f} t in all "
+        "(Changes sheet)."
+    )
+
+
 def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
     """Keep the printed plan short: the reference sheets print their first page, the
     orders those due in the first three periods, the chart data nothing but its header."""
@@ -207,5 +222,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         if not tables.onboarded.empty:
             writer.frame("Onboarding", tables.onboarded)
         write_plan_dashboard(writer, dashboard, tables)
+        if changes is not None:
+            dashboard.write_string(2, 0, since_last_run(changes), writer.text)
         _print_pack(book, tables)
         writer.close(temporary)
