@@ -108,7 +108,7 @@ def write_changes(writer: Writer, changes: Changes) -> None:
     """The Changes sheet: what moved against the last successful run, and why."""
     sheet = writer.book.add_worksheet("Changes")
     title = writer.book.add_format({"bold": True, "font_size": 12})
-    widths = [24] + [14] * 9
+    widths = [36] + [14] * 9
     row = 0
     for label, value in changes.heading:
         sheet.write_string(row, 0, label, title if row == 0 else writer.text)
