@@ -1,4 +1,4 @@
-"""The formulation's table of contents: one call per family of SPEC §2, §7 and §8, in order."""
+"""The formulation's table of contents: one call per family of SPEC §2, §5, §7 and §8, in order."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from models.contracts import add_take_or_pay
 from models.controls import add_country_share, add_licence_cover
 from models.data import ModelData
 from models.integer import add_binaries, add_lot_onboarding, add_max_suppliers, add_min_order
-from models.objective import add_objective
+from models.objective import add_objective, scenario_cost
 from models.recipes import add_recipe_capacity, add_runs
+from models.stability import StabilityData, add_cost_bound, add_distance, add_moves
 from models.stock import (
     add_balance,
     add_end_target,
@@ -29,6 +30,18 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     add_deliveries(model, data)
     add_families(model, data)
     add_objective(model, data)
+    return model
+
+
+def build_stable_model(data: ModelData, stability: StabilityData) -> pyo.ConcreteModel:
+    """The scenario's model with its cost bounded, closest to the last plan (SPEC §5)."""
+    model = pyo.ConcreteModel(name="reopt-stable")
+    add_deliveries(model, data)
+    add_families(model, data)
+    cost = scenario_cost(model, data)
+    add_cost_bound(model, cost, stability)
+    add_moves(model, stability)
+    add_distance(model, cost, stability)
     return model
 
 

@@ -210,6 +210,12 @@ def robust_command(input_path: Path, as_json: bool, **given: Any) -> console.Rep
         is_flag=True,
         help="Move an unreadable history.sqlite aside (renamed with the time) and start anew.",
     ),
+    click.option(
+        "--stability-tolerance",
+        type=click.FloatRange(min=0),
+        help="Pay at most this share above the optimum to keep the last plan.",
+    ),
+    click.option("--no-stability", is_flag=True, help="Solve base as `solve` does."),
     *MANY_SCENARIOS,
 )
 def replan_command(input_path: Path, as_json: bool, **given: Any) -> console.Report:
@@ -219,7 +225,10 @@ def replan_command(input_path: Path, as_json: bool, **given: Any) -> console.Rep
     from optimizer.runs.whatif import Request
 
     request = _request(Request, given, options=_solve_options(given, threads=1))
-    job = ReplanJob(input_path, given["out_dir"], request, given["keep"], given["reset_history"])
+    job = ReplanJob(
+        input_path, given["out_dir"], request, given["keep"], given["reset_history"],
+        not given["no_stability"], given["stability_tolerance"],
+    )  # fmt: skip
     return console.replan_report(input_path, replan_workbook(job), as_json)
 
 

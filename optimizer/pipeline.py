@@ -31,18 +31,19 @@ import pyomo.core as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from models import components
-from models.build import build_model
+from models.build import build_model, build_stable_model
 from models.changes import Change, Rebuild, variant_change
 from models.robust import RobustData, build_robust
+from models.stability import StabilityData
 from optimizer.domain.derive import Instance, derive
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.scenarios import Scenario
 from optimizer.plan.blocks import blocks_in_conflict
-from optimizer.plan.checks import check_plan
+from optimizer.plan.checks import check_cost_bound, check_plan
 from optimizer.plan.explain import explain_conflict
 from optimizer.plan.residuals import residual_violations
 from optimizer.plan.savings import Relaxation, savings
-from optimizer.plan.summary import PlanSummary, plan_summary
+from optimizer.plan.summary import PlanSummary, cost_terms, plan_summary
 from optimizer.plan.tables import PlanTables, plan_tables
 from optimizer.plan.values import solution_values
 from optimizer.problems import NoPlanError, ReoptError
@@ -306,6 +307,37 @@ def checked_run(
     if violations:
         raise PlanCheckError([f"{instance.scenario.name}: {text}" for text in violations])
     return ScenarioRun(instance, solution, summary, tables, timings, warm)
+
+
+def solve_stable(
+    instance: Instance, options: SolveOptions, stability_at: Callable[[float], StabilityData]
+) -> tuple[ScenarioRun, float]:
+    """The plan of `instance` closest to the last one among those that cost at most the
+    bound `stability_at(optimum)` gives (SPEC §5), and the optimum. Its tables are a
+    review's, its marginal values the optimum's (the stable model's duals price the
+    distance, not the cost); it is checked like any plan and against the bound. Its
+    objective is its cost (HiGHS minimised the distance)."""
+    options = _with_gap(instance, options)
+    timings: dict[str, float] = {}
+    try:
+        model = _handed_over(lambda: build_model(instance.data), options, timings, None)
+        optimum = model.solve(marginals=True, ranging=True)
+        stability = stability_at(optimum.objective)
+        stable = _handed_over(
+            lambda: build_stable_model(instance.data, stability), options, timings, None
+        ).solve()
+    except NotSolved as failure:
+        raise _no_plan(instance, failure, options) from None
+    timings.update(stable.timings)
+    values = solution_values(instance, stable)
+    stable.objective = sum(cost_terms(instance, values).values())
+    marginals = {"duals": optimum.duals, "reduced_costs": optimum.reduced_costs}
+    stable = dataclasses.replace(stable, **marginals, ranges=optimum.ranges)
+    run = checked_run(instance, stable, Detail.REVIEW, timings, None)
+    violations = check_cost_bound(run.summary.terms, stability.cost_bound)
+    if violations:
+        raise PlanCheckError([f"{instance.scenario.name}: {text}" for text in violations])
+    return run, optimum.objective
 
 
 def solve_scenario(

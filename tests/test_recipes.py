@@ -316,9 +316,17 @@ def test_replan_lists_the_recipe_change_and_the_runs_it_moved(book, tmp_path):
     for capacity in (6, 5):
         result = CliRunner().invoke(
             cli,
-            ["replan", str(book(MAGNET_PLANT.format(capacity=capacity))), "--out-dir",
-             str(out_dir), "--workers", "1", "--json"],
-        )  # fmt: skip
+            [
+                "replan",
+                str(book(MAGNET_PLANT.format(capacity=capacity))),
+                "--out-dir",
+                str(out_dir),
+                "--workers",
+                "1",
+                "--json",
+                "--no-stability",
+            ],
+        )  # fmt: skip  (the optimum: stability may keep the 2.4 metal runs)
         assert result.exit_code == 0, result.output
     folder = json.loads(result.stdout)["folder"]
     sheet = pd.read_excel(

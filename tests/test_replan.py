@@ -274,7 +274,8 @@ def test_changes_put_the_inputs_first_and_sum_per_supplier(book, tmp_path):
         "Suppliers new to the plan or dropped from it",
         "Plan changes per supplier, material, site and period",
     ]
-    assert ["T", "M", "1", "2", "40"] in rows and ["S", "M", "1", "1", "10"] in rows
+    heads = [row[:5] for row in rows]
+    assert ["T", "M", "1", "2", "40"] in heads and ["S", "M", "1", "1", "10"] in heads
     listing = CliRunner().invoke(cli, ["history", "--out-dir", str(out_dir)])
     lines = listing.output.splitlines()
     assert lines[0].split()[:3] == ["run", "started", "(UTC)"] and len(lines) == 3

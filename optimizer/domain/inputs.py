@@ -27,6 +27,8 @@ class Settings:
     commit_periods: int | None = None
     """K of the robust plan (SPEC §6); None: not given (the robust plan uses 1)"""
     mip_gap: float = 0.0001
+    stability_tolerance: float = 0.0001
+    """SPEC §5: how much above the optimum the nightly plan may cost to stay close"""
 
 
 @dataclass(frozen=True)

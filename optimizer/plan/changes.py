@@ -17,6 +17,8 @@ from optimizer.domain.words import CHAIN
 
 TOLERANCE = 1e-9
 """Changes of tonnes (and relative changes of money) below this are shown as none."""
+MOVE_T = 0.001
+"""SPEC §5: moves below this many tonnes are left out of the Changes sheet."""
 PLAN_KEY = ["supplier", "material", "site", "period"]
 
 
@@ -34,7 +36,7 @@ class Changes:
     @property
     def by_supplier(self) -> pd.DataFrame:
         """The plan changes summed per supplier and material, largest move first."""
-        columns = ["supplier", "material", "changed_rows", "change_t", "cost_change"]
+        columns = ["supplier", "material", "changed_rows", "change_t", "cost_change", "reason"]
         if self.plan.empty:
             return pd.DataFrame(columns=columns)
         grouped = self.plan.groupby(["supplier", "material"], sort=False).agg(
@@ -44,8 +46,35 @@ class Changes:
         )
         grouped = grouped.reset_index()
         grouped["change_t"] = _none_below(grouped["change_t"])
+        grouped["cost_change"] = grouped["cost_change"].round(2)
+        grouped = grouped[(grouped["change_t"].abs() >= MOVE_T) | (grouped["cost_change"] != 0)]
+        grouped["reason"] = [
+            reason(self.inputs, supplier, material)
+            for supplier, material in zip(grouped["supplier"], grouped["material"], strict=True)
+        ]
         order = grouped["change_t"].abs().sort_values(ascending=False, kind="stable").index
         return grouped.loc[order, columns].reset_index(drop=True)
+
+
+def _shown(value: object) -> str:
+    """A value as a person writes it: 10, not 10.0; 10.0001 as is."""
+    return f"{value:,.10g}" if isinstance(value, float) else str(value)
+
+
+def _words(row: pd.Series) -> str:
+    before, after = _shown(row["old"]), _shown(row["new"])
+    return f"{row['input']} {row['key']}: {row['field']} {before} → {after}"
+
+
+def reason(inputs: pd.DataFrame, supplier: str, material: str) -> str:
+    """The input changes that name this offer (Suppliers, Prices), else those that name
+    its material (Demand, Stock, Pipeline, Recipes); blank when none can be named."""
+    if inputs.empty:
+        return ""
+    keys = inputs["key"].astype(str).str.split(" / ")
+    own = keys.map(lambda parts: supplier in parts and material in parts)
+    named = inputs[own] if own.any() else inputs[keys.map(lambda parts: material in parts)]
+    return "; ".join(_words(row) for _, row in named.iterrows())
 
 
 def _none_below(values: pd.Series, scale: pd.Series | float = 1.0) -> pd.Series:
@@ -71,7 +100,9 @@ def plan_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     scale = np.maximum(1.0, np.maximum(table["old_cost"].abs(), table["new_cost"].abs()))
     table["change_t"] = _none_below(table["change_t"])
     table["cost_change"] = _none_below(table["cost_change"], scale)
-    changed = (table["change_t"] != 0) | (table["cost_change"] != 0)
+    moved = table["change_t"].abs() >= MOVE_T
+    repriced = (table["cost_change"] != 0) & (table[["old_t", "new_t"]].max(axis=1) >= MOVE_T)
+    changed = moved | repriced
     return table.loc[changed, columns].reset_index(drop=True)
 
 

@@ -451,6 +451,15 @@ def check_production(inputs: Inputs, tables: PlanTables) -> list[str]:
     return problems
 
 
+def check_cost_bound(terms: dict[str, float], bound: float) -> list[str]:
+    """A stable plan (SPEC §5) costs at most the bound its tolerance allows: its cost
+    terms, re-added here, against (1 + tolerance) × the optimum."""
+    total = sum(terms.values())
+    if _above(total, bound):
+        return [f"stability: the plan costs {total:,.6f}, above the allowed {bound:,.6f}"]
+    return []
+
+
 def check_plan(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> list[str]:
     """Every violation found; an empty list means the plan passed."""
     return (

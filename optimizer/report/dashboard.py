@@ -18,6 +18,7 @@ from xlsxwriter.chart import Chart
 from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import spend
+from optimizer.plan.orders import due_now, orders, periods_of
 from optimizer.plan.summary import COST_TERMS, PlanSummary
 from optimizer.plan.tables import PlanTables
 from optimizer.plan.values import NOISE
@@ -170,7 +171,7 @@ def denial_note(tables: PlanTables) -> str:
         f"against that period's expected denials ({needed:,.1f} t over the horizon; "
         f"{gap:,.1f} t of it uncovered, priced as safety penalty). A bad licence draw can "
         f"still leave demand unmet: `reopt whatif --samples 200` shows the spread of "
-        f"shortfall over random licence outcomes (Risk sheet)."
+        f"shortfall over random licence outcomes (the Risk sheet of its workbook)."
     )
 
 
@@ -228,6 +229,29 @@ def _make_or_buy(board: _Board, row: int, tables: PlanTables) -> int:
     return row
 
 
+def _orders_now(board: _Board, row: int, tables: PlanTables) -> int:
+    """The orders due in the first period (supplier, material, t, cash, licensed) and
+    their total: what the buyer signs now."""
+    periods = periods_of(tables)
+    key = ["supplier", "material", "licensed"]
+    due = due_now(orders(tables.plan, periods), periods)
+    due = due.groupby(key, sort=False)[["quantity", "total_cost"]].sum().reset_index()
+    currency = tables.summary.currency
+    row = board.heading(
+        row, f"Orders to place now, in {periods[0]} ({len(due)}; all in the Orders sheet)"
+    )
+    rows = [
+        (r.supplier, r.material, r.quantity, r.total_cost, r.licensed)
+        for r in due.itertuples(index=False)
+    ]
+    rows.append(("Total", "", float(due["quantity"].sum()), float(due["total_cost"].sum()), ""))
+    columns = [
+        Column("supplier"), Column("material"), Column("quantity (t)", "t"),
+        Column(f"cash ({currency})", "money"), Column("export licence"),
+    ]  # fmt: skip
+    return board.table(row, columns, rows)
+
+
 def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -> None:
     """Fill the plan workbook's first sheet; add the chart data sheet it draws from."""
     summary = tables.summary
@@ -239,7 +263,8 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
     sheet.write_string(
         1, 0, f"{summary.input_file}, {summary.periods}, created {summary.created_utc} UTC"
     )
-    row = board.heading(3, "Money")
+    row = _orders_now(board, 3, tables)
+    row = board.heading(row, "Money")
     for label, amount, total in money_lines(summary):
         sheet.write_string(row, 0, label, board.bold if total else writer.text)
         board.write(row, 2, amount, "money", strong=total)

@@ -10,18 +10,21 @@ import xlsxwriter
 from optimizer.plan import spend
 from optimizer.plan.changes import Changes
 from optimizer.plan.onboarding import MARGINALS_NOTE
+from optimizer.plan.orders import orders, periods_of
 from optimizer.plan.summary import COST_TERMS
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import Problem, show_value
-from optimizer.report.dashboard import write_plan_dashboard
+from optimizer.report.dashboard import CHART_DATA, write_plan_dashboard
 from optimizer.report.targets import atomic_file
 from optimizer.report.writer import (
     FOOTER,
+    PRINTED_ROWS,
     WORKBOOK_OPTIONS,
     Column,
     Writer,
     columns_of,
     kind_of,
+    print_first,
     print_setup,
     safe_text,
     unit_of,
@@ -105,7 +108,7 @@ def write_changes(writer: Writer, changes: Changes) -> None:
     """The Changes sheet: what moved against the last successful run, and why."""
     sheet = writer.book.add_worksheet("Changes")
     title = writer.book.add_format({"bold": True, "font_size": 12})
-    widths = [24] + [14] * 9
+    widths = [36] + [14] * 9
     row = 0
     for label, value in changes.heading:
         sheet.write_string(row, 0, label, title if row == 0 else writer.text)
@@ -133,6 +136,50 @@ def write_changes(writer: Writer, changes: Changes) -> None:
     print_setup(sheet, row, len(widths))
 
 
+REFERENCE_SHEETS = {
+    "Plan": "plan", "Stock": "stock", "Production": "production", "Capacity": "capacity",
+    "Limits": "limits", "Marginal costs": "marginal_costs", "Elements": "elements",
+}  # fmt: skip
+"""Long sheets whose first page only is printed (the example plan prints in ≤ 25 pages)."""
+
+
+def since_last_run(changes: Changes) -> str:
+    """Page 1's line on what changed since the last run (the Changes sheet has it all)."""
+    heading = dict(changes.heading)
+    against = heading.get("Changes against run")
+    if against is None:
+        return str(heading.get("Changes", "no earlier run"))
+    moves = changes.by_supplier
+    tonnes = float(moves["change_t"].abs().sum()) if len(moves) else 0.0
+    return (
+        f"Since run {str(against).split(' ')[0]}: {len(changes.inputs)} input change(s); "
+        f"{len(moves)} supplier and material line(s) moved, {tonnes:,.3f} t in all "
+        "(Changes sheet)."
+    )
+
+
+def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
+    """Keep the printed plan short: the reference sheets print their first page, the
+    orders those due in the first three periods, the chart data nothing but its header."""
+    for name, field in REFERENCE_SHEETS.items():
+        sheet, frame = book.get_worksheet_by_name(name), getattr(tables, field)
+        if sheet is not None and len(frame) > PRINTED_ROWS:
+            print_first(sheet, len(frame), len(frame.columns), name)
+    table = orders(tables.plan, periods_of(tables))
+    soon = int(table["order_by"].isin(periods_of(tables)[:3]).sum())
+    sheet = book.get_worksheet_by_name("Orders")
+    if sheet is not None and len(table) > soon:
+        sheet.print_area(0, 0, max(soon, 1), len(table.columns) - 1)
+        sheet.set_header(
+            f"&L&9Orders: the {soon} orders due in the first three periods are printed; "
+            f"the workbook holds all {len(table)}."
+        )
+    data = book.get_worksheet_by_name(CHART_DATA)
+    if data is not None:
+        data.print_area(0, 0, 1, 0)
+        data.set_header("&L&9Chart data: the numbers behind the Dashboard charts (not printed).")
+
+
 def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | None = None) -> None:
     """Write the plan workbook atomically to `target`.
 
@@ -150,6 +197,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         write_summary(writer, tables.summary.as_record())
         if changes is not None:
             write_changes(writer, changes)
+        writer.frame("Orders", orders(tables.plan, periods_of(tables)))
         writer.frame("Plan", tables.plan)
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
         writer.frame("Stock", tables.stock, short)
@@ -177,4 +225,7 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
         if not tables.onboarded.empty:
             writer.frame("Onboarding", tables.onboarded)
         write_plan_dashboard(writer, dashboard, tables)
+        if changes is not None:
+            dashboard.write_string(2, 0, since_last_run(changes), writer.text)
+        _print_pack(book, tables)
         writer.close(temporary)

@@ -188,6 +188,19 @@ def print_setup(sheet: Worksheet, rows: int, columns: int) -> None:
     sheet.set_footer(FOOTER)
 
 
+PRINTED_ROWS = 40
+"""Rows of a reference sheet that print: the first page (the sheet keeps every row)."""
+
+
+def print_first(sheet: Worksheet, rows: int, columns: int, what: str) -> None:
+    """Print only the first `rows` data rows of a long reference sheet, the page header
+    saying so in words (the workbook keeps every row; filter it on screen)."""
+    shown = min(rows, PRINTED_ROWS)
+    sheet.print_area(0, 0, max(shown, 1), max(columns - 1, 0))
+    sheet.set_header(f"&L&9{what}: the first {shown} of {rows} rows are printed; "
+                     "the workbook holds them all.")  # fmt: skip
+
+
 def _shown(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.3f}" if math.isfinite(value) else ""

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
 from optimizer.json_text import json_text
 from optimizer.plan.changes import (
@@ -56,7 +57,8 @@ from optimizer.report.whatif_book import write_comparison_workbook
 from optimizer.runs import history
 from optimizer.runs.lock import LockInfo, folder_lock
 from optimizer.runs.robust import RobustRequest, plan_robust
-from optimizer.runs.whatif import Request, compare
+from optimizer.runs.stability import Stability, stable_run
+from optimizer.runs.whatif import Request, compare, stressed_scenario
 from optimizer.workbook.container import Container, open_container
 from optimizer.workbook.validate import load_inputs
 
@@ -153,29 +155,43 @@ def _compare(
     )
 
 
-def changes_since(
-    out_dir: Path, run_id: int, inputs: Inputs, tables: PlanTables
-) -> tuple[Changes, history.Run | None, list[str]]:
-    """Changes against the newest earlier run that can be read back; the runs skipped."""
+@dataclasses.dataclass(frozen=True)
+class LastRun:
+    """The newest earlier run that could be read back (None: none could), and the runs
+    skipped on the way (each a sentence)."""
+
+    run: history.Run | None
+    read_back: ReadBack | None
+    skipped: list[str]
+
+
+def last_readable(out_dir: Path, run_id: int) -> LastRun:
+    """The newest earlier successful run whose plan.xlsx can be read back."""
     skipped: list[str] = []
     for previous in history.successes(out_dir, run_id):
         try:
-            changes = _compare(previous, _read_back(out_dir / str(previous.folder)), inputs, tables)
+            return LastRun(previous, _read_back(out_dir / str(previous.folder)), skipped)
         except Exception as error:  # whatever is wrong with that folder, it is not intact
             skipped.append(
                 f"run #{previous.id} ({previous.folder}): its plan.xlsx is missing or unreadable "
                 f"({_reason(error)}); compared with an earlier run instead"
             )
-            continue
-        changes.heading.extend(("skipped", text) for text in skipped)
-        return changes, previous, skipped
+    return LastRun(None, None, skipped)
+
+
+def changes_since(last: LastRun, inputs: Inputs, tables: PlanTables) -> Changes:
+    """Changes against the last run that could be read back (none: a first run)."""
+    if last.run is not None and last.read_back is not None:
+        changes = _compare(last.run, last.read_back, inputs, tables)
+        changes.heading.extend(("skipped", text) for text in last.skipped)
+        return changes
     first = "first run: there is no earlier plan to compare with"
-    if skipped:
+    if last.skipped:
         first = "no earlier plan could be read back to compare with"
     heading: list[tuple[str, object]] = [("Changes", first)]
-    heading.extend(("skipped", text) for text in skipped)
+    heading.extend(("skipped", text) for text in last.skipped)
     empty = pd.DataFrame()
-    return Changes(heading, empty, empty, empty, empty), None, skipped
+    return Changes(heading, empty, empty, empty, empty)
 
 
 def _write_folder(
@@ -243,6 +259,10 @@ class ReplanJob:
     """keep only the newest N plan folders"""
     reset_history: bool = False
     """move a history database that cannot be read aside first"""
+    stability: bool = True
+    """SPEC §5: keep close to the last run's plan (`--no-stability`: solve as `solve` does)"""
+    stability_tolerance: float | None = None
+    """`--stability-tolerance`; None: Settings `stability_tolerance`"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -376,11 +396,36 @@ class Solved:
     """every warning of the plans written, each naming its scenario, and the runs skipped"""
 
 
+def stable_base(
+    inputs: Inputs, job: ReplanJob, optimal: PlanTables, last: LastRun
+) -> tuple[PlanTables, Stability | None]:
+    """The base plan closest to the last run's within the tolerance (SPEC §5), or the
+    optimal one without stability or a last plan."""
+    if not job.stability or last.read_back is None:
+        return optimal, None
+    tolerance = job.stability_tolerance
+    if tolerance is None:
+        tolerance = inputs.settings.stability_tolerance
+    instance = derive(inputs, stressed_scenario(inputs, job.request))
+    old = last.read_back
+    run, stability = stable_run(
+        instance, job.request.options, tolerance, (old.plan, old.production)
+    )
+    if run.tables is None:
+        return optimal, None
+    return dataclasses.replace(run.tables, savings=optimal.savings), stability
+
+
 def compare_with_last(current: Night, job: ReplanJob, inputs: Inputs) -> Solved:
-    """Solve the night's scenarios (and the robust plan), and compare base with the last
-    run that can be read back."""
-    comparison, plan = solve_scenarios(inputs, job)
-    changes, previous, skipped = changes_since(job.out_dir, current.run_id, inputs, plan)
+    """Solve the night's scenarios (and the robust plan), keep base close to the last run
+    that can be read back, and compare with it."""
+    comparison, optimal = solve_scenarios(inputs, job)
+    last = last_readable(job.out_dir, current.run_id)
+    plan, stability = stable_base(inputs, job, optimal, last)
+    changes = changes_since(last, inputs, plan)
+    if stability is not None:
+        changes.heading[1:1] = stability.heading()
+    previous, skipped = last.run, last.skipped
     skipped_warnings = [Problem(text, warning=True) for text in skipped]
     plan.warnings.extend(skipped_warnings)
     robust, robust_warnings = robust_or_warning(inputs)

@@ -251,5 +251,6 @@ SETTINGS: dict[str, Column] = {
         _nonneg("salvage_value"),
         Column("commit_periods", Kind.WHOLE, low=0),
         _nonneg("mip_gap"),
+        _nonneg("stability_tolerance"),
     )
 }
