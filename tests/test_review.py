@@ -257,7 +257,7 @@ def plan_workbook(tmp_path_factory):
 
 def test_plan_workbook_layout_formats_and_units(plan_workbook):
     book = openpyxl.load_workbook(plan_workbook)
-    assert book.sheetnames[:10] == [
+    assert book.sheetnames[:11] == [
         "Dashboard",
         "Summary",
         "Orders",
