@@ -143,7 +143,8 @@ def variant_change(kept: ModelData, variant: ModelData, keys: Keys) -> tuple[Cha
     _budget(change, kept, variant, merged["landed_cost_per_t"], keys)
     _capacity(change, kept, variant, keys)
     _recipe_capacity(change, kept, variant, keys)
-    _stock_limits(change, kept, variant, keys)
+    _row_levels(change, components.FLOOR, kept.min_t, variant.min_t, keys, lower=True)
+    _row_levels(change, components.STORAGE, kept.max_t, variant.max_t, keys)
     _row_levels(change, components.SITE_STORAGE, kept.storage_limit, variant.storage_limit, keys)
     _row_levels(change, components.TAKE_OR_PAY, kept.contract_total_t, variant.contract_total_t,
                 keys, lower=True)  # fmt: skip
@@ -216,24 +217,6 @@ def _recipe_capacity(change: Change, kept: ModelData, variant: ModelData, keys: 
         change.rows[components.RECIPE_CAPACITY] = (rows[moved].tolist(), *bounds)
 
 
-def _stock_limits(change: Change, kept: ModelData, variant: ModelData, keys: Keys) -> None:
-    """Stock floor (3) and storage (4): their bounds, in every period of the point."""
-    for name, before, after, lower in (
-        (components.FLOOR, kept.min_t, variant.min_t, True),
-        (components.STORAGE, kept.max_t, variant.max_t, False),
-    ):
-        moved = set(_changed(before, after).tolist())
-        if not moved:
-            continue
-        rows = [key for key in keys.get(name, []) if key[0] in moved]
-        if {key[0] for key in rows} != moved:
-            raise Rebuild(f"{name} gains a row")
-        level = np.array([after[p] for p, _ in rows], dtype=float)
-        infinite = np.full(len(rows), np.inf)
-        bounds = (level, infinite) if lower else (-infinite, level)
-        change.rows[name] = (rows, *bounds)
-
-
 def _row_levels(
     change: Change,
     name: str,
@@ -242,20 +225,20 @@ def _row_levels(
     keys: Keys,
     lower: bool = False,
 ) -> None:
-    """Site storage (10, rows (g, t): the bound is storage(g)) and take-or-pay (11, row k:
-    the volume owed): the rows of each changed level get the new level as their bound
-    (lower for take-or-pay, upper for storage)."""
+    """Families whose rows share one level per owner: a stock point's floor (3, lower)
+    or storage (4), a site's storage (10) and a commitment's volume owed (11, lower),
+    keyed by the owner or (owner, period). The rows of each changed level get it as their
+    bound; `Rebuild` when a changed owner has no row (a floor or storage limit appears)."""
     if before.shape != after.shape:
-        raise Rebuild(f"{name} gains or loses a row")
+        raise Rebuild(f"{name} gains or loses an owner")
     moved = set(_changed(before, after).tolist())
     if not moved:
         return
-    rows = [
-        key for key in keys.get(name, []) if (key[0] if isinstance(key, tuple) else key) in moved
-    ]
-    level = np.array(
-        [after[key[0] if isinstance(key, tuple) else key] for key in rows], dtype=float
-    )
+    owners = [key[0] if isinstance(key, tuple) else key for key in keys.get(name, [])]
+    rows = [key for key, owner in zip(keys.get(name, []), owners, strict=True) if owner in moved]
+    if {owner for owner in owners if owner in moved} != moved:
+        raise Rebuild(f"{name} gains a row")
+    level = np.array([after[owner] for owner in owners if owner in moved], dtype=float)
     infinite = np.full(len(rows), np.inf)
     change.rows[name] = (rows, level, infinite) if lower else (rows, -infinite, level)
 

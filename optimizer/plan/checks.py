@@ -197,10 +197,11 @@ def check_contracts(inputs: Inputs, scenario: Scenario, tables: PlanTables) -> l
     for key, offer in facts.offers.items():
         if offer["min_total"] <= 0:
             continue
-        live = [t for t in range(len(inputs.periods)) if _capacity_of(facts, offer, t) > 0
+        cap = [_capacity_of(facts, offer, t) for t in range(len(inputs.periods))]
+        live = [t for t, level in enumerate(cap) if level > 0
                 and any(not _delivery_faults(facts, allowed, offer, site, t, t, "")
                         for site in sites[offer["material"]])]  # fmt: skip
-        owed = min(offer["min_total"], sum(_capacity_of(facts, offer, t) for t in live))
+        owed = min(offer["min_total"], sum(cap[t] for t in live))
         row, got = reported.get(key), taken.get(key, 0.0)
         name = " / ".join(key)
         if row is None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from models.data import ModelData
 from optimizer.plan.checks import TOLERANCE
-from optimizer.plan.values import Values, flows
+from optimizer.plan.values import Values, flows, offer_tonnes, site_stock
 
 
 def _over(used: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -107,10 +107,8 @@ def residual_violations(
 def _contract_rows(data: ModelData, values: Values) -> list[str]:
     """Site storage (10) and take-or-pay (11): Σ stock of a site ≤ its storage; taken +
     not taken ≥ owed, with what is not taken ≥ 0."""
-    held = np.zeros((len(data.storage_limit), data.periods))
-    stored = data.point_storage >= 0 if len(data.point_storage) else np.zeros(0, dtype=bool)
-    np.add.at(held, data.point_storage[stored], values.stock[stored])
-    taken = np.bincount(data.offer, values.buy, data.capacity_t.shape[0])[data.contract_offer]
+    held = site_stock(data, values.stock)
+    taken = offer_tonnes(data, values.buy)[data.contract_offer]
     return (
         _where(
             "site storage", _over(held, np.broadcast_to(data.storage_limit[:, None], held.shape))

@@ -15,7 +15,14 @@ from optimizer.plan import insights, production
 from optimizer.plan.contracts import contract_warnings, contracts
 from optimizer.plan.onboarding import integer_warnings, onboarded_offers
 from optimizer.plan.summary import PlanSummary, plan_summary
-from optimizer.plan.values import Values, clean, flows, offer_tonnes, solution_values
+from optimizer.plan.values import (
+    Values,
+    clean,
+    flows,
+    offer_tonnes,
+    site_stock,
+    solution_values,
+)
 from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
@@ -122,10 +129,7 @@ def _stock(instance: Instance, values: Values) -> pd.DataFrame:
     )
     if len(data.storage_limit):  # SPEC §2 (10): what each site holds against its storage
         site = np.repeat(data.point_storage, periods)
-        held = np.zeros((len(data.storage_limit), periods))
-        np.add.at(
-            held, data.point_storage[data.point_storage >= 0], values.stock[data.point_storage >= 0]
-        )
+        held = site_stock(data, values.stock)
         frame.insert(
             frame.columns.get_loc("max") + 1,
             "site_storage",

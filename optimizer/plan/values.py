@@ -92,6 +92,16 @@ def flows(data: ModelData, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return made, consumed
 
 
+def site_stock(data: ModelData, stock: np.ndarray) -> np.ndarray:
+    """Σ I[p,t] over the stock points of each site with a storage limit (G, T): what
+    constraint 10 holds below storage(s)."""
+    held = np.zeros((len(data.storage_limit), data.periods))
+    if len(data.storage_limit):
+        stored = data.point_storage >= 0
+        np.add.at(held, data.point_storage[stored], stock[stored])
+    return held
+
+
 def offer_tonnes(data: ModelData, buy: np.ndarray) -> np.ndarray:
     """Tonnes bought from each offer over the horizon (O,), in `Inputs.offers` order."""
     return np.bincount(data.offer, buy, data.capacity_t.shape[0])
