@@ -296,3 +296,17 @@ def test_a_nightly_run_names_each_changed_term(tmp_path):
         ["Prices", "unit_cost", 150.0, 160.0],
         ["Sites", "storage", 8.0, 9.0],
     ]
+
+
+def test_a_shortfall_is_explained_at_the_period_price(tmp_path):
+    """Both months' scheduled price 1,000 (landed 1,000·1.2·1.1 = 1,320 with the cost
+    factor and tariff) is above the shortage penalty of 1,000: the Shortfalls sheet
+    compares the penalty with that price, not with the offer's unit_cost of 100."""
+    prices = "[Prices]\nsupplier | material | period | unit_cost\nS | X | 2027-01 | 1000\n"
+    tables = solved(book(tmp_path, PLANT, PRICE_STEP, prices + "S | X | 2027-02 | 1000"))
+    assert tables.summary.shortfall_t == pytest.approx(10)
+    (explanation,) = tables.shortfalls["explanation"]
+    assert "falling short costs 1,000.00 per t, less than buying from S at 1,320.00 per t" in (
+        explanation
+    )
+    assert "S: 100.000 t spare at 1,320.00 per t" in explanation

@@ -203,9 +203,9 @@ def _prices(inputs: Inputs) -> np.ndarray:
     return price
 
 
-def _priced(deliveries: pd.DataFrame, price: np.ndarray) -> pd.DataFrame:
-    """The deliveries' purchase, tariff and landed cost per t at the period's price π[o,t]
-    (SPEC §2: c = π·cf·(1 + τ) + f)."""
+def priced(deliveries: pd.DataFrame, price: np.ndarray) -> pd.DataFrame:
+    """The deliveries' (or pairs' rows with a `period`) purchase, tariff and landed cost
+    per t at the period's price π[o,t] (SPEC §2: c = π·cf·(1 + τ) + f)."""
     unit = price[deliveries["offer"].to_numpy(np.int64), deliveries["period"].to_numpy(np.int64)]
     purchase = unit * deliveries["cost_factor"].to_numpy(float)
     tariff = purchase * deliveries["tariff_rate"].to_numpy(float)
@@ -218,6 +218,11 @@ def _priced(deliveries: pd.DataFrame, price: np.ndarray) -> pd.DataFrame:
 
 
 _FIXED: dict[int, _Fixed] = {}
+
+
+def offer_prices(inputs: Inputs) -> np.ndarray:
+    """π[o,t] of every offer and period (read-only, computed once per workbook)."""
+    return _fixed(inputs).price_t
 
 
 def _fixed(inputs: Inputs) -> _Fixed:
@@ -577,7 +582,7 @@ def derive(inputs: Inputs, scenario: Scenario) -> Instance:
     usable = pairs[
         (pairs["approval"] > 0) & (pairs["cap"] > 0) & pairs["allowed"] & ~pairs["excluded"]
     ]
-    deliveries = _priced(_expand_periods(usable), fixed.price_t)
+    deliveries = priced(_expand_periods(usable), fixed.price_t)
     data, caps = _model_data(inputs, fixed, demand, deliveries, capacity)
     warnings = _unused_offer_warnings(inputs, pairs, deliveries, capacity)
     warnings += _salvage_warnings(inputs, deliveries)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from models import components
-from optimizer.domain.derive import Instance, storage_sites
+from optimizer.domain.derive import Instance, offer_prices, priced, storage_sites
 from optimizer.domain.words import CHAIN
 from optimizer.plan.values import NOISE, grid
 from optimizer.solver.highs import Solution
@@ -328,6 +328,16 @@ def _supplier_state(pair: dict, t: int, used: float, periods: list[str]) -> tupl
     return "", f"{name}: {pair['cap'] - used:,.3f} t spare at {pair['unit_cost']:,.2f} per t"
 
 
+def _pairs_at(pairs: pd.DataFrame | None, t: int, price: np.ndarray) -> list[dict]:
+    """The offer-site pairs of one stock point whose segment holds period t, each with
+    `unit_cost`: its landed cost at t's price plus its risk cost, per t."""
+    if pairs is None:
+        return []
+    here = pairs[(pairs["start"] <= t) & (t <= pairs["end"])].assign(period=t)
+    here = priced(here, price)
+    return here.assign(unit_cost=here["landed_per_t"] + here["risk_per_t"]).to_dict("records")
+
+
 def shortfall_reasons(
     instance: Instance, buy: np.ndarray, shortfall: np.ndarray, limits: pd.DataFrame
 ) -> pd.DataFrame:
@@ -341,16 +351,14 @@ def shortfall_reasons(
     used = np.bincount(data.offer * data.periods + data.period, weights=buy,
                        minlength=len(instance.offers) * data.periods)  # fmt: skip
     spend = np.bincount(data.period, weights=data.landed_cost_per_t * buy, minlength=data.periods)
-    pairs = instance.pairs.assign(
-        unit_cost=instance.pairs["landed_per_t"] + instance.pairs["risk_per_t"]
-    )
-    by_point = {point: group.to_dict("records") for point, group in pairs.groupby("point")}
+    by_point = dict(tuple(instance.pairs.groupby("point")))
+    price = offer_prices(inputs)
     shares = limits[limits["limit"] == "country share cap"]["subject"].tolist()
     penalty = data.shortage_penalty_per_t
     rows = []
     for p, t in short.tolist():
         site, material = instance.points.at[p, "site"], instance.points.at[p, "material"]
-        here = [pair for pair in by_point.get(p, []) if pair["start"] <= t <= pair["end"]]
+        here = _pairs_at(by_point.get(p), t, price)
         states = [_supplier_state(pair, t, used[pair["offer"] * data.periods + t], periods)
                   for pair in here]  # fmt: skip
         spare = [pair for pair, (cause, _) in zip(here, states, strict=True) if not cause]
