@@ -134,3 +134,47 @@ def test_page_one_says_what_changed_since_the_last_run(book, tmp_path):
     line = str(board.iloc[2, 0])
     assert line.startswith("Since run #1: 1 input change(s); 1 supplier and material line(s)")
     assert "2.000 t in all" in line
+
+
+MORE = "[Scenarios]\nscenario | demand_factor\nmore     | 2\n"
+
+
+def scenario_night(book, out_dir: Path, text: str) -> tuple[pd.Series, dict]:
+    """One replan with the `more` scenario: its plan's tonnes per delivery cell in
+    whatif.xlsx, and its run.json record."""
+    result = replan(book(BASE, text + MORE), out_dir)
+    assert result.exit_code == 0, result.output
+    folder = Path(json.loads(result.stdout)["folder"])
+    plan = pd.read_excel(folder / "whatif.xlsx", sheet_name="Plan", engine="calamine")
+    more = plan[plan["scenario"] == "more"].groupby(KEY)["quantity"].sum()
+    record = json.loads((folder / "run.json").read_text())["scenarios"]["more"]
+    return more, record
+
+
+def test_every_scenario_is_kept_close_to_its_own_last_plan(book, tmp_path):
+    out = tmp_path / "nightly"
+    first, record = scenario_night(book, out, twins())
+    assert "kept_t" not in record  # the first night has no plan to keep
+    second, record = scenario_night(book, out, twins())
+    pd.testing.assert_series_equal(first, second)
+    assert record["kept_t"] == pytest.approx(20)
+    third, record = scenario_night(book, out, twins(demand_p2=7))  # `more`: P2 10 t → 14 t
+    assert moved(second, third) == pytest.approx(4, abs=1e-6)
+    kept = second.index.intersection(third.index)
+    assert (third[kept] >= second[kept] - 1e-9).all()
+    assert record["optimum"] == pytest.approx(record["objective"]) == pytest.approx(240)
+
+
+def test_an_unreadable_last_whatif_book_is_a_warning_and_base_stays_stable(book, tmp_path):
+    out = tmp_path / "nightly"
+    scenario_night(book, out, twins())
+    last = next(out.glob("*/whatif.xlsx"))
+    last.write_bytes(b"not a workbook")
+    result = replan(book(BASE, twins() + MORE), out)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    texts = " ".join(w["message"] for w in payload["warnings"])
+    assert "whatif.xlsx could not be read" in texts
+    record = json.loads((Path(payload["folder"]) / "run.json").read_text())["scenarios"]
+    assert record["base"]["kept_t"] == pytest.approx(10)
+    assert "kept_t" not in record["more"]

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,8 @@ import pandas as pd
 
 from optimizer.domain.derive import derive
 from optimizer.domain.inputs import Inputs
+from optimizer.domain.scenarios import Scenario
+from optimizer.domain.words import BASE
 from optimizer.json_text import json_text
 from optimizer.plan.changes import (
     Changes,
@@ -39,7 +42,7 @@ from optimizer.plan.changes import (
     run_changes,
     supplier_changes,
 )
-from optimizer.plan.outcomes import Comparison, Robust
+from optimizer.plan.outcomes import Comparison, Robust, TaskResult
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import (
     ExitCode,
@@ -56,9 +59,11 @@ from optimizer.report.targets import WRITE_REFUSED, os_error_in, write_failure
 from optimizer.report.whatif_book import write_comparison_workbook
 from optimizer.runs import history
 from optimizer.runs.lock import LockInfo, folder_lock
+from optimizer.runs.results import solved_result
 from optimizer.runs.robust import RobustRequest, plan_robust
 from optimizer.runs.stability import Stability, stable_run
-from optimizer.runs.whatif import Request, compare, stressed_scenario
+from optimizer.runs.whatif import Request, compare, compared_scenarios, tabulate
+from optimizer.solver.options import PLAN_STATUSES
 from optimizer.workbook.container import Container, open_container
 from optimizer.workbook.validate import load_inputs
 
@@ -98,18 +103,53 @@ def folder_name(out_dir: Path, run_id: int) -> str:
     return name
 
 
+LastPlan = tuple[pd.DataFrame, pd.DataFrame | None]
+"""A scenario's plan in an earlier run: its Plan rows and its Production rows (None: that
+run's book kept no Production sheet, so its recipe runs are not known)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ReadBack:
-    """An earlier run's plan and production (empty without runs) and its inputs (None when
-    its input copy cannot be read)."""
+    """An earlier run's base plan and production (empty without runs), its inputs (None
+    when its input copy cannot be read) and the other scenarios' plans of its whatif.xlsx
+    (`whatif_problem`: why that book could not be read)."""
 
     plan: pd.DataFrame
     production: pd.DataFrame
     inputs: Inputs | None
+    whatif: dict[str, LastPlan] = dataclasses.field(default_factory=dict)
+    whatif_problem: str | None = None
+
+    def last_plan(self, scenario: str) -> LastPlan | None:
+        """The scenario's plan in that run (None: it had none, or did not exist)."""
+        if scenario == BASE:
+            return self.plan, self.production
+        return self.whatif.get(scenario)
+
+
+def _rows(sheet: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """One scenario's rows of a sheet that stacks every scenario's, without the column."""
+    if "scenario" not in sheet.columns:
+        return pd.DataFrame()
+    return sheet[sheet["scenario"].astype(str) == scenario].drop(columns="scenario")
+
+
+def _whatif_plans(path: Path) -> dict[str, LastPlan]:
+    """Each scenario that had a plan in an earlier whatif.xlsx, and that plan."""
+    open_container(path)
+    sheets = pd.read_excel(path, sheet_name=None, engine="calamine")
+    table = sheets["Comparison"]
+    solved = table.loc[table["status"].isin(PLAN_STATUSES), "scenario"].astype(str)
+    production = sheets.get("Production")
+    return {
+        name: (_rows(sheets["Plan"], name), None if production is None else _rows(production, name))
+        for name in solved
+    }
 
 
 def _read_back(folder: Path) -> ReadBack:
-    """The plan and inputs of an earlier run, read through the workbook container guards."""
+    """The plans and inputs of an earlier run, read through the workbook container guards;
+    only its plan.xlsx must be readable."""
     plan_path = folder / "plan.xlsx"
     open_container(plan_path)
     sheets = pd.read_excel(plan_path, sheet_name=None, engine="calamine")
@@ -117,7 +157,12 @@ def _read_back(folder: Path) -> ReadBack:
         inputs = load_inputs(folder / "input.xlsx")
     except ReoptError:
         inputs = None
-    return ReadBack(sheets["Plan"], sheets.get("Production", pd.DataFrame()), inputs)
+    try:
+        whatif, problem = _whatif_plans(folder / "whatif.xlsx"), None
+    except Exception as error:  # whatever is wrong with it, its scenarios' plans are unknown
+        whatif, problem = {}, _reason(error)
+    production = sheets.get("Production", pd.DataFrame())
+    return ReadBack(sheets["Plan"], production, inputs, whatif, problem)
 
 
 def _reason(error: Exception) -> str:
@@ -358,14 +403,20 @@ def _record_failure(
         history.finish_run(out_dir, run_id, input_sha256=sha256, **fields)
 
 
-def solve_scenarios(inputs: Inputs, job: ReplanJob) -> tuple[Comparison, PlanTables]:
-    """Base and every scenario of the job, as `reopt whatif` solves them, and the plan of
-    the base scenario, which must have one."""
-    comparison = compare(inputs, job.request)
+def base_plan(comparison: Comparison) -> PlanTables:
+    """The base scenario's plan, which the night must have."""
     base = comparison.results[0]
     if not base.solved or base.tables is None:
         raise NoPlanError(f"base scenario: {base.status}", base.explanation)
-    return comparison, base.tables
+    return base.tables
+
+
+def solve_scenarios(inputs: Inputs, job: ReplanJob) -> Comparison:
+    """Base and every scenario of the job, as `reopt whatif` solves them; the base
+    scenario must have a plan."""
+    comparison = compare(inputs, job.request)
+    base_plan(comparison)
+    return comparison
 
 
 def robust_or_warning(inputs: Inputs) -> tuple[Robust | None, list[Problem]]:
@@ -387,6 +438,7 @@ class Solved:
 
     inputs: Inputs
     comparison: Comparison
+    """every scenario's plan, each as stable as `stability` says"""
     plan: PlanTables
     """the base scenario's plan"""
     changes: Changes
@@ -394,46 +446,86 @@ class Solved:
     robust: Robust | None
     warnings: list[Problem]
     """every warning of the plans written, each naming its scenario, and the runs skipped"""
+    stability: dict[str, Stability] = dataclasses.field(default_factory=dict)
+    """what each scenario kept of the last run's plan (absent: solved optimally)"""
 
 
-def stable_base(
-    inputs: Inputs, job: ReplanJob, optimal: PlanTables, last: LastRun
-) -> tuple[PlanTables, Stability | None]:
-    """The base plan closest to the last run's within the tolerance (SPEC §5), or the
-    optimal one without stability or a last plan."""
-    if not job.stability or last.read_back is None:
-        return optimal, None
+def stable_result(
+    inputs: Inputs, job: ReplanJob, scenario: Scenario, optimal: TaskResult, last: LastPlan
+) -> tuple[TaskResult, Stability | None]:
+    """The scenario's plan closest to its `last` plan within the tolerance (SPEC §5), or
+    its optimal one when the last plan's recipe runs are not known."""
+    instance = derive(inputs, scenario)
+    plan, production = last
+    if production is None:
+        if instance.data.runs:
+            return optimal, None
+        production = pd.DataFrame()
     tolerance = job.stability_tolerance
     if tolerance is None:
         tolerance = inputs.settings.stability_tolerance
-    instance = derive(inputs, stressed_scenario(inputs, job.request))
-    old = last.read_back
-    run, stability = stable_run(
-        instance, job.request.options, tolerance, (old.plan, old.production)
-    )
-    if run.tables is None:
+    started = time.perf_counter() - optimal.seconds
+    run, stability = stable_run(instance, job.request.options, tolerance, (plan, production))
+    if run.tables is None or optimal.tables is None:
         return optimal, None
-    return dataclasses.replace(run.tables, savings=optimal.savings), stability
+    tables = dataclasses.replace(run.tables, savings=optimal.tables.savings)
+    result = solved_result(optimal.index, dataclasses.replace(run, tables=tables), started)
+    return result, stability
+
+
+def stable_scenarios(
+    inputs: Inputs, job: ReplanJob, comparison: Comparison, last: LastRun
+) -> tuple[Comparison, dict[str, Stability], list[Problem]]:
+    """Every solved scenario kept close to its plan in the last run (SPEC §5); one that
+    has no plan there, or none that can be read, stays optimal. Also the warnings: a
+    last whatif.xlsx that cannot be read, a stable plan that could not be solved."""
+    old = last.read_back
+    if not job.stability or old is None or last.run is None:
+        return comparison, {}, []
+    results, found, warnings = [], {}, []
+    scenarios = compared_scenarios(inputs, job.request)
+    for scenario, optimal in zip(scenarios, comparison.results, strict=True):
+        plan = old.last_plan(scenario.name) if optimal.solved else None
+        result, stability = optimal, None
+        try:
+            if plan is not None:
+                result, stability = stable_result(inputs, job, scenario, optimal, plan)
+        except NoPlanError as error:
+            text = f"no stable plan ({error.lines()[0]}); its optimal plan is written"
+            warnings.append(Problem(text, warning=True, scenario=scenario.name))
+        results.append(result)
+        if stability is not None:
+            found[scenario.name] = stability
+    if old.whatif_problem is not None and len(scenarios) > 1:
+        text = (
+            f"run #{last.run.id}: its whatif.xlsx could not be read ({old.whatif_problem}); "
+            "the scenarios other than base are solved without stability"
+        )
+        warnings.append(Problem(text, warning=True))
+    return tabulate(inputs, scenarios, results), found, warnings
 
 
 def compare_with_last(current: Night, job: ReplanJob, inputs: Inputs) -> Solved:
-    """Solve the night's scenarios (and the robust plan), keep base close to the last run
-    that can be read back, and compare with it."""
-    comparison, optimal = solve_scenarios(inputs, job)
+    """Solve the night's scenarios (and the robust plan), keep each close to its plan in
+    the last run that can be read back, and compare base with that run."""
+    optimal = solve_scenarios(inputs, job)
     last = last_readable(job.out_dir, current.run_id)
-    plan, stability = stable_base(inputs, job, optimal, last)
+    comparison, stability, notes = stable_scenarios(inputs, job, optimal, last)
+    plan = base_plan(comparison)
     changes = changes_since(last, inputs, plan)
-    if stability is not None:
-        changes.heading[1:1] = stability.heading()
+    if BASE in stability:
+        changes.heading[1:1] = stability[BASE].heading()
     previous, skipped = last.run, last.skipped
-    skipped_warnings = [Problem(text, warning=True) for text in skipped]
+    skipped_warnings = [Problem(text, warning=True) for text in skipped] + notes
     plan.warnings.extend(skipped_warnings)
     robust, robust_warnings = robust_or_warning(inputs)
     plan.warnings.extend(robust_warnings)
     warnings = [*current.notes, *skipped_warnings, *comparison.warnings, *robust_warnings]
     if robust is not None:
         warnings += robust.warnings
-    return Solved(inputs, comparison, plan, changes, previous, robust, distinct(warnings))
+    return Solved(
+        inputs, comparison, plan, changes, previous, robust, distinct(warnings), stability
+    )
 
 
 def objectives(solved: Solved) -> dict[str, float | None]:
@@ -452,6 +544,17 @@ def objectives(solved: Solved) -> dict[str, float | None]:
     return found
 
 
+def scenario_record(solved: Solved, result: TaskResult) -> dict[str, object]:
+    """run.json's entry of one scenario: status, Summary figures and, for a plan, the
+    optimum (the objective itself when the plan was solved without stability)."""
+    if result.summary is None:
+        return {"status": result.status}
+    record = {"status": result.status, **result.summary.as_record()}
+    stability = solved.stability.get(result.scenario)
+    record |= {"optimum": result.summary.objective} if stability is None else stability.as_record()
+    return record
+
+
 def write_night(current: Night, job: ReplanJob, solved: Solved) -> ReplanOutcome:
     """Write the run's folder, rename it into place, record the run and prune old folders."""
     inputs, previous = solved.inputs, solved.previous
@@ -465,10 +568,7 @@ def write_night(current: Night, job: ReplanJob, solved: Solved) -> ReplanOutcome
         "note": note,
         "compared_with": previous.id if previous else None,
         "recovered_stale_lock": current.recovered.__dict__ if current.recovered else None,
-        "scenarios": {
-            r.scenario: {"status": r.status, **(r.summary.as_record() if r.summary else {})}
-            for r in solved.comparison.results
-        },
+        "scenarios": {r.scenario: scenario_record(solved, r) for r in solved.comparison.results},
         "warnings": [problem.as_dict() for problem in solved.warnings],
     }
     if solved.robust is not None:

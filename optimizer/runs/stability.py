@@ -46,6 +46,13 @@ class Stability:
             ("tonnes in the last plan (t)", self.last_t),
         ]  # fmt: skip
 
+    def as_record(self) -> dict[str, object]:
+        """run.json's stability figures of a scenario (its objective is the summary's)."""
+        return {
+            "optimum": self.optimum, "stability_tolerance": self.tolerance,
+            "kept_t": self.kept_t, "last_t": self.last_t,
+        }  # fmt: skip
+
 
 def cost_bound(optimum: float, tolerance: float) -> float:
     """optimum + tolerance·|optimum| (SPEC §5: (1 + tolerance) × the optimum, the same
