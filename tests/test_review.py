@@ -280,9 +280,11 @@ def test_plan_workbook_layout_formats_and_units(plan_workbook):
     } <= set(book.sheetnames)
     assert book.sheetnames[-1] == "Chart data"
     plan = book["Plan"]
+    shown = {cell.value: cell.number_format for cell in plan[1]}  # the label shown, unit in it
+    assert shown["quantity"] == ';;;"Quantity (t)"'
+    assert shown["landed_cost"] == ';;;"Landed cost (USD/t)"'
     notes = {cell.value: cell.comment.text for cell in plan[1] if cell.comment}
-    assert notes["quantity"] == "tonnes (t)"
-    assert notes["landed_cost"] == "USD per t"
+    assert "never paid" in notes["risk_cost"]
     rules = {
         str(r.sqref): [x.type for x in r.rules] for r in book["Capacity"].conditional_formatting
     }
@@ -364,7 +366,7 @@ def test_dashboard_and_summary_print_on_one_page_each(plan_workbook, tmp_path):
     plan = pdf_pages(tmp_path / "plan.pdf")
     counts = pages_per_sheet(plan)
     assert (counts["Dashboard"], counts["Summary"]) == (1, 1), counts
-    assert "Cash spend (USD)" in plan[0] and "input_sha256" in plan[1]
+    assert "Cash spend (USD)" in plan[0] and "Input fingerprint, SHA-256" in plan[1]
     assert len(plan) <= 25, counts  # issue 27: the example plan prints in at most 25 pages
     compared = pages_per_sheet(pdf_pages(tmp_path / "whatif.pdf"))
     assert (compared["Dashboard"], compared["Summary"]) == (1, 1), compared

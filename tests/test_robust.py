@@ -124,6 +124,11 @@ def test_spec_worked_example_exactly(book, tmp_path):
     assert sheets[:5] == ["Robust", "Commit", "Scenarios", "Plan", "Stock"]
     commit = list(openpyxl.load_workbook(target)["Commit"].iter_rows(values_only=True))
     assert commit[1][commit[0].index("quantity")] == pytest.approx(400)
+    board = list(openpyxl.load_workbook(target)["By scenario"].iter_rows(values_only=True))
+    names = list(board[3][1:])  # the scenarios are the columns of the sheet that prints
+    costs = next(row[1:] for row in board if row[0] == "Cost under the robust plan (USD)")
+    by_name = dict(zip(names, costs, strict=True))
+    assert by_name == pytest.approx({k: v["cost"] for k, v in record["scenarios"].items()})
 
 
 def test_rare_earth_stock_built_before_a_possible_ban(book):

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -189,6 +190,15 @@ def test_comparison_workbook_has_its_sheets_and_chart(tmp_path):
     assert list(sheets)[:3] == ["Dashboard", "Comparison", "Summary"]
     assert {"Plan", "Mix", "Warnings"} <= set(sheets)
     assert sheets["Plan"].columns[0] == "scenario"
+    board = openpyxl.load_workbook(target)["Dashboard"]
+    labels = {row[0].value: row for row in board.iter_rows(min_row=5) if row[0].value}
+    named = [cell.value for cell in next(board.iter_rows(min_row=4, max_row=4))][1:last]
+    assert named == scenario_names(load_inputs(EXAMPLE))  # the scenarios are the columns
+    described = load_inputs(EXAMPLE).scenarios["description"]
+    shown = [cell.value for cell in labels["What the scenario assumes"][1:last]]
+    assert shown == [described[name] for name in named]
+    cash = [cell.value for cell in labels["Cash spend (USD)"][1:last]]
+    assert cash == pytest.approx(sheets["Comparison"]["cash_spend"].tolist())
 
 
 def test_sweep_draws_follow_the_seed(book):

@@ -10,8 +10,8 @@ from optimizer.problems import Problem
 from optimizer.solver.highs import Solution
 
 MARGINALS_NOTE = (
-    "Integer plan: these values (marginal values, savings) are those of the LP with every "
-    "onboarding and lot decision fixed at the plan's choice (SPEC §7)."
+    "Integer plan: these savings and marginal values hold with every onboarding and "
+    "minimum-lot decision kept as the plan made it."
 )
 """The line the review sheets show above the marginal values of an integer plan."""
 

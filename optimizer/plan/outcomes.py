@@ -51,6 +51,8 @@ class Comparison:
     warnings: list[Problem] = field(default_factory=list)
     """the workbook's warnings, then each scenario's plan warnings (naming the scenario)
     and each scenario without a plan"""
+    descriptions: dict[str, str] = field(default_factory=dict)
+    """what each scenario assumes, in the words of its Scenarios row (absent: none given)"""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The Dashboard sheets: a plan, or a set of scenarios, at a glance, on one printed page.
+"""The plan Dashboard: a plan at a glance, on one printed page.
 
 The plan Dashboard shows cash spend apart from the modelled costs that are not paid
 (risk cost, holding, penalties; every cost term of `COST_TERMS`, so new terms appear
@@ -19,7 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import spend
 from optimizer.plan.orders import due_now, orders, periods_of
-from optimizer.plan.summary import COST_TERMS, PlanSummary
+from optimizer.plan.summary import PlanSummary
 from optimizer.plan.tables import PlanTables
 from optimizer.plan.values import NOISE
 from optimizer.report.writer import FOOTER, Column, Writer, print_setup, safe_text
@@ -58,7 +58,7 @@ WRAP_AT = 60
 DASHBOARD_FORMATS = {"money": "#,##0", "t": "#,##0.0", "share": "0.0%", "text": "@", "int": "#,##0"}
 
 
-def _series(sheet: str, header: int, first: int, last: int, col: int) -> dict[str, object]:
+def chart_series(sheet: str, header: int, first: int, last: int, col: int) -> dict[str, object]:
     """A chart series over rows first..last of a column, named by its header, with the
     labels of column A as categories."""
     return {
@@ -68,7 +68,7 @@ def _series(sheet: str, header: int, first: int, last: int, col: int) -> dict[st
     }
 
 
-def _page(sheet: Worksheet, portrait: bool = False) -> None:
+def one_page(sheet: Worksheet, portrait: bool = False) -> None:
     """One page (landscape unless `portrait`): everything on the sheet scaled to fit."""
     if portrait:
         sheet.set_portrait()
@@ -81,7 +81,7 @@ def _page(sheet: Worksheet, portrait: bool = False) -> None:
     sheet.set_footer(FOOTER)
 
 
-class _Board:
+class Board:
     """Writes labelled blocks down the left of a dashboard and tracks column widths."""
 
     def __init__(self, writer: Writer, sheet: Worksheet) -> None:
@@ -209,7 +209,7 @@ def element_lines(tables: PlanTables) -> list[str]:
     return lines
 
 
-def _make_or_buy(board: _Board, row: int, tables: PlanTables) -> int:
+def _make_or_buy(board: Board, row: int, tables: PlanTables) -> int:
     """Buy versus make per material and the element exposure, when the plan has them."""
     if not tables.make_or_buy.empty:
         row = board.heading(row, "Bought or made at own sites (t over the horizon)")
@@ -229,7 +229,7 @@ def _make_or_buy(board: _Board, row: int, tables: PlanTables) -> int:
     return row
 
 
-def _orders_now(board: _Board, row: int, tables: PlanTables) -> int:
+def _orders_now(board: Board, row: int, tables: PlanTables) -> int:
     """The orders due in the first period (supplier, material, t, cash, licensed) and
     their total: what the buyer signs now."""
     periods = periods_of(tables)
@@ -256,8 +256,8 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
     """Fill the plan workbook's first sheet; add the chart data sheet it draws from."""
     summary = tables.summary
     currency = summary.currency
-    board = _Board(writer, sheet)
-    _page(sheet, portrait=True)
+    board = Board(writer, sheet)
+    one_page(sheet, portrait=True)
     title = writer.book.add_format({"bold": True, "font_size": 14})
     sheet.write_string(0, 0, f"Sourcing plan: scenario {summary.scenario}", title)
     sheet.write_string(
@@ -309,7 +309,7 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
         [(r["limit"], r["subject"], r["relaxation"], r["saving"]) for _, r in best.iterrows()],
     )
     board.widths[3] = max(board.widths.get(3, 0), 16)
-    board.fit(3)
+    board.fit(4)
     _charts(writer, sheet, tables, row)
 
 
@@ -365,7 +365,7 @@ def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables, row: int) -> N
             colour = COUNTRY_COLOURS[position.get(country, col) % len(COUNTRY_COLOURS)]
             chart.add_series(
                 {
-                    **_series(CHART_DATA, 0, 1, len(purchases), col),
+                    **chart_series(CHART_DATA, 0, 1, len(purchases), col),
                     "fill": {"color": colour},
                     "border": {"none": True},
                     "gap": 40,
@@ -386,7 +386,7 @@ def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables, row: int) -> N
         for col, (_, _, colour) in enumerate(STOCK_LINES, start=1):
             stock.add_series(
                 {
-                    **_series(CHART_DATA, first, first + 1, last, col),
+                    **chart_series(CHART_DATA, first, first + 1, last, col),
                     "line": {"color": colour, "width": 1.75},
                 }
             )
@@ -400,94 +400,3 @@ def _charts(writer: Writer, sheet: Worksheet, tables: PlanTables, row: int) -> N
         )
         row = last + 2
     print_setup(data, row, max(len(purchases.columns), len(STOCK_LINES) + 1))
-
-
-def write_comparison_dashboard(
-    writer: Writer, sheet: Worksheet, table: pd.DataFrame, highlights: pd.DataFrame, currency: str
-) -> None:
-    """Fill the comparison workbook's first sheet: scenarios side by side, two charts.
-
-    Money is split as on the plan Dashboard: cash spend, then the modelled costs (risk,
-    holding, penalties) that are not paid; the cost chart stacks cash terms only.
-    """
-    board = _Board(writer, sheet)
-    _page(sheet)
-    title = writer.book.add_format({"bold": True, "font_size": 14})
-    sheet.write_string(0, 0, "Scenarios compared", title)
-    sheet.write_string(
-        1, 0, f"cash spend, modelled costs, shortfall and exposure per scenario ({currency})"
-    )
-    merged = table.merge(highlights, on="scenario", how="left")
-    modelled = pd.to_numeric(merged["objective"], errors="coerce") - pd.to_numeric(
-        merged["cash_spend"], errors="coerce"
-    )
-    columns = [
-        Column("scenario"),
-        Column("status"),
-        Column(f"cash spend ({currency})", "money"),
-        Column(f"modelled, not cash ({currency})", "money"),
-        Column(f"objective ({currency})", "money"),
-        Column("objective vs base", "share"),
-        Column("shortfall (t)", "t"),
-        Column("expected denied (t)", "t"),
-        Column("licensed share", "share"),
-        Column("limit whose relaxation saves most"),
-        Column(f"its saving ({currency})", "money"),
-    ]
-    rows = list(
-        zip(
-            merged["scenario"],
-            merged["status"],
-            merged["cash_spend"],
-            modelled,
-            merged["objective"],
-            merged["change_vs_base_pct"],
-            merged["shortfall_t"],
-            merged["expected_denied_t"],
-            merged["licensed_share"],
-            merged["top_limit"],
-            merged["top_limit_saving"],
-            strict=True,
-        )
-    )
-    board.heading(3, "Scenarios")
-    end = board.table(4, columns, rows)
-    board.widths[0] = max(board.widths.get(0, 0), 14)
-    board.fit(len(columns) - 1)
-    _comparison_charts(writer, sheet, table, end + 1, currency)
-
-
-def _comparison_charts(
-    writer: Writer, sheet: Worksheet, table: pd.DataFrame, row: int, currency: str
-) -> None:
-    """Below the comparison table: cash spend by scenario stacked by cash term, and the
-    demand each scenario leaves unmet."""
-    count = len(table)
-    cost = writer.book.add_chart({"type": "bar", "subtype": "stacked"})
-    for index, term in enumerate(
-        term for term in COST_TERMS if term in spend.CASH_TERMS and term in table
-    ):
-        series = _series("Comparison", 0, 1, count, table.columns.get_loc(term))
-        cost.add_series(
-            {**series, "name": spend.words(term), "fill": {"color": COUNTRY_COLOURS[index]}}
-        )
-    cost.set_title({"name": f"Cash spend by scenario (M {currency})", "name_font": {"size": 11}})
-    cost.set_x_axis({"name": f"M {currency}", "num_format": "#,##0,,"})
-    cost.set_y_axis({"reverse": True})
-    cost.set_legend({"position": "bottom"})
-    cost.set_size({"width": 620, "height": 60 + 38 * count})
-    sheet.insert_chart(row, 0, cost)
-    short = writer.book.add_chart({"type": "bar"})
-    short.add_series(
-        {
-            **_series("Comparison", 0, 1, count, table.columns.get_loc("shortfall_t")),
-            "name": "shortfall (t)",
-            "fill": {"color": COUNTRY_COLOURS[2]},
-        }
-    )
-    short.set_title({"name": "Demand not met by scenario (t)", "name_font": {"size": 11}})
-    short.set_x_axis({"name": "tonnes (t)", "num_format": "#,##0"})
-    short.set_y_axis({"reverse": True})
-    short.set_legend({"none": True})
-    short.set_size({"width": 520, "height": 60 + 38 * count})
-    sheet.insert_chart(row, 5, short)

@@ -14,6 +14,7 @@ from optimizer.plan.orders import orders, periods_of
 from optimizer.plan.summary import COST_TERMS
 from optimizer.plan.tables import PlanTables
 from optimizer.problems import Problem, show_value
+from optimizer.report.columns import spec_of
 from optimizer.report.dashboard import CHART_DATA, write_plan_dashboard
 from optimizer.report.targets import atomic_file
 from optimizer.report.writer import (
@@ -23,15 +24,15 @@ from optimizer.report.writer import (
     Column,
     Writer,
     columns_of,
-    kind_of,
+    not_printed,
+    page_header,
     print_first,
     print_setup,
     safe_text,
-    unit_of,
 )
 
-MARGINAL_FRAMES = ("capacity", "savings", "limits", "marginal_costs", "unused")
-"""The review tables priced on the plan's LP: an integer plan notes where they come from."""
+MARGINAL_SHEETS = ("Capacity", "Savings", "Limits", "Marginal costs", "Unused offers")
+"""The review sheets priced on the plan's LP: an integer plan notes where they come from."""
 WARNING_COLUMNS = [
     Column(name) for name in ("severity", "scenario", "sheet", "cell", "column", "value", "message")
 ]
@@ -54,23 +55,24 @@ def warning_rows(warnings: Sequence[Problem]) -> list[list[object]]:
 
 
 def write_summary(writer: Writer, summary: Mapping[str, object]) -> None:
-    """The Summary sheet (SPEC §4: `metric`, `value`), each value in the format of its
-    metric and each metric explained in words in a note on its name; one printed page."""
+    """The Summary sheet (SPEC §4: exactly the columns `metric`, `value`, which scripts
+    read as pairs): each metric shown by its label with its unit, explained in words in
+    a note on it, its value in the format of its specification; one printed page."""
     sheet = writer.book.add_worksheet("Summary")
     wrap = writer.book.add_format({"text_wrap": True, "valign": "top"})
-    label = writer.book.add_format({"valign": "top"})
-    sheet.set_column(0, 0, max(len(metric) for metric in summary) + 2)
-    sheet.set_column(1, 1, 34)
+    labels = [spec_of(metric).header(writer.currency) for metric in summary]
+    sheet.set_column(0, 0, max(len(label) for label in labels) + 2)
+    sheet.set_column(1, 1, 44)
     for col, name in enumerate(("metric", "value")):
-        sheet.write_string(0, col, name, writer.header)
+        writer.header_cell(sheet, 0, col, name)
     for row, (metric, value) in enumerate(summary.items(), start=1):
-        sheet.write_string(row, 0, metric, label)
-        if isinstance(value, str) and len(value) > 34:
+        writer.header_cell(sheet, row, 0, metric, heading=False)
+        if isinstance(value, str) and len(value) > 44:
             sheet.write_string(row, 1, safe_text(value)[0], wrap)
-            sheet.set_row(row, 15 * min(-(-len(value) // 32), 12))
+            sheet.set_row(row, 15 * min(-(-len(value) // 42), 12))
         else:
-            writer.cell(sheet, row, 1, value, kind_of(metric))
-        meaning = metric_words(metric, writer.currency)
+            writer.cell(sheet, row, 1, value, spec_of(metric).kind)
+        meaning = METRIC_WORDS.get(metric) or (spend.words(metric) if metric in COST_TERMS else "")
         if meaning:
             sheet.write_comment(row, 0, meaning, {"x_scale": 2.2, "y_scale": 0.6})
     sheet.freeze_panes(1, 0)
@@ -83,25 +85,21 @@ def write_summary(writer: Writer, summary: Mapping[str, object]) -> None:
 
 METRIC_WORDS = {
     "objective": "what the plan minimises: cash spend + modelled costs",
-    "cash_spend": "paid for material: purchase + tariff + freight (holding is not)",
+    "cash_spend": "paid out: purchase, tariffs, freight, onboarding, conversion, take-or-pay",
     "penalties": "shortage + safety penalties (prices of unmet needs, not paid)",
     "shortfall_t": "demand left unmet by the plan, every licence granted",
     "purchased_t": "tonnes bought over the horizon",
+    "made_t": "tonnes made by recipes at the buyer's sites",
     "licensed_share": "share of the tonnes bought under an export licence",
-    "solve_seconds": "HiGHS solve time",
+    "solve_seconds": "time HiGHS took to solve the model",
+    "mip_gap": "how far from the best possible plan this one is proved to be at most",
     "input_sha256": "fingerprint of the input workbook",
     "demand_factor": "the scenario's multiplier on demand",
     "delivery_variables": "size of the model: possible deliveries",
     "suppliers_used": "distinct suppliers that deliver anything",
     "offers_used": "distinct (supplier, material) offers that deliver anything",
+    "integer_model": "yes: onboarding costs or minimum lots make this an integer plan",
 }
-
-
-def metric_words(metric: str, currency: str) -> str:
-    """A Summary metric in words, with its unit."""
-    unit = unit_of(metric, currency).split(":")[0]
-    words = METRIC_WORDS.get(metric) or (spend.words(metric) if metric in COST_TERMS else "")
-    return "; ".join(part for part in (words, unit) if part)
 
 
 def write_changes(writer: Writer, changes: Changes) -> None:
@@ -112,7 +110,7 @@ def write_changes(writer: Writer, changes: Changes) -> None:
     row = 0
     for label, value in changes.heading:
         sheet.write_string(row, 0, label, title if row == 0 else writer.text)
-        writer.cell(sheet, row, 1, value, kind_of(label))
+        writer.cell(sheet, row, 1, value, spec_of(label).kind)
         row += 1
     sections = (
         ("Input changes since the last run", changes.inputs),
@@ -158,26 +156,52 @@ def since_last_run(changes: Changes) -> str:
     )
 
 
+PLAN_NOTE = (
+    "Risk cost is modelled, never paid: risk weight × expected share denied × the "
+    "material's disruption cost per t × t."
+)
+"""The Plan sheet's printed line on its one column that is not money paid."""
+
+
 def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
-    """Keep the printed plan short: the reference sheets print their first page, the
-    orders those due in the first three periods, the chart data nothing but its header."""
+    """Keep the printed plan short and every caveat on the printed page: the reference
+    sheets print their first page, the orders those due in the first three periods, the
+    chart data nothing but its header; the sheets priced on the plan's LP say so when
+    the plan is integer, the Plan sheet what its risk cost is."""
+    licensed = float(tables.exposure["licensed_t"].sum()) if len(tables.exposure) else 0.0
+    headers: dict[str, list[str]] = {
+        "Plan": [PLAN_NOTE],
+        "Licensed": [
+            "Element view: a material is counted once under each licensed element it holds, "
+            f"so the tonnes add up to more than the {licensed:,.1f} t bought under licence "
+            "(Exposure: per material)."
+        ],
+    }
     for name, field in REFERENCE_SHEETS.items():
         sheet, frame = book.get_worksheet_by_name(name), getattr(tables, field)
         if sheet is not None and len(frame) > PRINTED_ROWS:
-            print_first(sheet, len(frame), len(frame.columns), name)
+            headers.setdefault(name, []).insert(
+                0, print_first(sheet, len(frame), len(frame.columns), name)
+            )
+    if tables.summary.integer_model == "yes":
+        for name in MARGINAL_SHEETS:
+            headers.setdefault(name, []).append(MARGINALS_NOTE)
     table = orders(tables.plan, periods_of(tables))
     soon = int(table["order_by"].isin(periods_of(tables)[:3]).sum())
     sheet = book.get_worksheet_by_name("Orders")
     if sheet is not None and len(table) > soon:
         sheet.print_area(0, 0, max(soon, 1), len(table.columns) - 1)
-        sheet.set_header(
-            f"&L&9Orders: the {soon} orders due in the first three periods are printed; "
+        headers["Orders"] = [
+            f"Orders: the {soon} orders due in the first three periods are printed; "
             f"the workbook holds all {len(table)}."
-        )
+        ]
     data = book.get_worksheet_by_name(CHART_DATA)
     if data is not None:
-        data.print_area(0, 0, 1, 0)
-        data.set_header("&L&9Chart data: the numbers behind the Dashboard charts (not printed).")
+        not_printed(data, "Chart data: not printed; the numbers behind the Dashboard charts.")
+    for name, lines in headers.items():
+        sheet = book.get_worksheet_by_name(name)
+        if sheet is not None:
+            page_header(sheet, lines)
 
 
 def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | None = None) -> None:
@@ -207,15 +231,12 @@ def write_plan_workbook(tables: PlanTables, target: Path, changes: Changes | Non
             writer.frame("Make or buy", tables.make_or_buy, {"made_share": "bar"})
         if not tables.contracts.empty:
             writer.frame("Contracts", tables.contracts, {"not_taken_t": "alarm"})
-        marginals = [writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})]
+        writer.frame("Capacity", tables.capacity, {"utilisation": "bar"})
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(tables.warnings))
-        marginals.append(writer.frame("Savings", tables.savings))
-        marginals.append(writer.frame("Limits", tables.limits))
-        marginals.append(writer.frame("Marginal costs", tables.marginal_costs))
-        marginals.append(writer.frame("Unused offers", tables.unused))
-        if tables.summary.integer_model == "yes":
-            for sheet, frame in zip(marginals, MARGINAL_FRAMES, strict=True):
-                sheet.write_string(0, len(getattr(tables, frame).columns) + 1, MARGINALS_NOTE)
+        writer.frame("Savings", tables.savings)
+        writer.frame("Limits", tables.limits)
+        writer.frame("Marginal costs", tables.marginal_costs)
+        writer.frame("Unused offers", tables.unused)
         writer.frame("Exposure", tables.exposure)
         writer.frame("Licensed", tables.licensed_by)
         if not tables.elements.empty:

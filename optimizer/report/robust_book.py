@@ -1,8 +1,9 @@
 """The robust plan → its workbook (SPEC §6), in the review style of the plan workbook.
 
 Robust first (the headline figures, K, α, β, and a chart of each scenario's cost under
-the robust plan against its own optimum), then Commit, Scenarios, Plan and Stock with a
-`scenario` column, and Warnings.
+the robust plan against its own optimum), then Commit, Scenarios (one row per
+scenario), Plan and Stock with a `scenario` column, By scenario (the Scenarios sheet as
+a board that prints, `scenario_board`), and Warnings.
 """
 
 from __future__ import annotations
@@ -16,10 +17,19 @@ from xlsxwriter.chart import Chart
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
 from optimizer.plan.summary import COST_TERMS
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows
+from optimizer.report.scenario_board import DESCRIPTION, Measure, keyed, write_board
 from optimizer.report.targets import atomic_file
-from optimizer.report.writer import FOOTER, WORKBOOK_OPTIONS, Column, Writer, safe_text
+from optimizer.report.writer import (
+    FOOTER,
+    WORKBOOK_OPTIONS,
+    Column,
+    Writer,
+    not_printed,
+    safe_text,
+)
 
 SCENARIOS = "Scenarios"
+BY_SCENARIO = "By scenario"
 
 
 def headline(robust: Robust) -> dict[str, object]:
@@ -77,6 +87,19 @@ def scenario_table(robust: Robust) -> pd.DataFrame:
                "shortfall"]  # fmt: skip
     extra = [key for key in rows[0] if key not in columns] if rows else []
     return pd.DataFrame(rows).reindex(columns=[*columns, *extra])
+
+
+def board_measures(table: pd.DataFrame, currency: str) -> list[Measure]:
+    """The By scenario sheet's rows: what each scenario assumes, its figures under the
+    robust plan against its own best plan, then its cost terms and any other column."""
+    words = {"difference": "Extra cost against its own best plan",
+             "shortfall": "Demand not met, shortfall"}  # fmt: skip
+    first = ["probability", "cost", "alone", "difference", "shortfall"]
+    keys = [*first, *[c for c in table.columns if c not in {"scenario", *first}]]
+    return [
+        Measure(DESCRIPTION, lambda row: row.get("description")),
+        *[keyed(str(key), currency, words.get(str(key))) for key in keys],
+    ]
 
 
 def _stacked(robust: Robust, table: str) -> pd.DataFrame:
@@ -239,17 +262,25 @@ def _scenario_chart(writer: Writer, robust: Robust, currency: str) -> Chart:
 
 
 def write_robust_workbook(robust: Robust, target: Path, summary: dict[str, object]) -> None:
-    """Robust, Commit, Scenarios, Plan, Stock, Contracts (take-or-pay offers) and Warnings,
+    """Robust, Commit, Scenarios, Plan, Stock (SPEC §6's order), By scenario (the
+    Scenarios sheet as a board that prints), Contracts (take-or-pay offers) and Warnings,
     written atomically."""
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         writer = Writer(book, str(summary.get("currency", "USD")))
         _robust_sheet(writer, robust, summary)
         writer.frame("Commit", robust.commit)
-        writer.frame(SCENARIOS, scenario_table(robust), {"shortfall": "alarm"})
-        writer.frame("Plan", _stacked(robust, "plan"))
+        table = scenario_table(robust)
+        scenarios = writer.frame(SCENARIOS, table, {"shortfall": "alarm"})
+        not_printed(scenarios, f"{SCENARIOS}: not printed; the {BY_SCENARIO} sheet prints them.")
+        writer.reference("Plan", _stacked(robust, "plan"))
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
-        writer.frame("Stock", _stacked(robust, "stock"), short)
+        writer.reference("Stock", _stacked(robust, "stock"), short)
+        descriptions = [outcome.tables.summary.scenario_description for outcome in robust.scenarios]
+        write_board(
+            writer, book.add_worksheet(BY_SCENARIO), "Each scenario under the robust plan",
+            table.assign(description=descriptions), board_measures(table, writer.currency),
+        )  # fmt: skip
         contracts = _stacked(robust, "contracts")
         if not contracts.empty:
             writer.frame("Contracts", contracts, {"not_taken_t": "alarm"})

@@ -8,18 +8,21 @@ import pandas as pd
 import xlsxwriter
 
 from optimizer.plan.outcomes import Comparison, Sweep
-from optimizer.report.dashboard import write_comparison_dashboard
+from optimizer.report.comparison_board import COMPARISON, write_comparison_dashboard
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows, write_summary
 from optimizer.report.targets import atomic_file
-from optimizer.report.writer import WORKBOOK_OPTIONS, Writer
+from optimizer.report.writer import WORKBOOK_OPTIONS, Writer, not_printed
 
 
 def scenario_highlights(comparison: Comparison) -> pd.DataFrame:
-    """Per scenario: expected denied tonnes and the limit whose stated relaxation saves
-    most (exact, re-solved; see `plan.savings`)."""
+    """Per scenario: its description, expected denied tonnes and the limit whose stated
+    relaxation saves most (exact, re-solved; see `plan.savings`)."""
     rows = []
     for result in comparison.results:
-        row: dict[str, object] = {"scenario": result.scenario}
+        row: dict[str, object] = {
+            "scenario": result.scenario,
+            "description": comparison.descriptions.get(result.scenario),
+        }
         if result.tables is not None:
             exposure, savings = result.tables.exposure, result.tables.savings
             row["expected_denied_t"] = float(exposure["expected_denied_t"].sum())
@@ -28,26 +31,28 @@ def scenario_highlights(comparison: Comparison) -> pd.DataFrame:
                 row["top_limit"] = f"{top['limit']}: {top['subject']}, {top['relaxation']}"
                 row["top_limit_saving"] = float(top["saving"])
         rows.append(row)
-    columns = ["scenario", "expected_denied_t", "top_limit", "top_limit_saving"]
+    columns = ["scenario", "description", "expected_denied_t", "top_limit", "top_limit_saving"]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
 def write_comparison_workbook(
     comparison: Comparison, target: Path, summary: dict[str, object]
 ) -> None:
-    """Comparison (with the cost chart), Plan and Mix with a scenario column, Warnings."""
+    """Dashboard (the scenarios side by side, charts), Comparison (one row per scenario),
+    Summary, Plan and Mix with a scenario column, Warnings. The printed pack is the
+    Dashboard, the Summary, the first page of Plan and Mix and the Warnings."""
     with atomic_file(target) as temporary:
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
-        currency = str(summary.get("currency", "USD"))
-        writer = Writer(book, currency)
+        writer = Writer(book, str(summary.get("currency", "USD")))
         dashboard = book.add_worksheet("Dashboard")
-        writer.frame("Comparison", comparison.table)
+        table = writer.frame(COMPARISON, comparison.table)
+        not_printed(table, f"{COMPARISON}: not printed; the Dashboard prints these figures.")
         write_comparison_dashboard(
-            writer, dashboard, comparison.table, scenario_highlights(comparison), currency
+            writer, dashboard, comparison.table, scenario_highlights(comparison)
         )
         write_summary(writer, summary)
-        writer.frame("Plan", comparison.plan)
-        writer.frame("Mix", comparison.mix)
+        writer.reference("Plan", comparison.plan)
+        writer.reference("Mix", comparison.mix)
         writer.table("Warnings", WARNING_COLUMNS, warning_rows(comparison.warnings))
         writer.close(temporary)
 
@@ -59,6 +64,6 @@ def write_sweep_workbook(sweep: Sweep, target: Path, summary: dict[str, object])
         writer = Writer(book, str(summary.get("currency", "USD")))
         writer.frame("Risk", sweep.risk)
         write_summary(writer, summary)
-        writer.frame("Suppliers", sweep.suppliers)
-        writer.frame("Samples", sweep.samples)
+        writer.reference("Suppliers", sweep.suppliers)
+        writer.reference("Samples", sweep.samples)
         writer.close(temporary)

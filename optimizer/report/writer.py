@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from optimizer.report.bulk_rows import BulkSheet, DataColumn, register, splice
+from optimizer.report.columns import NOTES, spec_of
 
 EXCEL_TEXT_LIMIT = 32_767
 TRUNCATED = "… [truncated]"
@@ -40,7 +42,7 @@ NUMBER_FORMATS = {
     "money": "#,##0.00",
     "amount": "#,##0",
     "share": "0.0%",
-    "int": "0",
+    "int": "#,##0",
     "number": "#,##0.00",
     "seconds": "0.00",
     "gap": "0.000%",
@@ -53,6 +55,11 @@ def safe_text(value: object) -> tuple[str, bool]:
     if len(text) > EXCEL_TEXT_LIMIT:
         text = text[: EXCEL_TEXT_LIMIT - len(TRUNCATED)] + TRUNCATED
     return text, text.startswith(FORMULA_START)
+
+
+HEADING = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+LABEL = {"valign": "top"}
+"""The styles of a header cell and of a Summary metric's label."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class Writer:
         self.book = book
         self.currency = currency
         self.bulk: list[BulkSheet] = []
-        self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.header = book.add_format(HEADING)
         self.text = book.add_format({})
         self.quoted = book.add_format({"quote_prefix": True})
         alarm = book.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
@@ -83,6 +90,28 @@ class Writer:
         # one Format per distinct number format: xlsxwriter gives an index only to the
         # first of several identical Format objects, and the spliced rows need it
         self.numbers = {kind: shared[fmt] for kind, fmt in NUMBER_FORMATS.items()}
+        self.labels: dict[tuple[int, str | None], Format] = {}
+
+    def header_cell(
+        self, sheet: Worksheet, row: int, col: int, key: str, heading: bool = True
+    ) -> None:
+        """Write a header cell (`heading`) or a Summary metric: the key as its value, the
+        label in plain words with its unit as what it shows (a text number format; see
+        `report.columns`)."""
+        label = spec_of(key).header(self.currency)
+        style = HEADING if heading else LABEL
+        if label == key:
+            sheet.write_string(row, col, safe_text(key)[0], self._label_format(style, None))
+            return
+        sheet.write_string(row, col, key, self._label_format(style, label.replace('"', "'")))
+
+    def _label_format(self, style: dict[str, object], shown: str | None) -> Format:
+        """One Format per (style, label shown): xlsxwriter keeps each format it is given."""
+        key = (id(style), shown)
+        if key not in self.labels:
+            number = {} if shown is None else {"num_format": f';;;"{shown}"'}
+            self.labels[key] = self.book.add_format({**style, **number})
+        return self.labels[key]
 
     def cell(self, sheet: Worksheet, row: int, col: int, value: object, kind: str) -> None:
         """Write one value with the format of its kind; blanks for None and NaN."""
@@ -107,7 +136,7 @@ class Writer:
     ) -> int:
         """A header and its rows from `first_row`; returns the row after the block."""
         for index, column in enumerate(columns):
-            sheet.write_string(first_row, index, column.name, self.header)
+            self.header_cell(sheet, first_row, index, column.name)
         for row_index, values in enumerate(rows, start=first_row + 1):
             for col_index, (value, column) in enumerate(zip(values, columns, strict=True)):
                 self.cell(sheet, row_index, col_index, value, column.kind)
@@ -118,13 +147,8 @@ class Writer:
     ) -> Worksheet:
         """A sheet holding one table: header row frozen, autofilter, widths from content."""
         sheet = self.book.add_worksheet(name)
-        widths = [len(column.name) + 2 for column in columns]
-        for values in rows[:500]:
-            for index, value in enumerate(values):
-                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
-        for index, width in enumerate(widths):
-            sheet.set_column(index, index, max(width, 8))
         self.block(sheet, 0, columns, rows)
+        self._widths(sheet, [column.name for column in columns], rows[:500])
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         print_setup(sheet, len(rows), len(columns))
@@ -133,7 +157,8 @@ class Writer:
     def frame(
         self, name: str, frame: pd.DataFrame, highlight: dict[str, str] | None = None
     ) -> Worksheet:
-        """A DataFrame as a sheet, each column formatted by `kind_of` its name.
+        """A DataFrame as a sheet, each column labelled and formatted by its
+        specification (`report.columns`).
 
         xlsxwriter writes the header (with each number column's unit as a note), widths,
         frozen pane, filter and `highlight` by column (`alarm`: red when above zero,
@@ -142,17 +167,13 @@ class Writer:
         """
         columns = columns_of(frame)
         sheet = self.book.add_worksheet(name)
-        widths = [len(column.name) + 2 for column in columns]
-        for values in frame.head(500).itertuples(index=False, name=None):
-            for index, value in enumerate(values):
-                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
+        self._widths(sheet, [c.name for c in columns], frame.head(500).itertuples(index=False))
         data = []
-        for index, (column, width) in enumerate(zip(columns, widths, strict=True)):
-            sheet.set_column(index, index, max(width, 8))
-            sheet.write_string(0, index, column.name, self.header)
-            unit = unit_of(column.name, self.currency)
-            if unit:
-                sheet.write_comment(0, index, unit, {"x_scale": 1.3, "y_scale": 0.5})
+        for index, column in enumerate(columns):
+            self.header_cell(sheet, 0, index, column.name)
+            if column.name in NOTES:
+                note = NOTES[column.name].format(currency=self.currency)
+                sheet.write_comment(0, index, note, {"x_scale": 1.6, "y_scale": 0.6})
             number_format = None if column.kind == "text" else self.numbers[column.kind]
             data.append(DataColumn(frame.iloc[:, index].tolist(), number_format, safe_text))
         register(sheet, data, self.quoted)
@@ -164,6 +185,34 @@ class Writer:
         print_setup(sheet, len(frame), len(columns))
         self.bulk.append(BulkSheet(sheet, data, len(frame), self.quoted))
         return sheet
+
+    def reference(
+        self, name: str, frame: pd.DataFrame, highlight: dict[str, str] | None = None
+    ) -> Worksheet:
+        """A long reference sheet (`frame`), of which only the first page prints, with a
+        page header saying so."""
+        sheet = self.frame(name, frame, highlight)
+        if len(frame) > PRINTED_ROWS:
+            page_header(sheet, [print_first(sheet, len(frame), len(frame.columns), name)])
+        return sheet
+
+    def _widths(
+        self, sheet: Worksheet, keys: Sequence[str], rows: Iterable[Sequence[object]]
+    ) -> None:
+        """Column widths from the content, each at least its label's longest word and at
+        most 60; a label wider than its column wraps onto a second header line."""
+        labels = [spec_of(key).header(self.currency) for key in keys]
+        widths = [max(len(word) for word in label.split()) + 2 if label else 8 for label in labels]
+        for values in rows:
+            for index, value in enumerate(values):
+                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
+        lines = 1
+        for index, (label, width) in enumerate(zip(labels, widths, strict=True)):
+            width = max(width, 8, min(len(label) + 2, 16))
+            sheet.set_column(index, index, width)
+            lines = max(lines, min(-(-(len(label) + 2) // width), 3))
+        if lines > 1:
+            sheet.set_row(0, 15 * lines)
 
     def close(self, path: Path) -> None:
         """Close the workbook written to `path` and splice in the bulk data rows."""
@@ -192,13 +241,27 @@ PRINTED_ROWS = 40
 """Rows of a reference sheet that print: the first page (the sheet keeps every row)."""
 
 
-def print_first(sheet: Worksheet, rows: int, columns: int, what: str) -> None:
-    """Print only the first `rows` data rows of a long reference sheet, the page header
-    saying so in words (the workbook keeps every row; filter it on screen)."""
+def print_first(sheet: Worksheet, rows: int, columns: int, what: str) -> str:
+    """Print only the first `rows` data rows of a long reference sheet (the workbook
+    keeps every row; filter it on screen); returns the page header's line saying so."""
     shown = min(rows, PRINTED_ROWS)
     sheet.print_area(0, 0, max(shown, 1), max(columns - 1, 0))
-    sheet.set_header(f"&L&9{what}: the first {shown} of {rows} rows are printed; "
-                     "the workbook holds them all.")  # fmt: skip
+    sheet.fit_to_pages(1, 1)
+    return f"{what}: the first {shown} of {rows} rows are printed; the workbook holds them all."
+
+
+def not_printed(sheet: Worksheet, line: str) -> None:
+    """A data sheet whose figures print elsewhere: its page holds `line` and the first
+    cell (a workbook prints every sheet that is not hidden; these stay visible)."""
+    sheet.print_area(0, 0, 1, 0)
+    page_header(sheet, [line])
+
+
+def page_header(sheet: Worksheet, lines: Sequence[str]) -> None:
+    """The lines printed at the top of every page of the sheet (Excel allows 255
+    characters in all, so each line is kept short)."""
+    text = "\n".join(line.replace("&", "&&") for line in lines)
+    sheet.set_header(f"&L&9{text}"[:255], {"margins": 0.3})
 
 
 def _shown(value: object) -> str:
@@ -207,78 +270,6 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-MONEY = {
-    "objective", "purchase", "tariff", "freight", "risk", "holding", "shortage", "safety",
-    "salvage", "failed", "cost", "alone", "difference", "expected_cost", "cvar", "ws", "eev",
-    "vss", "evpi",
-    "landed_cost", "total_cost", "risk_cost", "change_vs_base", "saving_per_extra_t",
-    "cash_spend", "penalties", "saving", "objective_after", "top_limit_saving", "fixed",
-    "conversion", "conversion_cost", "take_or_pay", "price_per_t", "paid_for_nothing",
-}  # fmt: skip
-NOTES = {
-    "saving_per_unit": "{currency} per unit of the limit (see unit): the marginal value, "
-    "valid only while the limit moves to valid_to; the Savings sheet re-solves stated "
-    "relaxations",
-    "valid_to": "the limit value (same unit) up to which saving_per_unit holds (HiGHS "
-    "ranging); blank: not known",
-    "saving": "{currency}: objective minus the re-solved objective with only this relaxation",
-    "cash_spend": "{currency}: what is paid out: purchase + tariff + freight + fixed + "
-    "conversion + take_or_pay",
-}
-TONNES = {
-    "quantity", "opening", "receipts", "pipeline", "demand", "shortfall", "closing", "min",
-    "max", "cover_needed", "floor_gap", "cover_gap", "used", "capacity",
-    "made", "consumed", "site_storage", "site_stock",
-}  # fmt: skip
-SHARES = {"approval", "utilisation", "change_vs_base_pct", "licensed_share", "probability"}
-
-
-def kind_of(column: str) -> str:
-    """The number format of a column (or Summary metric) from its name."""
-    if column in MONEY:
-        return "money"
-    if column == "mip_gap":
-        return "gap"
-    if column in TONNES or column.endswith("_t"):
-        return "t"
-    if column in SHARES or column.endswith("share") or column.startswith(("share", "arrives")):
-        return "share"
-    if column.endswith("seconds"):
-        return "seconds"
-    if column in (
-        "delivery_variables",
-        "samples_used",
-        "sample",
-        "solved_samples",
-        "failed_samples",
-        "binding_periods",
-        "changed_rows",
-        "commit_periods",
-        "suppliers_used",
-        "offers_used",
-    ):
-        return "int"
-    return "number"
-
-
 def columns_of(frame: pd.DataFrame) -> list[Column]:
-    """The columns of a DataFrame, each with the number format of its name."""
-    return [Column(str(c), kind_of(str(c))) for c in frame.columns]
-
-
-def unit_of(column: str, currency: str) -> str:
-    """The unit of a column, for its header note ('' when it has none)."""
-    if column in NOTES:
-        return NOTES[column].format(currency=currency)
-    kind = kind_of(column)
-    if kind == "t":
-        return "tonnes (t)"
-    if kind in ("share", "gap"):
-        return "share, shown as %"
-    if kind == "money":
-        return (
-            f"{currency} per t"
-            if column.endswith("_per_t") or column == "landed_cost"
-            else currency
-        )
-    return ""
+    """The columns of a DataFrame, each with the number format of its specification."""
+    return [Column(str(c), spec_of(str(c)).kind) for c in frame.columns]

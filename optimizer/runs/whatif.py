@@ -172,6 +172,12 @@ def compare(
     scenarios = compared_scenarios(inputs, request)
     tasks = [Task(index, scenario) for index, scenario in enumerate(scenarios)]
     results = run_tasks(inputs, tasks, request.options, request.workers, request.scheduler, on_done)
+    return tabulate(inputs, scenarios, results)
+
+
+def tabulate(inputs: Inputs, scenarios: list[Scenario], results: list[TaskResult]) -> Comparison:
+    """The comparison of the `scenarios`' solved `results` (base first): table, stacked
+    plans, warnings, descriptions."""
     materials = list(inputs.materials.index)
     return Comparison(
         comparison_table(results, materials),
@@ -179,6 +185,7 @@ def compare(
         _stacked(results, "mix"),
         results,
         scenario_warnings(inputs, results),
+        {s.name: s.description for s in scenarios if s.description},
     )
 
 
