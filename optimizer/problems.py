@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-BLANK = object()
+
+class _Blank:
+    """The type of `BLANK`: one object, the same after pickling (a warning made in a
+    worker process is compared with `is BLANK` in the parent)."""
+
+    def __repr__(self) -> str:
+        return "BLANK"
+
+    def __reduce__(self) -> str:
+        return "BLANK"
+
+
+BLANK = _Blank()
 """Marker for 'no value to show' (a missing sheet or column has no cell value)."""
 
 

@@ -98,3 +98,17 @@ def test_suppliers_used_counts_suppliers_and_offers_used_counts_offers(book, tmp
     assert labels["Offers that deliver, supplier and material (count)"] == 3
     text = CliRunner().invoke(cli, ["solve", str(source), "-o", str(tmp_path / "p2.xlsx")])
     assert "suppliers used  2 (3 offers" in text.stdout
+
+
+def test_a_warning_from_a_worker_process_keeps_its_blank_value():
+    """A warning pickled back from a worker process has no value to show, not the repr
+    of a marker object."""
+    import pickle
+
+    from optimizer.problems import BLANK, Problem
+    from optimizer.report.plan_book import warning_rows
+
+    sent = pickle.loads(pickle.dumps(Problem("unused supplier", warning=True, sheet="Suppliers")))
+    assert sent.value is BLANK
+    assert warning_rows([sent])[0][5] is None
+    assert sent.as_dict()["value"] is None

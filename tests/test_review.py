@@ -79,7 +79,8 @@ def test_share_cap_dual_is_what_one_more_point_saves(solve_text):
         """)  # fmt: skip
     share = limit(run, "country share cap")
     assert share["subject"] == "China share of M"
-    assert share["saving_per_unit"] == pytest.approx(1.0, rel=EXACT)
+    assert (share["limit_value"], share["unit"]) == (pytest.approx(50), "%")  # the cap, 50 %
+    assert share["saving_per_unit"] == pytest.approx(1.0, rel=EXACT)  # per percentage point
 
 
 def test_floor_and_storage_duals(solve_text):

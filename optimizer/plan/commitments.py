@@ -3,8 +3,8 @@
 One row per committed order y > 0, sorted by the period it must be placed in: who, what,
 where from, for which site and delivery period, how many tonnes at what landed cost,
 and what becomes of it in each scenario, in words ("arrives 2027-05 (2 months late)",
-"denied"). With many scenarios (licence draws) the per-scenario columns give way to a
-summary over them.
+"denied"), led by the scenarios where it does not arrive in full and on time. With
+many scenarios (licence draws) the per-scenario columns give way to a summary over them.
 """
 
 from __future__ import annotations
@@ -42,6 +42,22 @@ def arrival_words(
     return f"arrives {periods[arrives]} ({when}){part}"
 
 
+EXCEPTIONS = "not_on_time_in"
+"""The Commit column that sums up the per-scenario ones: the scenarios in which the order
+does not arrive in full and on time, and what happens there."""
+
+
+def _exceptions(words: dict[str, list[str]], names: list[str]) -> list[str]:
+    """Per order, the scenarios in which it does not arrive in full and on time."""
+    rows = zip(*words.values(), strict=True) if words else iter(())
+    found = []
+    for texts in rows:
+        late = [f"{name}: {text}" for name, text in zip(names, texts, strict=True)
+                if not text.endswith("(on time)")]  # fmt: skip
+        found.append("; ".join(late) or "none: on time in every scenario")
+    return found
+
+
 def commit_table(
     orders: pd.DataFrame,
     quantity: np.ndarray,
@@ -74,11 +90,16 @@ def commit_table(
         }
     )
     if len(scenarios) < MANY:
-        for name, shares, arrives in scenarios:
-            table[f"{name}: what happens"] = [
+        words = {
+            f"{name}: what happens": [
                 arrival_words(float(shares[j]), int(arrives[j]), int(t), periods, period_days)
                 for j, t in zip(chosen.tolist(), planned.tolist(), strict=True)
             ]
+            for name, shares, arrives in scenarios
+        }
+        table[EXCEPTIONS] = _exceptions(words, [name for name, _, _ in scenarios])
+        for column, values in words.items():
+            table[column] = values
     else:
         shares = np.array([s for _, s, _ in scenarios])[:, chosen]
         table["arrives in full (share of scenarios)"] = (shares >= 1 - NOISE).mean(axis=0)

@@ -107,8 +107,8 @@ def _budget_limits(instance: Instance, solution: Solution) -> list[pd.DataFrame]
 
 
 def _share_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> list[pd.DataFrame]:
-    """Country share caps (5), per percentage point (no ranging: the relaxation changes
-    coefficients)."""
+    """Country share caps (5): the cap in %, its saving per percentage point (no ranging:
+    the relaxation changes coefficients)."""
     caps, data = _keys(solution, components.SHARE), instance.data
     if not len(caps):
         return []
@@ -116,7 +116,7 @@ def _share_limits(instance: Instance, solution: Solution, buy: np.ndarray) -> li
     total = np.bincount(data.material, weights=buy, minlength=len(instance.inputs.materials))
     return [_limit_rows(
         "country share cap", (shares["country"] + " share of " + shares["material"]).to_numpy(),
-        "all periods", shares["limit"].to_numpy(), "percentage point",
+        "all periods", shares["limit"].to_numpy() * 100, "%",
         -solution.duals[components.SHARE] * total[shares["material_code"].to_numpy()] * 0.01,
         np.nan,
         -solution.duals[components.SHARE],

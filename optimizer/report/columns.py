@@ -40,6 +40,7 @@ SPECS: dict[str, tuple[str, str]] = {
     "column": ("Column", "text"), "value": ("Value", "text"), "message": ("Message", "text"),
     "blank_because": ("Blank because", "text"),
     "top_limit": ("Limit whose relaxation saves most", "text"),
+    "not_on_time_in": ("Scenarios where it is not on time and in full", "text"),
     "what_happens": ("What happens to the order", "text"), "metric": ("Figure", "text"),
     "currency": ("Currency", "text"),
     "input_file": ("Input file", "text"), "input_sha256": ("Input fingerprint, SHA-256", "text"),
@@ -75,8 +76,9 @@ SPECS: dict[str, tuple[str, str]] = {
     "tariff": ("Tariffs", "money"), "freight": ("Freight", "money"),
     "risk": ("Modelled risk cost", "money"), "holding": ("Modelled holding cost", "money"),
     "shortage": ("Modelled shortage penalty", "money"),
-    "safety": ("Modelled safety-floor penalty", "money"),
-    "salvage": ("Salvage value of closing stock", "money"), "fixed": ("Onboarding costs", "money"),
+    "safety": ("Modelled safety-stock penalty", "money"),
+    "salvage": ("Salvage value of closing stock", "money"),
+    "fixed": ("Fixed sourcing costs", "money"),
     "conversion": ("Conversion costs", "money"), "take_or_pay": ("Take-or-pay paid", "money"),
     "failed": ("Modelled cost of failed orders", "money"),
     "cash_spend": ("Cash spend", "money"), "penalties": ("Modelled penalties", "money"),
@@ -124,7 +126,8 @@ SPECS: dict[str, tuple[str, str]] = {
 """Key → (label in plain words, unit). Money is in the workbook's currency."""
 
 NOTES = {
-    "saving_per_unit": "{currency} per unit of the limit (see its unit): the marginal value, "
+    "saving_per_unit": "{currency} per unit of the limit (see its unit; per percentage point "
+    "for a cap in %): the marginal value, "
     "valid only while the limit moves up to the next column's value; the Savings sheet "
     "re-solves stated relaxations",
     "valid_to": "the limit value (same unit) up to which the saving per unit holds (HiGHS "

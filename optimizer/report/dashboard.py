@@ -171,7 +171,8 @@ def denial_note(tables: PlanTables) -> str:
         f"against that period's expected denials ({needed:,.1f} t over the horizon; "
         f"{gap:,.1f} t of it uncovered, priced as safety penalty). A bad licence draw can "
         f"still leave demand unmet: `reopt whatif --samples 200` shows the spread of "
-        f"shortfall over random licence outcomes (the Risk sheet of its workbook)."
+        f"shortfall over random licence outcomes (the Risk sheet of the sweep workbook it "
+        f"writes)."
     )
 
 
@@ -234,11 +235,13 @@ def _orders_now(board: Board, row: int, tables: PlanTables) -> int:
     their total: what the buyer signs now."""
     periods = periods_of(tables)
     key = ["supplier", "material", "licensed"]
-    due = due_now(orders(tables.plan, periods), periods)
-    due = due.groupby(key, sort=False)[["quantity", "total_cost"]].sum().reset_index()
+    lines = due_now(orders(tables.plan, periods), periods)
+    due = lines.groupby(key, sort=False)[["quantity", "total_cost"]].sum().reset_index()
     currency = tables.summary.currency
     row = board.heading(
-        row, f"Orders to place now, in {periods[0]} ({len(due)}; all in the Orders sheet)"
+        row,
+        f"Orders to place now, in {periods[0]}: {len(due)} supplier and material line(s) of "
+        f"{len(lines)} order(s) by site and delivery period (Orders sheet)",
     )
     rows = [
         (r.supplier, r.material, r.quantity, r.total_cost, r.licensed)

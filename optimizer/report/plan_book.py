@@ -197,7 +197,7 @@ def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
         ]
     data = book.get_worksheet_by_name(CHART_DATA)
     if data is not None:
-        not_printed(data, "Chart data: not printed; the numbers behind the Dashboard charts.")
+        not_printed(data, "Chart data: the numbers behind the Dashboard charts.")
     for name, lines in headers.items():
         sheet = book.get_worksheet_by_name(name)
         if sheet is not None:

@@ -14,6 +14,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.chart import Chart
 
+from optimizer.plan.commitments import EXCEPTIONS
 from optimizer.plan.outcomes import Robust, ScenarioOutcome
 from optimizer.plan.summary import COST_TERMS
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows
@@ -25,6 +26,7 @@ from optimizer.report.writer import (
     Column,
     Writer,
     not_printed,
+    page_header,
     safe_text,
 )
 
@@ -135,6 +137,8 @@ def robust_sentences(robust: Robust, currency: str, periods: list[str]) -> list[
         "the Commit sheet lists them by the period each must be placed in."
         if count and k
         else f"The plan places no order in the first {k} period(s): nothing needs deciding now.",
+        "These orders hedge across the scenarios, so they can differ from those of the plan "
+        "`reopt solve` makes for one scenario: sign these when the future is uncertain.",
         f"Expected cost: {robust.expected_cost:,.0f} {currency} over {scenarios} scenario(s), "
         "each weighted by its probability; every later order is re-planned in each scenario.",
         f"In the worst {1 - robust.alpha:.0%} of outcomes it costs {robust.cvar:,.0f} "
@@ -261,6 +265,19 @@ def _scenario_chart(writer: Writer, robust: Robust, currency: str) -> Chart:
     return chart
 
 
+def _commit_sheet(writer: Writer, commit: pd.DataFrame) -> None:
+    """The orders to place now; the page prints the orders and the scenarios where each
+    is not on time, the column per scenario stays on screen."""
+    sheet = writer.frame("Commit", commit)
+    if EXCEPTIONS in commit:
+        last = commit.columns.get_loc(EXCEPTIONS)
+        sheet.print_area(0, 0, max(len(commit), 1), last)
+        page_header(sheet, [
+            "Commit: the column per scenario (what happens to each order there) is in the "
+            "workbook, not printed; the last printed column sums it up."
+        ])  # fmt: skip
+
+
 def write_robust_workbook(robust: Robust, target: Path, summary: dict[str, object]) -> None:
     """Robust, Commit, Scenarios, Plan, Stock (SPEC §6's order), By scenario (the
     Scenarios sheet as a board that prints), Contracts (take-or-pay offers) and Warnings,
@@ -269,10 +286,10 @@ def write_robust_workbook(robust: Robust, target: Path, summary: dict[str, objec
         book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         writer = Writer(book, str(summary.get("currency", "USD")))
         _robust_sheet(writer, robust, summary)
-        writer.frame("Commit", robust.commit)
+        _commit_sheet(writer, robust.commit)
         table = scenario_table(robust)
         scenarios = writer.frame(SCENARIOS, table, {"shortfall": "alarm"})
-        not_printed(scenarios, f"{SCENARIOS}: not printed; the {BY_SCENARIO} sheet prints them.")
+        not_printed(scenarios, f"{SCENARIOS}: one row per scenario; printed as {BY_SCENARIO}.")
         writer.reference("Plan", _stacked(robust, "plan"))
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
         writer.reference("Stock", _stacked(robust, "stock"), short)

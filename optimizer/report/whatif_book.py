@@ -46,7 +46,7 @@ def write_comparison_workbook(
         writer = Writer(book, str(summary.get("currency", "USD")))
         dashboard = book.add_worksheet("Dashboard")
         table = writer.frame(COMPARISON, comparison.table)
-        not_printed(table, f"{COMPARISON}: not printed; the Dashboard prints these figures.")
+        not_printed(table, f"{COMPARISON}: one row per scenario; printed as the Dashboard.")
         write_comparison_dashboard(
             writer, dashboard, comparison.table, scenario_highlights(comparison)
         )

@@ -57,6 +57,8 @@ def safe_text(value: object) -> tuple[str, bool]:
     return text, text.startswith(FORMULA_START)
 
 
+WIDEST = 60
+"""Characters: the widest a table's column is made; longer text in it wraps."""
 HEADING = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
 LABEL = {"valign": "top"}
 """The styles of a header cell and of a Summary metric's label."""
@@ -80,6 +82,10 @@ class Writer:
         self.header = book.add_format(HEADING)
         self.text = book.add_format({})
         self.quoted = book.add_format({"quote_prefix": True})
+        self.wrapped = book.add_format({"text_wrap": True, "valign": "top"})
+        self.wrapped_quoted = book.add_format(
+            {"text_wrap": True, "valign": "top", "quote_prefix": True}
+        )
         alarm = book.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
         self.highlights = {
             "alarm": {"type": "cell", "criteria": ">", "value": 0, "format": alarm},
@@ -125,7 +131,11 @@ class Writer:
             sheet.write_number(row, col, float(value), self.numbers[kind])
             return
         text, quoted = safe_text(value)
-        sheet.write_string(row, col, text, self.quoted if quoted else self.text)
+        if len(text) > WIDEST:  # wraps within its column, which is at most this wide
+            fmt = self.wrapped_quoted if quoted else self.wrapped
+        else:
+            fmt = self.quoted if quoted else self.text
+        sheet.write_string(row, col, text, fmt)
 
     def block(
         self,
@@ -200,12 +210,12 @@ class Writer:
         self, sheet: Worksheet, keys: Sequence[str], rows: Iterable[Sequence[object]]
     ) -> None:
         """Column widths from the content, each at least its label's longest word and at
-        most 60; a label wider than its column wraps onto a second header line."""
+        most `WIDEST`; a label wider than its column wraps onto a second header line."""
         labels = [spec_of(key).header(self.currency) for key in keys]
         widths = [max(len(word) for word in label.split()) + 2 if label else 8 for label in labels]
         for values in rows:
             for index, value in enumerate(values):
-                widths[index] = max(widths[index], min(len(_shown(value)) + 2, 60))
+                widths[index] = max(widths[index], min(len(_shown(value)) + 2, WIDEST))
         lines = 1
         for index, (label, width) in enumerate(zip(labels, widths, strict=True)):
             width = max(width, 8, min(len(label) + 2, 16))
@@ -251,9 +261,10 @@ def print_first(sheet: Worksheet, rows: int, columns: int, what: str) -> str:
 
 
 def not_printed(sheet: Worksheet, line: str) -> None:
-    """A data sheet whose figures print elsewhere: its page holds `line` and the first
-    cell (a workbook prints every sheet that is not hidden; these stay visible)."""
-    sheet.print_area(0, 0, 1, 0)
+    """A data sheet whose figures print elsewhere: its printed page holds only `line`
+    and its first cell (a workbook prints every sheet that is not hidden, and these
+    stay in sight for filters and scripts)."""
+    sheet.print_area(0, 0, 0, 0)
     page_header(sheet, [line])
 
 
