@@ -45,7 +45,7 @@ from optimizer.plan.residuals import residual_violations
 from optimizer.plan.savings import Relaxation, savings
 from optimizer.plan.summary import PlanSummary, cost_terms, plan_summary
 from optimizer.plan.tables import PlanTables, plan_tables
-from optimizer.plan.values import solution_values
+from optimizer.plan.values import NOISE, solution_values
 from optimizer.problems import NoPlanError, ReoptError
 from optimizer.solver.highs import NotSolved, Solution
 from optimizer.solver.kept import KeptModel
@@ -107,6 +107,10 @@ A Pyomo model lives in reference cycles, so only the cyclic collector frees it. 
 releases the GIL while it solves, so a thread collects meanwhile on the other core and
 the model's memory is back before HiGHS needs its own (at 1M deliveries, the peak). On
 small models a full collection costs more than the solve and frees little."""
+
+REUSE_TOLERANCE = 1e-9
+"""Relative: how closely an earlier plan's cost under a variant's terms must match what
+it cost, for `reused_plan` to take it as the variant's."""
 
 Progress = Callable[[str, float], None] | None
 """Hears (stage, seconds) as each stage of a run ends."""
@@ -231,6 +235,42 @@ def solve_variant(
         return _cold(instance, options, detail, progress)
     solution = _restricted(solution, where, instance)
     return checked_run(instance, solution, detail, dict(solution.timings), progress, warm=True)
+
+
+def kept_solution(kept: Kept, run: ScenarioRun) -> Solution | None:
+    """A variant's solution as the kept model's: its deliveries at their kept positions,
+    the kept model's others at 0; None when the variant is not solved on `kept`."""
+    found = _on_kept(kept, run.instance)
+    if found is None:
+        return None
+    buy = np.zeros(kept.instance.data.deliveries)
+    buy[found[1]] = run.solution.values[components.BUY]
+    values = {**run.solution.values, components.BUY: buy}
+    keys = {**run.solution.keys, components.BUY: list(range(len(buy)))}
+    return dataclasses.replace(run.solution, values=values, keys=keys, timings={})
+
+
+def reused_plan(kept: Kept, instance: Instance, earlier: Solution) -> ScenarioRun | None:
+    """`earlier` (another variant's `kept_solution`) as `instance`'s plan, its summary
+    checked, when it buys nothing the variant lacks and costs under the variant's terms
+    what it cost; None otherwise. That the plan is also the variant's optimum is the
+    caller's argument (a licence draw that denies more than an earlier one: its plans
+    are among the earlier draw's, at the same costs; `runs.samples`)."""
+    found = _on_kept(kept, instance)
+    if found is None:
+        return None
+    where = found[1]
+    buy = earlier.values[components.BUY]
+    lacking = np.ones(len(buy), dtype=bool)
+    lacking[where] = False
+    if (buy[lacking] > NOISE).any():
+        return None
+    solution = _restricted(earlier, where, instance)
+    objective = sum(cost_terms(instance, solution_values(instance, solution)).values())
+    if abs(objective - earlier.objective) > REUSE_TOLERANCE * max(1.0, abs(objective)):
+        return None
+    solution = dataclasses.replace(solution, objective=objective)
+    return checked_run(instance, solution, Detail.SUMMARY, {}, None, warm=True)
 
 
 def _cold(
@@ -368,8 +408,10 @@ def solve_robust(
 ) -> tuple[Solution, KeptModel]:
     """Solve the robust plan's extensive form (SPEC §6) over the scenarios `names`, built
     anew or on `kept` with `change` set (the eev plan fixes the committed orders);
-    `NoPlanError` naming the scenarios in conflict when it has no plan."""
+    `NoPlanError` naming the scenarios in conflict when it has no plan. HiGHS's sub-MIP
+    heuristics are on: the extensive form's root holds no good plan (`highs.SKIPPED_HEURISTICS`)."""
     timings: dict[str, float] = {}
+    options = dataclasses.replace(options, sub_mips=True)
     try:
         if kept is None:
             kept = _handed_over(lambda: build_robust(data), options, timings, progress)

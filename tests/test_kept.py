@@ -19,7 +19,7 @@ from benchmarks.integer_terms import lp_copy
 from models.changes import Change, Rebuild, variant_change
 from optimizer import pipeline
 from optimizer.domain.derive import derive
-from optimizer.domain.draws import LicenceSamples, sample_scenarios
+from optimizer.domain.draws import LicenceSamples, drawn_positions, sample_scenarios
 from optimizer.domain.scenarios import resolve_scenario, scenario_names
 from optimizer.domain.stress import Stress, apply_stress
 from optimizer.domain.variants import vary
@@ -119,6 +119,69 @@ def test_a_repeated_draw_is_solved_once(inputs):
         assert result.scenario == result.summary.scenario == sample.name
         assert result.summary.objective == first.setdefault(sample.draw, result.summary.objective)
     assert [result.index for result in results] == list(range(len(samples)))
+
+
+def implied_sweep(inputs, envelope, samples, monkeypatch) -> tuple[list, int]:
+    """The samples solved as a sweep solves them (most approvals first), and how many
+    were solved by HiGHS rather than taken from a draw that implies them."""
+    solves = []
+    real = worker.solve_variant
+    monkeypatch.setattr(worker, "solve_variant", lambda *a, **k: solves.append(1) or real(*a, **k))
+    worker.forget_sweep_worker()
+    results = {
+        i: worker.solve_sample(inputs, envelope, i, samples[i], OPTIONS)
+        for i in worker.solve_order(samples)
+    }
+    return [results[i] for i in range(len(samples))], len(solves)
+
+
+@pytest.mark.parametrize("name", ["base", "dy-tb-ban-2028"])
+def test_a_draw_implied_by_an_earlier_one_takes_its_plan_exactly(inputs, name, monkeypatch):
+    """A draw that denies all an earlier draw denies, whose plan buys nothing it denies,
+    is not solved: that plan is its optimum. Every sample equals its cold solve."""
+    envelope = resolve_scenario(inputs, name)
+    samples, _ = sample_scenarios(envelope, 30, seed=9)
+    results, solves = implied_sweep(inputs, envelope, samples, monkeypatch)
+    assert solves < len({sample.draw for sample in samples})  # some draws were implied
+    for sample, result in zip(samples, results, strict=True):
+        cold = solve_scenario(inputs, sample, OPTIONS, analyses=False)
+        assert result.summary.objective == pytest.approx(cold.tables.objective, rel=1e-9)
+        assert result.summary.scenario == sample.name
+
+
+def test_an_implied_integer_draw_equals_its_cold_solve_at_the_same_gap(monkeypatch):
+    """The integer example (mip_gap 0): an implied draw's plan is its proven optimum."""
+    integer = load_inputs(EXAMPLE)
+    envelope = resolve_scenario(integer, "base")
+    samples, _ = sample_scenarios(envelope, 12, 1, integer.periods)
+    results, solves = implied_sweep(integer, envelope, samples, monkeypatch)
+    assert solves < len({sample.draw for sample in samples})
+    for sample, result in zip(samples, results, strict=True):
+        cold = solve_scenario(integer, sample, OPTIONS, analyses=False)
+        assert result.summary.objective == pytest.approx(cold.tables.objective, rel=1e-9)
+
+
+def test_a_plan_that_buys_what_a_draw_denies_is_not_reused(inputs):
+    """The all-approved draw's plan buys licensed tonnes; the all-denied draw lacks them."""
+    envelope = resolve_scenario(inputs, "base")
+    parent = derive(inputs, envelope)
+    kept = keep(parent, OPTIONS)
+    (sample,), _ = sample_scenarios(envelope, 1, seed=4)
+    positions = drawn_positions(envelope)
+
+    def drawn(approved: bool):
+        approval = envelope.rules["approval"].to_numpy(float).copy()
+        approval[positions] = float(approved)
+        rules = envelope.rules.assign(approval=approval)
+        return dataclasses.replace(sample, rules=rules, draw=(approved,) * len(positions))
+
+    every, none = drawn(True), drawn(False)
+    run = solve_variant(vary(parent, every), OPTIONS, kept, Detail.SUMMARY)
+    assert run.summary.licensed_share > 0
+    earlier = pipeline.kept_solution(kept, run)
+    assert pipeline.reused_plan(kept, vary(parent, none), earlier) is None
+    same = pipeline.reused_plan(kept, vary(parent, every), earlier)
+    assert same.summary.objective == pytest.approx(run.summary.objective, rel=1e-12)
 
 
 def test_a_failed_residual_check_is_a_failed_sample_not_a_figure(inputs, monkeypatch):

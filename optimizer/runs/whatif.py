@@ -26,6 +26,7 @@ from optimizer.plan.outcomes import Comparison, Sweep, TaskResult
 from optimizer.plan.summary import COST_TERMS
 from optimizer.problems import Problem, distinct, for_scenario
 from optimizer.runs.parallel import Task, run_tasks
+from optimizer.runs.samples import solve_order
 from optimizer.solver.options import PLAN_STATUSES, SolveOptions
 
 MEASURES = (
@@ -237,8 +238,8 @@ def sweep(
     scenario = stressed_scenario(inputs, request)
     scenarios, draws = sample_scenarios(scenario, request.samples, request.seed, inputs.periods)
     tasks = [
-        Task(index, sampled, detail=False, envelope=scenario)
-        for index, sampled in enumerate(scenarios)
+        Task(index, scenarios[index], detail=False, envelope=scenario)
+        for index in solve_order(scenarios)
     ]
     results = run_tasks(inputs, tasks, request.options, request.workers, request.scheduler, on_done)
     rows = pd.DataFrame([{"status": r.status, **_measures(r)} for r in results])

@@ -91,9 +91,11 @@ class SolverError(ReoptError):
 
 
 SKIPPED_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
-"""Sub-MIP heuristics left out of branch and bound: on the example they took 5 of its 6
-seconds (the root already held the optimum), and the integer M benchmark solves faster
-without them (docs/performance.md)."""
+"""Sub-MIP heuristics left out of branch and bound unless `SolveOptions.sub_mips`: on the
+example they took 5 of its 6 seconds (the root already held the optimum), and the
+integer M benchmark solves faster without them. The robust plan's extensive form is the
+other way round: its root finds no plan within 0.5 % of the bound, and they find one
+(the example's: 30.6 s with them, 52.6 s without; docs/performance.md)."""
 PRESOLVE_COLUMNS = 100_000
 """LPs from this many columns on are solved without HiGHS's presolve (integer models
 keep it). On these models it removes almost nothing (the simplex iterations barely
@@ -234,7 +236,7 @@ def handed_to_highs(compiled: StandardForm, options: SolveOptions) -> highspy.Hi
     _set(highs, "solver", options.method)
     if options.mip_gap is not None:
         _set(highs, "mip_rel_gap", float(options.mip_gap))
-    if compiled.is_mip:
+    if compiled.is_mip and not options.sub_mips:
         for heuristic in SKIPPED_HEURISTICS:
             _set(highs, heuristic, False)
     elif len(compiled.cost) >= PRESOLVE_COLUMNS:

@@ -21,3 +21,6 @@ class SolveOptions:
     method: str = "choose"
     mip_gap: float | None = None
     """relative gap at which an integer model stops (SPEC §7); None: Settings mip_gap"""
+    sub_mips: bool = False
+    """HiGHS's RINS and RENS sub-MIP heuristics in branch and bound: set by the robust
+    plan, not the user (see `highs.SKIPPED_HEURISTICS`)"""
