@@ -33,7 +33,7 @@ from pyomo.common.gc_manager import PauseGC
 from models import components
 from models.build import build_model, build_stable_model
 from models.changes import Change, Rebuild, variant_change
-from models.robust import RobustData, build_robust
+from models.robust import RobustData, ScenarioData, build_robust, fixed_decisions
 from models.stability import StabilityData
 from optimizer.domain.derive import Instance, derive
 from optimizer.domain.inputs import Inputs
@@ -269,7 +269,7 @@ def reused_plan(kept: Kept, instance: Instance, earlier: Solution) -> ScenarioRu
     objective = sum(cost_terms(instance, solution_values(instance, solution)).values())
     if abs(objective - earlier.objective) > REUSE_TOLERANCE * max(1.0, abs(objective)):
         return None
-    solution = dataclasses.replace(solution, objective=objective)
+    solution = dataclasses.replace(solution, objective=objective, seconds=0.0)
     return checked_run(instance, solution, Detail.SUMMARY, {}, None, warm=True)
 
 
@@ -398,6 +398,33 @@ def solve_scenario(
     return run
 
 
+def solve_fixed_block(
+    data: RobustData,
+    block: ScenarioData,
+    name: str,
+    options: SolveOptions,
+    commit: np.ndarray,
+    onboard: dict[int, float],
+) -> float:
+    """C_ω of one block of the extensive form with the committed orders y at `commit` and
+    SPEC §7's z at `onboard` (each offer of the robust plan: 0 or 1), solved alone; the
+    fixed cost of an onboarded offer the block's own model has no z for is added, as
+    every C_ω carries F·z of every z. `NoPlanError` as `solve_robust`."""
+    alone = dataclasses.replace(
+        data, scenarios=[dataclasses.replace(block, probability=1.0)], beta=0.0
+    )
+    timings: dict[str, float] = {}
+    model = _handed_over(lambda: build_robust(alone), options, timings, None)
+    own = set(model.keys.get(components.ONBOARD, []))
+    change = fixed_decisions(commit, {o: z for o, z in onboard.items() if o in own})
+    try:
+        solution = model.solve(change)
+    except NotSolved as failure:
+        raise _robust_failure(failure, [name]) from None
+    elsewhere = [o for o, z in onboard.items() if o not in own and round(z) == 1]
+    return solution.objective + float(block.data.fixed_cost[elsewhere].sum())
+
+
 def solve_robust(
     data: RobustData,
     options: SolveOptions,
@@ -417,12 +444,17 @@ def solve_robust(
             kept = _handed_over(lambda: build_robust(data), options, timings, progress)
         solution = kept.solve(change, progress=progress)
     except NotSolved as failure:
-        if failure.status.startswith("infeasible"):
-            blocks = blocks_in_conflict([row.component for row in failure.conflict])
-            where = ", ".join(names[w] for w in blocks) or "some scenario"
-            lines = [f"the hard limits (storage max, budget) conflict in {where}"]
-        else:
-            lines = ["HiGHS ended without a robust plan; raise --time-limit or use fewer scenarios"]
-        raise NoPlanError(failure.status, lines) from None
+        raise _robust_failure(failure, names) from None
     solution.timings = {**timings, **solution.timings}
     return solution, kept
+
+
+def _robust_failure(failure: NotSolved, names: list[str]) -> NoPlanError:
+    """Why the extensive form over the scenarios `names` has no plan."""
+    if failure.status.startswith("infeasible"):
+        blocks = blocks_in_conflict([row.component for row in failure.conflict])
+        where = ", ".join(names[w] for w in blocks) or "some scenario"
+        lines = [f"the hard limits (storage max, budget) conflict in {where}"]
+    else:
+        lines = ["HiGHS ended without a robust plan; raise --time-limit or use fewer scenarios"]
+    return NoPlanError(failure.status, lines)

@@ -124,6 +124,9 @@ def test_spec_worked_example_exactly(book, tmp_path):
     assert sheets[:5] == ["Robust", "Commit", "Scenarios", "Plan", "Stock"]
     commit = list(openpyxl.load_workbook(target)["Commit"].iter_rows(values_only=True))
     assert commit[1][commit[0].index("quantity")] == pytest.approx(400)
+    last = commit[0].index("not_on_time_in")  # the printed page ends there
+    printed = openpyxl.load_workbook(target)["Commit"].print_area
+    assert printed.endswith(f"${openpyxl.utils.get_column_letter(last + 1)}$2"), printed
     board = list(openpyxl.load_workbook(target)["By scenario"].iter_rows(values_only=True))
     names = list(board[3][1:])  # the scenarios are the columns of the sheet that prints
     costs = next(row[1:] for row in board if row[0] == "Cost under the robust plan (USD)")

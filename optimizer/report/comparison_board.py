@@ -15,6 +15,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import spend
 from optimizer.plan.summary import COST_TERMS
+from optimizer.plan.values import NOISE
 from optimizer.report.dashboard import COUNTRY_COLOURS, chart_series
 from optimizer.report.scenario_board import DESCRIPTION, Measure, keyed, write_board
 from optimizer.report.writer import Writer
@@ -86,7 +87,7 @@ def write_comparison_dashboard(
 
 def _charts(writer: Writer, sheet: Worksheet, table: pd.DataFrame, row: int) -> None:
     """Below the board: cash spend by scenario stacked by cash term, and the demand each
-    scenario leaves unmet."""
+    scenario leaves unmet (a sentence when none leaves any)."""
     count, currency = len(table), writer.currency
     cost = writer.book.add_chart({"type": "bar", "subtype": "stacked"})
     cash = [term for term in COST_TERMS if term in spend.CASH_TERMS and term in table]
@@ -102,6 +103,10 @@ def _charts(writer: Writer, sheet: Worksheet, table: pd.DataFrame, row: int) -> 
     height = 90 + 30 * count
     cost.set_size({"width": 640, "height": height})
     sheet.insert_chart(row, 0, cost)
+    shortfall = pd.to_numeric(table["shortfall_t"], errors="coerce").fillna(0.0)
+    if (shortfall.abs() <= NOISE).all():
+        sheet.write_string(row + 1, 5, "No scenario leaves demand unmet (shortfall 0 t in each).")
+        return
     short = writer.book.add_chart({"type": "bar"})
     short.add_series(
         {

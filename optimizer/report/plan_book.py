@@ -139,6 +139,11 @@ REFERENCE_SHEETS = {
     "Limits": "limits", "Marginal costs": "marginal_costs", "Elements": "elements",
 }  # fmt: skip
 """Long sheets whose first page only is printed (the example plan prints in ≤ 25 pages)."""
+LISTS = {
+    "Shortfalls": "shortfalls", "Unused offers": "unused", "Savings": "savings",
+    "Exposure": "exposure", "Licensed": "licensed_by",
+}  # fmt: skip
+"""Other sheets that may have no rows; an empty one says so on its printed page."""
 
 
 def since_last_run(changes: Changes) -> str:
@@ -177,6 +182,9 @@ def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
             "(Exposure: per material)."
         ],
     }
+    for name, field in {**REFERENCE_SHEETS, **LISTS}.items():
+        if not len(getattr(tables, field)):
+            headers.setdefault(name, []).append(f"{name}: nothing to list for this plan.")
     for name, field in REFERENCE_SHEETS.items():
         sheet, frame = book.get_worksheet_by_name(name), getattr(tables, field)
         if sheet is not None and len(frame) > PRINTED_ROWS:

@@ -42,6 +42,7 @@ from optimizer.pipeline import (
     ScenarioRun,
     checked_run,
     keep,
+    solve_fixed_block,
     solve_robust,
     solve_variant,
     timed,
@@ -233,12 +234,18 @@ def _gap_warnings(solution: Solution, ws: float, eev: float | None) -> list[Prob
 
 
 def _eev(
-    problem: _Problem, solution, kept, own: ScenarioRun, options: SolveOptions
+    problem: _Problem, solution, kept, own: ScenarioRun, request
 ) -> tuple[float | None, str | None]:
     """EEV: the robust plan's model with y and SPEC §7's z fixed to the reference's own
     plan (its orders placed in the first K periods, SPEC v3 §6; an offer without z there
-    is not onboarded), solved on the kept extensive form; None and why if it breaks a
-    hard limit."""
+    is not onboarded); None and why if it breaks a hard limit.
+
+    An LP is re-solved warm on the robust plan's `kept` model with y and z fixed. An
+    integer model is not: with y and z fixed the blocks share nothing (the lots on y are
+    then fixed by y) and Σ π C_ω + β·CVaR grows with each C_ω, so each block is solved
+    alone (`pipeline.solve_fixed_block`) and eev is that objective of their optima, the
+    same figure without one branch and bound over every block at once (example: 25 s
+    joint, see docs/performance.md)."""
     early = committed_orders(problem.reference, problem.window)
     committed = np.maximum(own.solution.values[components.BUY][early], 0.0)
     onboarded = dict(
@@ -248,10 +255,16 @@ def _eev(
             strict=True,
         )
     )
-    offers = solution.keys.get(components.ONBOARD, [])
-    change = fixed_decisions(committed, {o: float(onboarded.get(o, 0.0)) for o in offers})
+    onboard = {o: float(onboarded.get(o, 0.0)) for o in solution.keys.get(components.ONBOARD, [])}
+    data, options = problem.data, request.options
     try:
-        found, _ = solve_robust(problem.data, options, problem.names, kept, change)
+        if solution.mip_gap is None:
+            change = fixed_decisions(committed, onboard)
+            return solve_robust(data, options, problem.names, kept, change)[0].objective, None
+        costs = np.array([
+            solve_fixed_block(data, block, name, options, committed, onboard)
+            for block, name in zip(data.scenarios, problem.names, strict=True)
+        ])  # fmt: skip
     except NoPlanError as failure:
         if not failure.status.startswith("infeasible"):
             raise NoPlanError(failure.status, ["HiGHS ended without the eev plan"]) from None
@@ -259,7 +272,8 @@ def _eev(
             "the reference plan for the committed periods breaks a hard limit: "
             + "; ".join(failure.explanation)
         )
-    return found.objective, None
+    probability = np.array([block.probability for block in data.scenarios])
+    return float(probability @ costs) + request.beta * cvar(costs, probability, request.alpha), None
 
 
 def _ws(problem: _Problem, probability: np.ndarray, alone: list[float], request) -> float:
@@ -304,6 +318,8 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     with timed(timings, "derive", progress):
         problem = _problem(inputs, request, scenarios, probability, reference)
     solution, kept = solve_robust(problem.data, request.options, problem.names, progress=progress)
+    if solution.mip_gap is not None:
+        kept = None  # an integer eev is solved block by block: HiGHS's copy is not needed
     timings.update({f"robust {k}": v for k, v in solution.timings.items()})
     with timed(timings, "alone", progress):
         runs, own = _alone(problem, request.options)
@@ -323,7 +339,7 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     eev, reason = solution.objective, None
     if problem.window > 0 or len(solution.keys.get(components.ONBOARD, [])):  # y or z shared
         with timed(timings, "eev", progress):
-            eev, reason = _eev(problem, solution, kept, own, request.options)
+            eev, reason = _eev(problem, solution, kept, own, request)
     del kept  # HiGHS's copy of the extensive form is no longer needed
     sizes = {
         "scenarios": len(drawn),
