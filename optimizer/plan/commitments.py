@@ -27,17 +27,29 @@ def _unit(count: int, period_days: float) -> str:
 
 
 def arrival_words(
-    share: float, arrives: int, planned: int, periods: list[str], period_days: float
+    share: float,
+    arrives: int,
+    planned: int,
+    periods: list[str],
+    period_days: float,
+    brief: bool = False,
 ) -> str:
-    """What becomes of an order in one scenario: when it arrives, how late, how much."""
+    """What becomes of an order in one scenario: when it arrives, how late, how much
+    (`brief`: the lateness and share only, as the Commit list's summary column says it)."""
     if share <= 0:
         if arrives >= len(periods):
-            return "arrives after the horizon (a licence review too long)"
-        return "denied (banned, or no capacity or lane in this scenario)"
+            return (
+                "after the horizon"
+                if brief
+                else ("arrives after the horizon (a licence review too long)")
+            )
+        return "denied" if brief else "denied (banned, or no capacity or lane in this scenario)"
     late = arrives - planned
     when = "on time"
     if late:
         when = f"{_unit(abs(late), period_days)} {'late' if late > 0 else 'early'}"
+    if brief:
+        return when if share >= 1 - NOISE else f"{when}, {share:.0%} of it"
     part = "" if share >= 1 - NOISE else f", {share:.0%} of it (the rest cannot be supplied)"
     return f"arrives {periods[arrives]} ({when}){part}"
 
@@ -45,17 +57,18 @@ def arrival_words(
 EXCEPTIONS = "not_on_time_in"
 """The Commit column that sums up the per-scenario ones: the scenarios in which the order
 does not arrive in full and on time, and what happens there."""
+EVERYWHERE = "on time in every scenario"
 
 
-def _exceptions(words: dict[str, list[str]], names: list[str]) -> list[str]:
-    """Per order, the scenarios in which it does not arrive in full and on time."""
-    rows = zip(*words.values(), strict=True) if words else iter(())
-    found = []
-    for texts in rows:
-        late = [f"{name}: {text}" for name, text in zip(names, texts, strict=True)
-                if not text.endswith("(on time)")]  # fmt: skip
-        found.append("; ".join(late) or "none: on time in every scenario")
-    return found
+def _exceptions(briefs: dict[str, list[str]]) -> list[str]:
+    """Per order, the scenarios (`briefs`: name → brief words per order) in which it does
+    not arrive in full and on time."""
+    names, rows = list(briefs), zip(*briefs.values(), strict=True) if briefs else iter(())
+    return [
+        "; ".join(f"{n}: {text}" for n, text in zip(names, texts, strict=True)
+                  if text != "on time") or EVERYWHERE
+        for texts in rows
+    ]  # fmt: skip
 
 
 def commit_table(
@@ -90,16 +103,17 @@ def commit_table(
         }
     )
     if len(scenarios) < MANY:
-        words = {
-            f"{name}: what happens": [
-                arrival_words(float(shares[j]), int(arrives[j]), int(t), periods, period_days)
-                for j, t in zip(chosen.tolist(), planned.tolist(), strict=True)
+        orders = list(zip(chosen.tolist(), planned.tolist(), strict=True))
+
+        def words(shares: np.ndarray, arrives: np.ndarray, brief: bool) -> list[str]:
+            return [
+                arrival_words(float(shares[j]), int(arrives[j]), t, periods, period_days, brief)
+                for j, t in orders
             ]
-            for name, shares, arrives in scenarios
-        }
-        table[EXCEPTIONS] = _exceptions(words, [name for name, _, _ in scenarios])
-        for column, values in words.items():
-            table[column] = values
+
+        table[EXCEPTIONS] = _exceptions({n: words(s, a, True) for n, s, a in scenarios})
+        for name, shares, arrives in scenarios:
+            table[f"{name}: what happens"] = words(shares, arrives, False)
     else:
         shares = np.array([s for _, s, _ in scenarios])[:, chosen]
         table["arrives in full (share of scenarios)"] = (shares >= 1 - NOISE).mean(axis=0)

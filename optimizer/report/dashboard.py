@@ -101,6 +101,8 @@ class Board:
         self.wrap = book.add_format({"text_wrap": True, "valign": "top", "italic": True})
         self.long = book.add_format({"text_wrap": True, "valign": "top"})
         self.short = book.add_format({"valign": "top"})
+        self.centred = book.add_format({"valign": "top", "align": "center"})
+        """a short word (yes, no) beside numbers: kind `flag`"""
 
     def note(self, col: int, text: str) -> None:
         self.widths[col] = max(self.widths.get(col, 0), min(len(text), 60) + 2)
@@ -108,7 +110,8 @@ class Board:
     def write(self, row: int, col: int, value: object, kind: str, strong: bool = False) -> None:
         """One cell: numbers in the dashboard format of their kind, text as safe text."""
         if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
-            fmt = (self.strong if strong else self.formats)["t" if kind == "text" else kind]
+            number = kind if kind in DASHBOARD_FORMATS and kind != "text" else "t"
+            fmt = (self.strong if strong else self.formats)[number]
             self.sheet.write_number(row, col, float(value), fmt)
             self.note(col, f"{float(value):,.1f}")
             return
@@ -120,7 +123,8 @@ class Board:
             self.sheet.set_row(row, 15 * min(-(-len(text) // (WRAP_AT - 4)), 4))
         else:
             shown, quoted = safe_text(text)
-            self.sheet.write_string(row, col, shown, self.writer.quoted if quoted else self.short)
+            plain = self.centred if kind == "flag" else self.short
+            self.sheet.write_string(row, col, shown, self.writer.quoted if quoted else plain)
         self.note(col, text[:WRAP_AT])
 
     def heading(self, row: int, text: str) -> int:
@@ -250,7 +254,7 @@ def _orders_now(board: Board, row: int, tables: PlanTables) -> int:
     rows.append(("Total", "", float(due["quantity"].sum()), float(due["total_cost"].sum()), ""))
     columns = [
         Column("supplier"), Column("material"), Column("quantity (t)", "t"),
-        Column(f"cash ({currency})", "money"), Column("export licence"),
+        Column(f"cash ({currency})", "money"), Column("export licence", "flag"),
     ]  # fmt: skip
     return board.table(row, columns, rows)
 

@@ -80,8 +80,8 @@ class Writer:
         self.currency = currency
         self.bulk: list[BulkSheet] = []
         self.header = book.add_format(HEADING)
-        self.text = book.add_format({})
-        self.quoted = book.add_format({"quote_prefix": True})
+        self.text = book.add_format({"valign": "top"})
+        self.quoted = book.add_format({"quote_prefix": True, "valign": "top"})
         self.wrapped = book.add_format({"text_wrap": True, "valign": "top"})
         self.wrapped_quoted = book.add_format(
             {"text_wrap": True, "valign": "top", "quote_prefix": True}
@@ -158,7 +158,12 @@ class Writer:
         """A sheet holding one table: header row frozen, autofilter, widths from content."""
         sheet = self.book.add_worksheet(name)
         self.block(sheet, 0, columns, rows)
-        self._widths(sheet, [column.name for column in columns], rows[:500])
+        widths = self._widths(sheet, [column.name for column in columns], rows[:500])
+        for index, values in enumerate(rows, start=1):  # wrapped text: its row is made high
+            lines = max((_lines(value, width) for value, width in zip(values, widths, strict=True)),
+                        default=1)  # fmt: skip
+            if lines > 1:
+                sheet.set_row(index, 15 * lines)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         print_setup(sheet, len(rows), len(columns))
@@ -208,21 +213,22 @@ class Writer:
 
     def _widths(
         self, sheet: Worksheet, keys: Sequence[str], rows: Iterable[Sequence[object]]
-    ) -> None:
-        """Column widths from the content, each at least its label's longest word and at
-        most `WIDEST`; a label wider than its column wraps onto a second header line."""
+    ) -> list[int]:
+        """Column widths from the content (returned), each at least its label's longest
+        word and at most `WIDEST`; a label wider than its column wraps onto a second header line."""
         labels = [spec_of(key).header(self.currency) for key in keys]
         widths = [max(len(word) for word in label.split()) + 2 if label else 8 for label in labels]
         for values in rows:
             for index, value in enumerate(values):
                 widths[index] = max(widths[index], min(len(_shown(value)) + 2, WIDEST))
         lines = 1
-        for index, (label, width) in enumerate(zip(labels, widths, strict=True)):
-            width = max(width, 8, min(len(label) + 2, 16))
+        for index, label in enumerate(labels):
+            widths[index] = width = max(widths[index], 8, min(len(label) + 2, 16))
             sheet.set_column(index, index, width)
             lines = max(lines, min(-(-(len(label) + 2) // width), 3))
         if lines > 1:
             sheet.set_row(0, 15 * lines)
+        return widths
 
     def close(self, path: Path) -> None:
         """Close the workbook written to `path` and splice in the bulk data rows."""
@@ -273,6 +279,13 @@ def page_header(sheet: Worksheet, lines: Sequence[str]) -> None:
     characters in all, so each line is kept short)."""
     text = "\n".join(line.replace("&", "&&") for line in lines)
     sheet.set_header(f"&L&9{text}"[:255], {"margins": 0.3})
+
+
+def _lines(value: object, width: int) -> int:
+    """Lines a text value wraps onto in a column `width` characters wide (at most 12)."""
+    if not isinstance(value, str) or len(value) <= WIDEST:
+        return 1
+    return min(math.ceil(len(value) / (width + 4)), 12)  # the body font is narrower
 
 
 def _shown(value: object) -> str:
