@@ -135,15 +135,16 @@ def write_changes(writer: Writer, changes: Changes) -> None:
 
 
 REFERENCE_SHEETS = {
-    "Plan": "plan", "Stock": "stock", "Production": "production", "Capacity": "capacity",
-    "Limits": "limits", "Marginal costs": "marginal_costs", "Elements": "elements",
+    "Plan": "plan", "Stock": "stock", "Production": "production", "Limits": "limits",
+    "Marginal costs": "marginal_costs", "Elements": "elements",
 }  # fmt: skip
 """Long sheets whose first page only is printed (the example plan prints in ≤ 25 pages)."""
 LISTS = {
-    "Shortfalls": "shortfalls", "Unused offers": "unused", "Savings": "savings",
-    "Exposure": "exposure", "Licensed": "licensed_by",
+    "Capacity": "capacity", "Shortfalls": "shortfalls", "Unused offers": "unused",
+    "Savings": "savings", "Exposure": "exposure", "Licensed": "licensed_by",
 }  # fmt: skip
 """Other sheets that may have no rows; an empty one says so on its printed page."""
+CAPACITY_NOTE = "Capacity: not printed; the binding capacities print on Limits and Savings."
 
 
 def since_last_run(changes: Changes) -> str:
@@ -170,9 +171,10 @@ PLAN_NOTE = (
 
 def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
     """Keep the printed plan short and every caveat on the printed page: the reference
-    sheets print their first page, the orders those due in the first three periods, the
-    chart data nothing but its header; the sheets priced on the plan's LP say so when
-    the plan is integer, the Plan sheet what its risk cost is."""
+    sheets print their first page, the orders those due in the first three periods,
+    Capacity and the chart data only a line on where their figures are; the sheets
+    priced on the plan's LP say so when the plan is integer, the Plan sheet what its
+    risk cost is, an empty list that it is empty."""
     licensed = float(tables.exposure["licensed_t"].sum()) if len(tables.exposure) else 0.0
     headers: dict[str, list[str]] = {
         "Plan": [PLAN_NOTE],
@@ -203,6 +205,10 @@ def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
             f"Orders: the {soon} orders due in the first three periods are printed; "
             f"the workbook holds all {len(table)}."
         ]
+    capacity = book.get_worksheet_by_name("Capacity")
+    if capacity is not None:
+        capacity.print_area(0, 0, 0, 0)
+        headers.setdefault("Capacity", []).insert(0, CAPACITY_NOTE)
     data = book.get_worksheet_by_name(CHART_DATA)
     if data is not None:
         not_printed(data, "Chart data: the numbers behind the Dashboard charts.")
