@@ -109,3 +109,24 @@ def test_time_limit_without_an_integer_plan_exits_3(tmp_path):
     assert result.exit_code == 3, result.output
     assert json.loads(result.stdout)["error"] == "no plan: time limit reached with no plan"
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("seed", "beta"), [(1010, 0.0), (1010, 0.5), (2000, 0.0), (2001, 0.5), (2002, 0.0), (2003, 0.5)]
+)
+def test_integer_eev_block_by_block_equals_the_joint_model(tmp_path, seed, beta, monkeypatch):
+    """With y and z fixed the blocks share nothing: each block's own optimum gives the
+    joint model's eev, for β = 0 and β > 0 (the CVaR of the block costs). Seed 1010
+    onboards an offer one block cannot use: its fixed cost is still in that block's C_ω."""
+    import optimizer.runs.robust as robust_run
+
+    rng = np.random.default_rng(seed)
+    path = write_book(tmp_path / "random.xlsx", random_sheets(rng, integer=True))
+    inputs = load_inputs(path)
+    request = RobustRequest(alpha=0.8, beta=beta, mip_gap=0.0)
+    blockwise = plan_robust(inputs, request)
+    monkeypatch.setattr(robust_run, "BLOCKWISE_EEV", False)
+    joint = plan_robust(inputs, request)
+    assert (blockwise.eev is None) == (joint.eev is None)
+    if joint.eev is not None:
+        assert blockwise.eev == pytest.approx(joint.eev, rel=1e-7, abs=1e-6)

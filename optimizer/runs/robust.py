@@ -233,6 +233,16 @@ def _gap_warnings(solution: Solution, ws: float, eev: float | None) -> list[Prob
     return [Problem(f"{' and '.join(below)} below 0: {why}", warning=True)]
 
 
+BLOCKWISE_EEV = True
+"""An integer eev is solved block by block (`_eev`); False: on the joint model, as an
+LP's (the tests compare the two)."""
+
+
+def blockwise_eev(solution) -> bool:
+    """Whether the robust plan's eev is solved block by block: for an integer model."""
+    return BLOCKWISE_EEV and solution.mip_gap is not None
+
+
 def _eev(
     problem: _Problem, solution, kept, own: ScenarioRun, request
 ) -> tuple[float | None, str | None]:
@@ -258,7 +268,7 @@ def _eev(
     onboard = {o: float(onboarded.get(o, 0.0)) for o in solution.keys.get(components.ONBOARD, [])}
     data, options = problem.data, request.options
     try:
-        if solution.mip_gap is None:
+        if not blockwise_eev(solution):
             change = fixed_decisions(committed, onboard)
             return solve_robust(data, options, problem.names, kept, change)[0].objective, None
         costs = np.array([
@@ -318,8 +328,8 @@ def plan_robust(inputs: Inputs, request: RobustRequest, progress: Progress = Non
     with timed(timings, "derive", progress):
         problem = _problem(inputs, request, scenarios, probability, reference)
     solution, kept = solve_robust(problem.data, request.options, problem.names, progress=progress)
-    if solution.mip_gap is not None:
-        kept = None  # an integer eev is solved block by block: HiGHS's copy is not needed
+    if blockwise_eev(solution):
+        kept = None  # eev is solved block by block: HiGHS's copy is not needed
     timings.update({f"robust {k}": v for k, v in solution.timings.items()})
     with timed(timings, "alone", progress):
         runs, own = _alone(problem, request.options)
