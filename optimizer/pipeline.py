@@ -22,7 +22,7 @@ import dataclasses
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -250,27 +250,30 @@ def kept_solution(kept: Kept, run: ScenarioRun) -> Solution | None:
     return dataclasses.replace(run.solution, values=values, keys=keys, timings={})
 
 
-def reused_plan(kept: Kept, instance: Instance, earlier: Solution) -> ScenarioRun | None:
-    """`earlier` (another variant's `kept_solution`) as `instance`'s plan, its summary
-    checked, when it buys nothing the variant lacks and costs under the variant's terms
-    what it cost; None otherwise. That the plan is also the variant's optimum is the
-    caller's argument (a licence draw that denies more than an earlier one: its plans
-    are among the earlier draw's, at the same costs; `runs.samples`)."""
+def reused_plan(
+    kept: Kept, instance: Instance, candidates: Iterable[Solution]
+) -> ScenarioRun | None:
+    """The first of `candidates` (other variants' `kept_solution`s) that is a plan of
+    `instance`, as its plan, its summary checked: one that buys nothing the variant lacks
+    and costs under the variant's terms what it cost; None when none is. That the plan is
+    also the variant's optimum is the caller's argument (a licence draw that denies more
+    than an earlier one: its plans are among the earlier draw's, at the same costs;
+    `runs.samples`)."""
     found = _on_kept(kept, instance)
     if found is None:
         return None
     where = found[1]
-    buy = earlier.values[components.BUY]
-    lacking = np.ones(len(buy), dtype=bool)
+    lacking = np.ones(kept.instance.data.deliveries, dtype=bool)
     lacking[where] = False
-    if (buy[lacking] > NOISE).any():
-        return None
-    solution = _restricted(earlier, where, instance)
-    objective = sum(cost_terms(instance, solution_values(instance, solution)).values())
-    if abs(objective - earlier.objective) > REUSE_TOLERANCE * max(1.0, abs(objective)):
-        return None
-    solution = dataclasses.replace(solution, objective=objective, seconds=0.0)
-    return checked_run(instance, solution, Detail.SUMMARY, {}, None, warm=True)
+    for earlier in candidates:
+        if (earlier.values[components.BUY][lacking] > NOISE).any():
+            continue
+        solution = _restricted(earlier, where, instance)
+        objective = sum(cost_terms(instance, solution_values(instance, solution)).values())
+        if abs(objective - earlier.objective) <= REUSE_TOLERANCE * max(1.0, abs(objective)):
+            solution = dataclasses.replace(solution, objective=objective, seconds=0.0)
+            return checked_run(instance, solution, Detail.SUMMARY, {}, None, warm=True)
+    return None
 
 
 def _cold(

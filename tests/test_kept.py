@@ -179,8 +179,8 @@ def test_a_plan_that_buys_what_a_draw_denies_is_not_reused(inputs):
     run = solve_variant(vary(parent, every), OPTIONS, kept, Detail.SUMMARY)
     assert run.summary.licensed_share > 0
     earlier = pipeline.kept_solution(kept, run)
-    assert pipeline.reused_plan(kept, vary(parent, none), earlier) is None
-    same = pipeline.reused_plan(kept, vary(parent, every), earlier)
+    assert pipeline.reused_plan(kept, vary(parent, none), [earlier]) is None
+    same = pipeline.reused_plan(kept, vary(parent, every), [earlier])
     assert same.summary.objective == pytest.approx(run.summary.objective, rel=1e-12)
 
 

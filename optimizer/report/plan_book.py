@@ -144,7 +144,11 @@ LISTS = {
     "Savings": "savings", "Exposure": "exposure", "Licensed": "licensed_by",
 }  # fmt: skip
 """Other sheets that may have no rows; an empty one says so on its printed page."""
-CAPACITY_NOTE = "Capacity: not printed; the binding capacities print on Limits and Savings."
+UNPRINTED = {
+    "Capacity": "Capacity: not printed; the binding capacities print on Limits and Savings.",
+    CHART_DATA: "Chart data: the numbers behind the Dashboard charts.",
+}
+"""Sheets whose figures print elsewhere, and the line their page says so in."""
 
 
 def since_last_run(changes: Changes) -> str:
@@ -205,13 +209,10 @@ def _print_pack(book: xlsxwriter.Workbook, tables: PlanTables) -> None:
             f"Orders: the {soon} orders due in the first three periods are printed; "
             f"the workbook holds all {len(table)}."
         ]
-    capacity = book.get_worksheet_by_name("Capacity")
-    if capacity is not None:
-        capacity.print_area(0, 0, 0, 0)
-        headers.setdefault("Capacity", []).insert(0, CAPACITY_NOTE)
-    data = book.get_worksheet_by_name(CHART_DATA)
-    if data is not None:
-        not_printed(data, "Chart data: the numbers behind the Dashboard charts.")
+    for name, line in UNPRINTED.items():
+        sheet = book.get_worksheet_by_name(name)
+        if sheet is not None:
+            headers.setdefault(name, []).insert(0, not_printed(sheet, line))
     for name, lines in headers.items():
         sheet = book.get_worksheet_by_name(name)
         if sheet is not None:

@@ -289,7 +289,8 @@ def write_robust_workbook(robust: Robust, target: Path, summary: dict[str, objec
         _commit_sheet(writer, robust.commit)
         table = scenario_table(robust)
         scenarios = writer.frame(SCENARIOS, table, {"shortfall": "alarm"})
-        not_printed(scenarios, f"{SCENARIOS}: one row per scenario; printed as {BY_SCENARIO}.")
+        line = f"{SCENARIOS}: one row per scenario; printed as {BY_SCENARIO}."
+        page_header(scenarios, [not_printed(scenarios, line)])
         writer.reference("Plan", _stacked(robust, "plan"))
         short = {"shortfall": "alarm", "floor_gap": "alarm", "cover_gap": "alarm"}
         writer.reference("Stock", _stacked(robust, "stock"), short)

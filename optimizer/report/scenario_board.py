@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from optimizer.report.columns import spec_of
 from optimizer.report.dashboard import DASHBOARD_FORMATS, one_page
-from optimizer.report.writer import Writer, safe_text
+from optimizer.report.writer import Writer, safe_text, wrapped_lines
 
 PER_PAGE = 9
 """Scenario columns printed on one page width; more spread over further pages."""
@@ -81,8 +81,8 @@ def write_board(
         sheet.write_string(row, 0, measure.label, label)
         for col, value in enumerate(values, start=1):
             _cell(sheet, row, col, value, formats[measure.kind])
-        wraps = [_lines(value, SCENARIO_WIDTH) for value in values]
-        lines = max(_lines(measure.label, LABEL_WIDTH), *wraps)
+        wraps = [wrapped_lines(value, SCENARIO_WIDTH) for value in values]
+        lines = max(wrapped_lines(measure.label, LABEL_WIDTH), *wraps)
         if lines > 1:
             sheet.set_row(row, 15 * min(lines, MOST_LINES))
         row += 1
@@ -103,11 +103,3 @@ def _cell(sheet: Worksheet, row: int, col: int, value: object, fmt: object) -> N
         sheet.write_number(row, col, float(value), fmt)
     else:
         sheet.write_string(row, col, safe_text(str(value))[0], fmt)
-
-
-def _lines(value: object, width: int) -> int:
-    """Lines a value takes when its text wraps in a column `width` characters wide
-    (numbers: one); the body font is narrower than the width's unit."""
-    if not isinstance(value, str):
-        return 1
-    return max(1, math.ceil(len(value) / (width + 3)))

@@ -11,7 +11,7 @@ from optimizer.plan.outcomes import Comparison, Sweep
 from optimizer.report.comparison_board import COMPARISON, write_comparison_dashboard
 from optimizer.report.plan_book import WARNING_COLUMNS, warning_rows, write_summary
 from optimizer.report.targets import atomic_file
-from optimizer.report.writer import WORKBOOK_OPTIONS, Writer, not_printed
+from optimizer.report.writer import WORKBOOK_OPTIONS, Writer, not_printed, page_header
 
 
 def scenario_highlights(comparison: Comparison) -> pd.DataFrame:
@@ -46,7 +46,8 @@ def write_comparison_workbook(
         writer = Writer(book, str(summary.get("currency", "USD")))
         dashboard = book.add_worksheet("Dashboard")
         table = writer.frame(COMPARISON, comparison.table)
-        not_printed(table, f"{COMPARISON}: one row per scenario; printed as the Dashboard.")
+        line = f"{COMPARISON}: one row per scenario; printed as the Dashboard."
+        page_header(table, [not_printed(table, line)])
         write_comparison_dashboard(
             writer, dashboard, comparison.table, scenario_highlights(comparison)
         )

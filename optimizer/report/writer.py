@@ -266,12 +266,12 @@ def print_first(sheet: Worksheet, rows: int, columns: int, what: str) -> str:
     return f"{what}: the first {shown} of {rows} rows are printed; the workbook holds them all."
 
 
-def not_printed(sheet: Worksheet, line: str) -> None:
-    """A data sheet whose figures print elsewhere: its printed page holds only `line`
-    and its first cell (a workbook prints every sheet that is not hidden, and these
-    stay in sight for filters and scripts)."""
+def not_printed(sheet: Worksheet, line: str) -> str:
+    """A data sheet whose figures print elsewhere: its printed page holds only its first
+    cell and `line`, returned for its page header (a workbook prints every sheet that is
+    not hidden, and these stay in sight for filters and scripts)."""
     sheet.print_area(0, 0, 0, 0)
-    page_header(sheet, [line])
+    return line
 
 
 def page_header(sheet: Worksheet, lines: Sequence[str]) -> None:
@@ -281,11 +281,19 @@ def page_header(sheet: Worksheet, lines: Sequence[str]) -> None:
     sheet.set_header(f"&L&9{text}"[:255], {"margins": 0.3})
 
 
+def wrapped_lines(value: object, width: int) -> int:
+    """Lines a text value takes when it wraps in a column `width` characters wide
+    (numbers: one); the body font is narrower than the width's unit."""
+    if not isinstance(value, str):
+        return 1
+    return max(1, math.ceil(len(value) / (width + 3)))
+
+
 def _lines(value: object, width: int) -> int:
-    """Lines a text value wraps onto in a column `width` characters wide (at most 12)."""
+    """Lines a table cell takes: text longer than `WIDEST` wraps (at most 12 lines)."""
     if not isinstance(value, str) or len(value) <= WIDEST:
         return 1
-    return min(math.ceil(len(value) / (width + 4)), 12)  # the body font is narrower
+    return min(wrapped_lines(value, width), 12)
 
 
 def _shown(value: object) -> str:

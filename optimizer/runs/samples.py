@@ -93,12 +93,8 @@ class SweepWorker:
         if self.kept is None or draw is None:
             return None
         approved = np.array(draw, dtype=bool)
-        for earlier, solution in self.plans:
-            if (earlier | ~approved).all():
-                run = reused_plan(self.kept, instance, solution)
-                if run is not None:
-                    return run
-        return None
+        wider = [solution for earlier, solution in self.plans if (earlier | ~approved).all()]
+        return reused_plan(self.kept, instance, wider) if wider else None
 
     def _keep_plan(self, run: ScenarioRun, draw: tuple[bool, ...] | None) -> None:
         if self.kept is None or draw is None or len(self.plans) >= PLANS:
