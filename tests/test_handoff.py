@@ -143,3 +143,24 @@ def test_only_large_lps_skip_highs_presolve(monkeypatch, columns, integer, preso
     _, chosen = highs.handed_to_highs(model, SolveOptions()).getOptionValue("presolve")
     assert chosen == presolve
     assert solve_model(model).objective == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("integer", "sub_mips"), [(True, False), (True, True), (False, False)])
+def test_integer_models_skip_sub_mip_heuristics_unless_asked(integer, sub_mips):
+    """One scenario's model runs without RINS, RENS and the root reduced-cost sub-MIP
+    (the root's cuts close its gap); the robust plan asks for them (`sub_mips`)."""
+    from optimizer.solver import highs
+    from optimizer.solver.options import SolveOptions
+    from optimizer.solver.standard_form import CscMatrix, StandardForm
+
+    model = StandardForm(
+        cost=np.ones(2), offset=0.0,
+        matrix=CscMatrix.from_rows([1.0, 1.0], [0, 1], [0, 2], (1, 2)),
+        row_lower=np.ones(1), row_upper=np.full(1, np.inf),
+        col_lower=np.zeros(2), col_upper=np.full(2, 5.0), integer=np.full(2, integer),
+    )  # fmt: skip
+    solver = highs.handed_to_highs(model, SolveOptions(sub_mips=sub_mips))
+    skipped = integer and not sub_mips
+    assert "mip_heuristic_run_root_reduced_cost" in highs.SKIPPED_HEURISTICS
+    for heuristic in highs.SKIPPED_HEURISTICS:
+        assert solver.getOptionValue(heuristic)[1] is not skipped

@@ -90,12 +90,19 @@ class SolverError(ReoptError):
         return [f"Internal error: HiGHS refused {self.call} (status {self.status}); no plan."]
 
 
-SKIPPED_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
-"""Sub-MIP heuristics left out of branch and bound unless `SolveOptions.sub_mips`: on the
-example they took 5 of its 6 seconds (the root already held the optimum), and the
-integer M benchmark solves faster without them. The robust plan's extensive form is the
-other way round: its root finds no plan within 0.5 % of the bound, and they find one
-(the example's: 30.6 s with them, 52.6 s without; docs/performance.md)."""
+SKIPPED_HEURISTICS = (
+    "mip_heuristic_run_rins",
+    "mip_heuristic_run_rens",
+    "mip_heuristic_run_root_reduced_cost",
+)
+"""Sub-MIP heuristics left out of branch and bound unless `SolveOptions.sub_mips`. On one
+scenario's model the root's cuts already close the gap, and these heuristics are where
+the time goes: RINS and RENS took 5 of the example's first 6 seconds, and the root
+reduced-cost heuristic (a sub-MIP over the columns of small reduced cost) then half of
+the rest (example base 1.32 s → 0.69 s, integer M 55.1 s → 18.5 s, each of the eight
+scenarios 1.4–4× faster, the same optima; docs/performance.md). The robust plan's
+extensive form is the other way round: its root finds no plan within 0.5 % of the
+bound, and they find one (the example's: 30.6 s with them, 52.6 s without)."""
 PRESOLVE_COLUMNS = 100_000
 """LPs from this many columns on are solved without HiGHS's presolve (integer models
 keep it). On these models it removes almost nothing (the simplex iterations barely
