@@ -42,7 +42,7 @@ from optimizer.plan.blocks import blocks_in_conflict
 from optimizer.plan.checks import check_cost_bound, check_plan
 from optimizer.plan.explain import explain_conflict
 from optimizer.plan.residuals import residual_violations
-from optimizer.plan.savings import Relaxation, savings
+from optimizer.plan.savings import Relaxation, budget_seconds, savings
 from optimizer.plan.summary import PlanSummary, cost_terms, plan_summary
 from optimizer.plan.tables import PlanTables, plan_tables
 from optimizer.plan.values import NOISE, solution_values
@@ -107,6 +107,12 @@ A Pyomo model lives in reference cycles, so only the cyclic collector frees it. 
 releases the GIL while it solves, so a thread collects meanwhile on the other core and
 the model's memory is back before HiGHS needs its own (at 1M deliveries, the peak). On
 small models a full collection costs more than the solve and frees little."""
+
+RANGING_COLUMNS = 500_000
+"""From this many columns on, a review runs without HiGHS's row ranging: the Limits
+sheet's `valid_to` stays blank (its note says when). At 1M deliveries ranging took
+6.9 s, a fifth of the solve, and 350 MiB, the run's peak (docs/performance.md); the
+savings re-solves then price the largest limits exactly, within their own budget."""
 
 REUSE_TOLERANCE = 1e-9
 """Relative: how closely an earlier plan's cost under a variant's terms must match what
@@ -286,7 +292,8 @@ def _cold(
     try:
         model = _handed_over(lambda: build_model(instance.data), options, timings, progress, detail)
         review = detail is Detail.REVIEW
-        solution = model.solve(marginals=detail is not Detail.SUMMARY, ranging=review,
+        ranged = review and len(model.compiled.cost) < RANGING_COLUMNS
+        solution = model.solve(marginals=detail is not Detail.SUMMARY, ranging=ranged,
                                progress=progress)  # fmt: skip
     except NotSolved as failure:
         raise _no_plan(instance, failure, options) from None
@@ -299,8 +306,9 @@ def _cold(
 def _savings(
     instance: Instance, solution: Solution, kept: KeptModel, timings: dict, progress: Progress
 ):
-    """The review's exact savings: each stated relaxation re-solved on the plan's model
-    (an integer plan's: the LP with its binaries fixed, SPEC §7)."""
+    """The review's savings: each stated relaxation re-solved on the plan's model (an
+    integer plan's: the LP with its binaries fixed, SPEC §7) within the time budget the
+    plan's own solve sets (`plan.savings.budget_seconds`)."""
     base = Kept(kept, instance)
 
     def objective(relaxation: Relaxation) -> float | None:
@@ -309,13 +317,13 @@ def _savings(
         if found is None:
             return None
         try:
-            return kept.solve(found[0]).objective
+            return kept.optimum(found[0])
         except NotSolved:
             return None
 
     with timed(timings, "savings", progress):
         buy = np.asarray(solution.values.get(components.BUY, np.zeros(0)), dtype=float)
-        return savings(instance, solution, buy, objective)
+        return savings(instance, solution, buy, objective, budget_seconds(solution.seconds))
 
 
 def checked_run(

@@ -16,6 +16,8 @@ from models.build import build_model
 from optimizer.domain.derive import Instance, storage_sites
 from optimizer.domain.scenarios import resolve_scenario
 from optimizer.pipeline import solve_scenario
+from optimizer.plan import savings as review
+from optimizer.plan.savings import ESTIMATED, RESOLVED
 from optimizer.solver.highs import Solution
 from optimizer.solver.options import SolveOptions
 from optimizer.workbook.validate import load_inputs
@@ -91,6 +93,7 @@ def assert_savings_are_exact(run) -> set[str]:
     """Every Savings row equals the objective minus the stated re-solve; returns the kinds."""
     savings = run.tables.savings
     assert len(savings), "no binding limit"
+    assert set(savings["basis"]) == {RESOLVED}, "a small model's re-solves fit the budget"
     for row in savings.itertuples():
         after = resolved(run.instance, run.solution, **stated(run.instance, row.limit, row.subject))
         assert row.objective_after == pytest.approx(after, rel=EXACT, abs=EXACT)
@@ -197,3 +200,45 @@ def test_the_kept_highs_model_is_released_before_the_plan_tables_are_built(monke
     run = pipeline.solve_scenario(inputs, resolve_scenario(inputs, "base"), SolveOptions())
     assert seen == [0]
     assert len(run.tables.savings) > 0
+
+
+def test_relaxations_past_the_time_budget_are_estimated_and_bound_the_re_solve(monkeypatch):
+    """At 1M deliveries a re-solve costs almost a solve: past the budget a relaxation is
+    reported at marginal value × step, says so, and (but for a share cap, whose step
+    moves coefficients) is at least what the re-solve saves."""
+    inputs = load_inputs("inputs/example.xlsx")
+    scenario = resolve_scenario(inputs, "base")
+    exact = solve_scenario(inputs, scenario, SolveOptions()).tables.savings
+    monkeypatch.setattr(review, "BUDGET_FLOOR_SECONDS", 0.0)
+    monkeypatch.setattr(review, "BUDGET_SHARE", 0.0)
+    run = solve_scenario(inputs, scenario, SolveOptions())
+    estimated = run.tables.savings
+    assert set(estimated["basis"]) == {ESTIMATED}
+    both = exact.merge(estimated, on=["limit", "subject"], suffixes=("", "_estimated"))
+    assert len(both) == len(exact) == len(estimated)
+    after = run.tables.objective - both["saving_estimated"]
+    assert both["objective_after_estimated"].to_numpy() == pytest.approx(after.to_numpy())
+    level = both[both["limit"] != "country share cap"]
+    assert len(level) and (level["saving_estimated"] >= level["saving"] - 1e-6).all()
+    assert (level["saving_estimated"] > level["saving"] + 1).any(), "the bound is never tight"
+    assert list(estimated["saving"]) == sorted(estimated["saving"], reverse=True)
+
+
+def test_the_budget_follows_the_solve_with_a_floor():
+    assert review.budget_seconds(0.1) == review.BUDGET_FLOOR_SECONDS
+    assert review.budget_seconds(100.0) == pytest.approx(review.BUDGET_SHARE * 100.0)
+
+
+def test_large_models_are_reviewed_without_ranging(monkeypatch):
+    """From `RANGING_COLUMNS` on, HiGHS's ranging (a fifth of an L solve) is skipped: the
+    Limits keep their marginal values and leave `valid_to` blank."""
+    import optimizer.pipeline as pipeline
+
+    inputs = load_inputs("inputs/example.xlsx")
+    scenario = resolve_scenario(inputs, "base")
+    ranged = solve_scenario(inputs, scenario, SolveOptions()).tables.limits
+    monkeypatch.setattr(pipeline, "RANGING_COLUMNS", 1)
+    unranged = solve_scenario(inputs, scenario, SolveOptions()).tables.limits
+    assert ranged["valid_to"].notna().any()
+    assert unranged["valid_to"].isna().all()
+    assert unranged["saving_per_unit"].tolist() == ranged["saving_per_unit"].tolist()

@@ -30,7 +30,8 @@ SPECS: dict[str, tuple[str, str]] = {
     "jurisdiction": ("Licensing jurisdiction", "text"), "matched_by": ("Matched by", "text"),
     "recipe": ("Recipe", "text"), "start_period": ("Start period", "text"),
     "ready_period": ("Ready in period", "text"), "limit": ("Limit", "text"),
-    "subject": ("Applies to", "text"), "relaxation": ("Relaxation re-solved", "text"),
+    "subject": ("Applies to", "text"), "relaxation": ("Relaxation", "text"),
+    "basis": ("How the saving was found", "text"),
     "unit": ("Unit of the limit", "text"), "status": ("Status", "text"),
     "licensed": ("Export licence", "text"), "licensing": ("Licensing", "text"),
     "covered": ("Covered country", "text"), "binding": ("Binding limit", "text"),
@@ -131,8 +132,10 @@ NOTES = {
     "valid only while the limit moves up to the next column's value; the Savings sheet "
     "re-solves stated relaxations",
     "valid_to": "the limit value (same unit) up to which the saving per unit holds (HiGHS "
-    "ranging); blank: not known",
-    "saving": "{currency}: objective minus the re-solved objective with only this relaxation",
+    "ranging); blank: not known (a share cap, or a model of 500,000 columns or more, where "
+    "ranging is skipped: it costs a fifth of the solve)",
+    "saving": "{currency}: objective minus the re-solved objective with only this relaxation; "
+    "where How says estimated, the marginal value × the step (an upper bound but for a share cap)",
     "cash_spend": "{currency}: what is paid out: purchase + tariff + freight + fixed + "
     "conversion + take_or_pay",
     "risk_cost": "{currency}: the modelled price of the licence risk on this delivery, "

@@ -19,6 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import spend
 from optimizer.plan.orders import due_now, orders, periods_of
+from optimizer.plan.savings import RESOLVED
 from optimizer.plan.summary import PlanSummary
 from optimizer.plan.tables import PlanTables
 from optimizer.plan.values import NOISE
@@ -303,8 +304,10 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
         list(shares.itertuples(index=False, name=None)),
     )
     row = _make_or_buy(board, row, tables)
-    row = board.heading(row, f"Five limits whose relaxation saves most (re-solved, {currency})")
     best = tables.savings.head(TOP_SAVINGS) if len(tables.savings) else pd.DataFrame()
+    estimated = len(best) and (best["basis"] != RESOLVED).any()
+    how = "re-solved unless marked estimate" if estimated else "re-solved"
+    row = board.heading(row, f"Five limits whose relaxation saves most ({how}, {currency})")
     row = board.table(
         row,
         [
@@ -313,11 +316,16 @@ def write_plan_dashboard(writer: Writer, sheet: Worksheet, tables: PlanTables) -
             Column("relaxation"),
             Column(f"saving ({currency})", "money"),
         ],
-        [(r["limit"], r["subject"], r["relaxation"], r["saving"]) for _, r in best.iterrows()],
+        [(r["limit"], r["subject"], _relaxation(r), r["saving"]) for _, r in best.iterrows()],
     )
     board.widths[3] = max(board.widths.get(3, 0), 16)
     board.fit(4)
     _charts(writer, sheet, tables, row)
+
+
+def _relaxation(saving: pd.Series) -> str:
+    """A saving's relaxation, marked when its saving is estimated, not re-solved."""
+    return saving["relaxation"] + ("" if saving["basis"] == RESOLVED else " (estimate)")
 
 
 def _purchases_by_country(tables: PlanTables, periods: list[str]) -> pd.DataFrame:
