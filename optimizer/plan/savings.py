@@ -68,8 +68,22 @@ class Relaxation:
     binding_periods: int
     estimate: float
     """first-order saving (dual × step), used only to choose which limits to re-solve"""
-    data: ModelData
-    """the scenario's data with only this relaxation applied"""
+    base: ModelData
+    """the scenario's data"""
+    field: str
+    """the `ModelData` array the relaxation changes…"""
+    at: int
+    """…at this position (an offer's row of `capacity_t`: all its periods)…"""
+    value: np.ndarray | float
+    """…to this value"""
+
+    @property
+    def data(self) -> ModelData:
+        """The scenario's data with only this relaxation applied (built when asked for:
+        at 1M deliveries hundreds of limits bind and a copy of `capacity_t` is 0.2 MB)."""
+        changed = getattr(self.base, self.field).copy()
+        changed[self.at] = self.value
+        return dataclasses.replace(self.base, **{self.field: changed})
 
 
 def _binding(solution: Solution, name: str, sign: float) -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +100,6 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
     for offer in np.unique(offers[saving > NOISE]):
         rows = np.flatnonzero(offers == offer)
         periods = in_period[rows]
-        capacity = data.capacity_t.copy()
-        capacity[offer] *= 1 + CAPACITY_STEP
         added = CAPACITY_STEP * data.capacity_t[offer, periods]
         record = instance.offers.iloc[int(offer)]
         found.append(
@@ -97,7 +109,10 @@ def _capacity(instance: Instance, solution: Solution) -> list[Relaxation]:
                 f"+{CAPACITY_STEP:.0%} capacity in every period",
                 int((saving[rows] > NOISE).sum()),
                 float(saving[rows] @ added),
-                dataclasses.replace(data, capacity_t=capacity),
+                data,
+                "capacity_t",
+                int(offer),
+                data.capacity_t[offer] * (1 + CAPACITY_STEP),
             )
         )
     return found
@@ -111,16 +126,18 @@ def _recipes(instance: Instance, solution: Solution) -> list[Relaxation]:
     for r in np.unique(recipe[saving > NOISE]).tolist():
         rows = np.flatnonzero(recipe == r)
         level = float(data.recipe_capacity[r])
-        capacity = data.recipe_capacity.copy()
-        capacity[r] = level * (1 + CAPACITY_STEP)
+        raised = level * (1 + CAPACITY_STEP)
         found.append(
             Relaxation(
                 "recipe capacity",
                 f"{instance.inputs.recipes.index[r]} at {instance.inputs.recipes.iloc[r]['site']}",
-                f"+{CAPACITY_STEP:.0%} runs per period ({level:,.3f} → {capacity[r]:,.3f})",
+                f"+{CAPACITY_STEP:.0%} runs per period ({level:,.3f} → {raised:,.3f})",
                 int((saving[rows] > NOISE).sum()),
                 float(saving[rows].sum() * CAPACITY_STEP * level),
-                dataclasses.replace(data, recipe_capacity=capacity),
+                data,
+                "recipe_capacity",
+                r,
+                raised,
             )
         )
     return found
@@ -136,17 +153,13 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
         subject = f"{points.at[point, 'site']} / {points.at[point, 'material']}"
         if name == components.FLOOR:
             level = float(data.min_t[point])
-            relaxed = dataclasses.replace(
-                data, min_t=np.where(np.arange(data.points) == point, 0.0, data.min_t)
-            )
+            patch = ("min_t", int(point), 0.0)
             words = f"remove the stock floor of {level:,.3f} t"
             step = level
         else:
             level = float(data.max_t[point])
             step = STORAGE_STEP * level
-            relaxed = dataclasses.replace(
-                data, max_t=np.where(np.arange(data.points) == point, level + step, data.max_t)
-            )
+            patch = ("max_t", int(point), level + step)
             words = f"+{STORAGE_STEP:.0%} storage ({level:,.3f} t → {level + step:,.3f} t)"
         found.append(
             Relaxation(
@@ -155,7 +168,8 @@ def _points(instance: Instance, solution: Solution, name: str, sign: float) -> l
                 words,
                 int((saving[rows] > NOISE).sum()),
                 float(saving[rows].sum() * step),
-                relaxed,
+                data,
+                *patch,
             )
         )
     return found
@@ -168,16 +182,18 @@ def _budgets(instance: Instance, solution: Solution) -> list[Relaxation]:
     for row in np.flatnonzero(saving > NOISE):
         t = int(keys[row])
         level = float(data.budget[t])
-        budget = data.budget.copy()
-        budget[t] = level * (1 + BUDGET_STEP)
+        raised = level * (1 + BUDGET_STEP)
         found.append(
             Relaxation(
                 "period budget",
                 f"budget of {instance.inputs.periods[t]}",
-                f"+{BUDGET_STEP:.0%} budget ({level:,.0f} → {budget[t]:,.0f} {currency})",
+                f"+{BUDGET_STEP:.0%} budget ({level:,.0f} → {raised:,.0f} {currency})",
                 1,
                 float(saving[row] * BUDGET_STEP * level),
-                dataclasses.replace(data, budget=budget),
+                data,
+                "budget",
+                t,
+                raised,
             )
         )
     return found
@@ -192,8 +208,6 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
         k = int(keys[row])
         level = float(data.share_limit[k])
         step = min(SHARE_STEP, 1.0 - level)
-        limits = data.share_limit.copy()
-        limits[k] = level + step
         members = np.flatnonzero(data.material == data.share_material[k])
         record = instance.shares.iloc[k]
         found.append(
@@ -203,7 +217,10 @@ def _shares(instance: Instance, solution: Solution, buy: np.ndarray) -> list[Rel
                 f"cap +{step * 100:.0f} percentage points ({level:.0%} → {level + step:.0%})",
                 data.periods,
                 float(saving[row] * step * buy[members].sum()),
-                dataclasses.replace(data, share_limit=limits),
+                data,
+                "share_limit",
+                k,
+                level + step,
             )
         )
     return found
@@ -218,13 +235,12 @@ def _site_storage(instance: Instance, solution: Solution) -> list[Relaxation]:
     for g in np.unique(keys[saving > NOISE, 0]).tolist():
         rows = np.flatnonzero(keys[:, 0] == g)
         level = float(data.storage_limit[g])
-        limit = data.storage_limit.copy()
-        limit[g] = level * (1 + STORAGE_STEP)
+        raised = level * (1 + STORAGE_STEP)
         found.append(Relaxation(
             "site storage", str(names[g]),
-            f"+{STORAGE_STEP:.0%} space for all materials ({level:,.3f} t → {limit[g]:,.3f} t)",
+            f"+{STORAGE_STEP:.0%} space for all materials ({level:,.3f} t → {raised:,.3f} t)",
             int((saving[rows] > NOISE).sum()), float(saving[rows].sum() * STORAGE_STEP * level),
-            dataclasses.replace(data, storage_limit=limit),
+            data, "storage_limit", g, raised,
         ))  # fmt: skip
     return found
 
@@ -236,14 +252,13 @@ def _take_or_pay(instance: Instance, solution: Solution) -> list[Relaxation]:
     for row in np.flatnonzero(saving > NOISE).tolist():
         k = int(keys[row])
         level = float(data.contract_total_t[k])
-        owed = data.contract_total_t.copy()
-        owed[k] = level * (1 - CAPACITY_STEP)
+        owed = level * (1 - CAPACITY_STEP)
         offer = instance.offers.iloc[int(data.contract_offer[k])]
         found.append(Relaxation(
             "take-or-pay volume", f"{offer['supplier']} / {offer['material']}",
-            f"−{CAPACITY_STEP:.0%} committed volume ({level:,.3f} t → {owed[k]:,.3f} t)",
+            f"−{CAPACITY_STEP:.0%} committed volume ({level:,.3f} t → {owed:,.3f} t)",
             1, float(saving[row] * CAPACITY_STEP * level),
-            dataclasses.replace(data, contract_total_t=owed),
+            data, "contract_total_t", k, owed,
         ))  # fmt: skip
     return found
 
