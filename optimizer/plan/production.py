@@ -27,34 +27,40 @@ def production(instance: Instance, values: Values) -> pd.DataFrame:
     periods on every row, each material consumed or made, and the run's own figures
     (runs, capacity used, conversion cost) on its first row only, so that they add up."""
     data, inputs = instance.data, instance.inputs
-    periods, recipes = inputs.periods, inputs.recipes
-    items = inputs.recipe_items
-    rows = []
-    for u in np.flatnonzero(values.runs > NOISE).tolist():
-        r, start, runs = int(data.run_recipe[u]), int(data.run_period[u]), float(values.runs[u])
-        capacity = float(data.recipe_capacity[r])
-        ready = periods[start + int(data.recipe_lead[r])]
-        name = recipes.index[r]
-        keys = {
-            "recipe": name,
-            "site": recipes.at[name, "site"],
-            "start_period": periods[start],
-            "ready_period": ready,
-        }
-        head = {
-            "runs": runs,
-            "run_capacity": capacity if np.isfinite(capacity) else None,
-            "utilisation": runs / capacity if np.isfinite(capacity) and capacity > 0 else None,
-            "conversion_cost": runs * float(data.recipe_cost[r]),
-        }
-        mine = items[items["recipe"] == name]
-        for first, item in enumerate(mine.itertuples()):
-            facts = head if first == 0 else dict.fromkeys(head)
-            rows.append(
-                {**keys, **facts, "material": item.material, "consumed_t": runs * item.input,
-                 "made_t": runs * item.output}
-            )  # fmt: skip
-    return pd.DataFrame(rows, columns=PRODUCTION_COLUMNS)
+    periods, recipes, items = np.asarray(inputs.periods), inputs.recipes, inputs.recipe_items
+    used = np.flatnonzero(values.runs > NOISE)
+    recipe, start, runs = data.run_recipe[used], data.run_period[used], values.runs[used]
+    of_item = recipes.index.get_indexer(items["recipe"])
+    order = np.argsort(of_item, kind="stable")  # each recipe's items, in sheet order
+    count = np.bincount(of_item, minlength=len(recipes))
+    first_item = np.concatenate([[0], np.cumsum(count)[:-1]])
+    per_run = count[recipe]
+    run = np.repeat(np.arange(len(used)), per_run)  # the run of each row
+    nth = np.arange(len(run)) - np.repeat(np.cumsum(per_run) - per_run, per_run)
+    item = order[first_item[recipe][run] + nth]
+    capacity = data.recipe_capacity[recipe]
+    finite = np.isfinite(capacity)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilisation = np.where(finite & (capacity > 0), runs / capacity, np.nan)
+    first = nth == 0
+
+    def head(values_per_run: np.ndarray) -> np.ndarray:
+        return np.where(first, values_per_run[run], np.nan)
+
+    table = {
+        "recipe": recipes.index.to_numpy()[recipe][run],
+        "site": recipes["site"].to_numpy()[recipe][run],
+        "start_period": periods[start][run],
+        "ready_period": periods[start + data.recipe_lead[recipe]][run],
+        "runs": head(runs),
+        "run_capacity": head(np.where(finite, capacity, np.nan)),
+        "utilisation": head(utilisation),
+        "material": items["material"].to_numpy()[item],
+        "consumed_t": runs[run] * items["input"].to_numpy(float)[item],
+        "made_t": runs[run] * items["output"].to_numpy(float)[item],
+        "conversion_cost": head(runs * data.recipe_cost[recipe]),
+    }
+    return pd.DataFrame(table, columns=PRODUCTION_COLUMNS)
 
 
 def make_or_buy(instance: Instance, values: Values) -> pd.DataFrame:
@@ -132,18 +138,21 @@ def element_countries(instance: Instance, values: Values) -> pd.DataFrame:
         instance.data.material[bought]
     ]
     chosen = deliveries[bought].reset_index(drop=True)
+    chains = np.stack([chosen[c].to_numpy(object) for c in CHAIN])
+    jurisdictions = chosen["jurisdictions"].str.split(", ").tolist()
     rows = []
     countries = instance.inputs.countries
     for country in countries.index:
-        touching = np.logical_or.reduce([(chosen[c] == country).to_numpy() for c in CHAIN])
-        licensing = chosen["jurisdictions"].str.split(", ").map(lambda found, c=country: c in found)
+        touching = (chains == country).any(axis=0)
+        licensing = np.fromiter((country in found for found in jurisdictions), bool,
+                                len(jurisdictions))  # fmt: skip
         for e in np.flatnonzero(amount[touching].sum(axis=0) > NOISE).tolist():
             rows.append(
                 {
                     "element": ELEMENTS[e],
                     "country": country,
                     "covered": "yes" if countries.at[country, "covered"] else "no",
-                    "licensing": "yes" if (licensing.to_numpy() & touching).any() else "no",
+                    "licensing": "yes" if (licensing & touching).any() else "no",
                     "bought_t": float(amount[touching, e].sum()),
                     "expected_denied_t": float(denied[touching, e].sum()),
                 }
