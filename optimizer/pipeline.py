@@ -149,7 +149,8 @@ def _handed_over(
     """Build a Pyomo model, translate it and pass it to HiGHS; the Pyomo model is dropped
     (and, when large, collected on the other core) before HiGHS solves. `once`: the model
     is solved once only, with that detail: an LP without a review frees its arrays as
-    soon as HiGHS holds them (at 1M deliveries about 100 MB less while HiGHS solves)."""
+    soon as HiGHS holds them (at 1M deliveries about 100 MB less while HiGHS solves);
+    any other LP frees its matrix, whose entries a change then reads from HiGHS."""
     with PauseGC():  # Pyomo builds millions of objects: collections cost 40 % of a build
         with timed(timings, "build", progress):
             model = build()
@@ -163,6 +164,8 @@ def _handed_over(
     columns = len(compiled.cost)
     if once not in (None, Detail.REVIEW) and not compiled.is_mip:
         compiled.release_arrays()
+    elif not compiled.is_mip:  # an integer plan's fixed LP is built from the matrix
+        compiled.release_matrix()
     if columns >= COLLECT_COLUMNS:
         threading.Thread(target=_release, daemon=True).start()
     return kept

@@ -174,7 +174,13 @@ class KeptModel:
 
     def _built_entry(self, place: tuple[int, int]) -> float:
         """The value the built matrix has at (row, column); 0 where none is stored."""
-        found = self.compiled.matrix.positions(np.array([place[0]]), np.array([place[1]]))[0]
+        row, column = place
+        if self.compiled.matrix_released:  # HiGHS holds the built entry: never changed yet
+            status, rows, values = self.highs.getColEntries(column)
+            checked("getColEntries", status)
+            hit = np.flatnonzero(rows == row)
+            return float(values[hit[0]]) if len(hit) else 0.0
+        found = self.compiled.matrix.positions(np.array([row]), np.array([column]))[0]
         return float(self.compiled.matrix.data[found]) if found >= 0 else 0.0
 
     def solve(

@@ -135,13 +135,22 @@ class StandardForm:
     back to names after the Pyomo model is gone)"""
     released: bool = False
     """True once the costs, bounds and matrix are freed (`release_arrays`)"""
+    matrix_released: bool = False
+    """True once the matrix is freed (`release_matrix`): HiGHS holds the only copy"""
+
+    def release_matrix(self) -> None:
+        """Free the matrix once HiGHS holds its own copy (at 1M deliveries 60 MB, beside
+        HiGHS's at the run's peak); a change reads the entries it needs from HiGHS."""
+        empty = np.zeros(0)
+        self.matrix = CscMatrix(np.zeros(1, dtype=np.int64), empty.astype(np.int64), empty, (0, 0))
+        self.matrix_released = True
 
     def release_arrays(self) -> None:
         """Free the costs, bounds and matrix once HiGHS holds its own copy (at 1M
         deliveries about 100 MB while HiGHS solves); what maps a solution back stays."""
         empty = np.zeros(0)
         self.cost = self.row_lower = self.row_upper = self.col_lower = self.col_upper = empty
-        self.matrix = CscMatrix(np.zeros(1, dtype=np.int64), empty.astype(np.int64), empty, (0, 0))
+        self.release_matrix()
         self.released = True
 
 
