@@ -328,14 +328,19 @@ def _supplier_state(pair: dict, t: int, used: float, periods: list[str]) -> tupl
     return "", f"{name}: {pair['cap'] - used:,.3f} t spare at {pair['unit_cost']:,.2f} per t"
 
 
-def _pairs_at(pairs: pd.DataFrame | None, t: int, price: np.ndarray) -> list[dict]:
-    """The offer-site pairs of one stock point whose segment holds period t, each with
-    `unit_cost`: its landed cost at t's price plus its risk cost, per t."""
-    if pairs is None:
-        return []
-    here = pairs[(pairs["start"] <= t) & (t <= pairs["end"])].assign(period=t)
+def _pairs_at(pairs: pd.DataFrame, cells: np.ndarray, price: np.ndarray) -> dict:
+    """(point, period) → the offer-site pairs of that stock point whose segment holds the
+    period, in pairs order, for every cell (point, period) of `cells`; each with
+    `unit_cost`: its landed cost at the period's price plus its risk cost, per t."""
+    wanted = pd.DataFrame({"point": cells[:, 0], "period": cells[:, 1]})
+    here = pairs.merge(wanted, on="point")  # pairs order, then each cell's order
+    here = here[(here["start"] <= here["period"]) & (here["period"] <= here["end"])]
     here = priced(here, price)
-    return here.assign(unit_cost=here["landed_per_t"] + here["risk_per_t"]).to_dict("records")
+    here = here.assign(unit_cost=here["landed_per_t"] + here["risk_per_t"])
+    found: dict[tuple[int, int], list[dict]] = {}
+    for record in here.to_dict("records"):
+        found.setdefault((record["point"], record["period"]), []).append(record)
+    return found
 
 
 def shortfall_reasons(
@@ -351,14 +356,13 @@ def shortfall_reasons(
     used = np.bincount(data.offer * data.periods + data.period, weights=buy,
                        minlength=len(instance.offers) * data.periods)  # fmt: skip
     spend = np.bincount(data.period, weights=data.landed_cost_per_t * buy, minlength=data.periods)
-    by_point = dict(tuple(instance.pairs.groupby("point")))
-    price = offer_prices(inputs)
+    candidates = _pairs_at(instance.pairs, short, offer_prices(inputs))
     shares = limits[limits["limit"] == "country share cap"]["subject"].tolist()
     penalty = data.shortage_penalty_per_t
     rows = []
     for p, t in short.tolist():
         site, material = instance.points.at[p, "site"], instance.points.at[p, "material"]
-        here = _pairs_at(by_point.get(p), t, price)
+        here = candidates.get((p, t), [])
         states = [_supplier_state(pair, t, used[pair["offer"] * data.periods + t], periods)
                   for pair in here]  # fmt: skip
         spare = [pair for pair, (cause, _) in zip(here, states, strict=True) if not cause]
