@@ -11,6 +11,7 @@ and values. Any run of spaces, non-breaking ones included, counts as one `_`.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -49,7 +50,15 @@ def visible(text: str) -> str:
 
 def canonical(name: object) -> str:
     """Header or key as matched: NFC, no format characters, trimmed, lower case, `_` spaces."""
-    return SPACES.sub("_", visible(str(name)).strip()).casefold()
+    return _canonical_text(str(name))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical_text(text: str) -> str:
+    """`canonical` of a text, remembered: a workbook names few sites, materials and
+    periods, each on thousands of rows (at 1M deliveries 0.7 s of normalising the same
+    words again)."""
+    return SPACES.sub("_", visible(text).strip()).casefold()
 
 
 class Located(Protocol):
