@@ -29,10 +29,20 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.synthetic import write
+from models.build import build_model
+from models.changes import share_coefficients
+from optimizer.domain.derive import derive
+from optimizer.domain.scenarios import resolve_scenario
+from optimizer.pipeline import timed
+from optimizer.solver.highs import PRESOLVE_COLUMNS, handed_to_highs
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.standard_form import standard_form
+from optimizer.workbook.validate import load_inputs
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ("reopt", "linopy", "pyoframe")
@@ -41,11 +51,6 @@ AGREE = 1e-7
 
 def model_data(size: str):
     """The base scenario's `ModelData` of synthetic workbook `size` (not timed)."""
-    from benchmarks.synthetic import write
-    from optimizer.domain.derive import derive
-    from optimizer.domain.scenarios import resolve_scenario
-    from optimizer.workbook.validate import load_inputs
-
     source = write(size, Path(tempfile.mkdtemp()) / f"{size}.xlsx")
     inputs = load_inputs(source)
     data = derive(inputs, resolve_scenario(inputs, "base")).data
@@ -110,39 +115,31 @@ def _cells(points: np.ndarray, periods: int) -> np.ndarray:
     return (points[:, None] * periods + np.arange(periods)[None, :]).ravel()
 
 
-def share_rows(data, cap: int) -> tuple[np.ndarray, np.ndarray]:
-    """The deliveries of a country-share cap's material and their coefficients (SPEC §2,
-    constraint 7): 1 − share where the chain touches the country, −share elsewhere."""
-    members = np.flatnonzero(data.material == data.share_material[cap])
-    touching = np.isin(members, data.share_delivery[data.share_cap == cap])
-    share = float(data.share_limit[cap])
-    return members, np.where(touching, 1.0 - share, -share)
+def lp_options(columns: int) -> dict[str, object]:
+    """The HiGHS options reopt sets on an LP of `columns` columns, for every tool: one
+    thread, and presolve off from `PRESOLVE_COLUMNS` on (`solver.highs.handed_to_highs`)."""
+    options: dict[str, object] = {"output_flag": False, "threads": 1}
+    if columns >= PRESOLVE_COLUMNS:
+        options["presolve"] = "off"
+    return options
 
 
 def solved(highs, times: dict[str, float]) -> dict[str, float]:
-    """Solve a HiGHS instance with the options reopt sets on an LP (one thread; presolve
-    off from `PRESOLVE_COLUMNS` on, `optimizer.solver.highs.handed_to_highs`): `times`
-    with the solve's and the objective."""
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", 1)
-    if highs.getNumCol() >= _presolve_columns():
-        highs.setOptionValue("presolve", "off")
-    with _stage(times, "solve"):
+    """Solve a HiGHS instance with `lp_options`: `times` with the solve's, and the
+    objective."""
+    for name, value in lp_options(highs.getNumCol()).items():
+        highs.setOptionValue(name, value)
+    with timed(times, "solve"):
         highs.run()
     return {**times, "objective": highs.getInfo().objective_function_value}
 
 
 def run_reopt(data) -> dict[str, float]:
     """reopt: `models.build_model`, then its standard form passed to HiGHS."""
-    from models.build import build_model
-    from optimizer.solver.highs import handed_to_highs
-    from optimizer.solver.options import SolveOptions
-    from optimizer.solver.standard_form import standard_form
-
     times: dict[str, float] = {}
-    with _stage(times, "build"):
+    with timed(times, "build"):
         model = build_model(data)
-    with _stage(times, "hand-off"):
+    with timed(times, "hand-off"):
         highs = handed_to_highs(standard_form(model), SolveOptions(threads=1))
     return solved(highs, times)
 
@@ -154,7 +151,7 @@ def run_linopy(data) -> dict[str, float]:
     import xarray as xr
 
     times: dict[str, float] = {}
-    with _stage(times, "build"):
+    with timed(times, "build"):
         a = Arrays(data)
         model = linopy.Model()
         i = pd.RangeIndex(data.deliveries, name="i")
@@ -207,7 +204,7 @@ def run_linopy(data) -> dict[str, float]:
             name="cover",
         )
         for cap in a.caps:
-            members, coefs = share_rows(data, cap)
+            members, coefs = share_coefficients(data, cap)
             index = pd.Index(members, name="i")
             model.add_constraints((buy.sel(i=index) * on(coefs, index)).sum() <= 0,
                                   name=f"share {cap}")  # fmt: skip
@@ -228,7 +225,7 @@ def run_linopy(data) -> dict[str, float]:
             + (end_gap * on(a.safety[a.end_cells], end_cells)).sum()
             - (stock.sel(cell=last) * on(data.salvage_value_per_t, last)).sum()
         )
-    with _stage(times, "hand-off"):
+    with timed(times, "hand-off"):
         highs = model.to_highspy()
     return solved(highs, times)
 
@@ -239,11 +236,9 @@ def run_pyoframe(data) -> dict[str, float]:
     import pyoframe as pf
 
     times: dict[str, float] = {}
-    with _stage(times, "build"):
+    with timed(times, "build"):
         a = Arrays(data)
         model = pf.Model(solver="highs")
-        model.params.output_flag = False
-        model.params.threads = 1
         i = np.arange(data.deliveries)
 
         def param(values, **dims) -> pl.DataFrame:
@@ -281,7 +276,7 @@ def run_pyoframe(data) -> dict[str, float]:
             a.cover_limit, cell=a.cover_cells
         )
         for cap in a.caps:
-            members, coefs = share_rows(data, cap)
+            members, coefs = share_coefficients(data, cap)
             share = (model.buy.drop_extras() * param(coefs, i=members)).sum()
             setattr(model, f"share_{cap}", share <= 0)
         spend = (model.buy * param(data.landed_cost_per_t, i=i)).map(
@@ -297,33 +292,14 @@ def run_pyoframe(data) -> dict[str, float]:
             + (model.end_gap * param(a.safety[a.end_cells], cell=a.end_cells)).sum()
             - (model.stock.drop_extras() * param(data.salvage_value_per_t, cell=a.last_cells)).sum()
         )
-        if data.deliveries >= _presolve_columns():
-            model.params.presolve = "off"
-    with _stage(times, "solve"):
+    for name, value in lp_options(model.poi.number_of_variables()).items():
+        setattr(model.params, name, value)
+    with timed(times, "solve"):
         model.optimize()
     return {**times, "objective": float(model.objective.value)}
 
 
-def _presolve_columns() -> int:
-    from optimizer.solver.highs import PRESOLVE_COLUMNS
-
-    return PRESOLVE_COLUMNS
-
-
 RUNS = {"reopt": run_reopt, "linopy": run_linopy, "pyoframe": run_pyoframe}
-
-
-class _stage:
-    """Times a `with` block into `times[name]`."""
-
-    def __init__(self, times: dict[str, float], name: str) -> None:
-        self.times, self.name = times, name
-
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __exit__(self, *_: object) -> None:
-        self.times[self.name] = time.perf_counter() - self.started
 
 
 def measure(size: str, tool: str) -> dict[str, object]:
