@@ -7,6 +7,12 @@ import itertools
 import numpy as np
 
 
+def positions_within(count: np.ndarray) -> np.ndarray:
+    """0, 1, …, count[i] − 1 for each group i, concatenated: the place of each row of
+    `np.repeat(…, count)` within its group."""
+    return np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+
+
 def group_positions(keys: np.ndarray) -> dict[int, np.ndarray]:
     """Map each distinct integer key to the positions where it occurs (stable order)."""
     if len(keys) == 0:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from models.data import ModelData
+from models.grouping import positions_within
 from optimizer.domain.inputs import Inputs
 from optimizer.domain.limits import check_combined
 from optimizer.domain.names import canonical
@@ -370,8 +371,7 @@ def _expand_periods(pairs: pd.DataFrame) -> pd.DataFrame:
     start = np.maximum.reduce([pairs[c].to_numpy() for c in ("lead_periods", "first", "start")])
     count = np.clip(np.minimum(pairs["last"], pairs["end"]).to_numpy() - start + 1, 0, None)
     rows = pairs.loc[pairs.index.repeat(count)].reset_index(drop=True)
-    offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    rows["period"] = np.repeat(start, count) + offsets
+    rows["period"] = np.repeat(start, count) + positions_within(count)
     return rows
 
 
@@ -388,9 +388,7 @@ def _unused_reasons(pairs: pd.DataFrame, capacity: np.ndarray) -> pd.DataFrame:
     """Why each offer of `pairs` cannot deliver, per period: (offer, period, reason)."""
     span = (pairs["end"] - pairs["start"] + 1).to_numpy()
     rows = pairs.loc[pairs.index.repeat(span)].reset_index(drop=True)
-    rows["period"] = (
-        rows["start"].to_numpy() + np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
-    )
+    rows["period"] = rows["start"].to_numpy() + positions_within(span)
     flags = (
         rows.assign(approved=rows["approval"] > 0)
         .groupby(["offer", "period"])

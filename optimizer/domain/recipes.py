@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.grouping import positions_within
 from optimizer.domain.inputs import Inputs
 
 
@@ -22,11 +23,7 @@ def recipe_arrays(inputs: Inputs, points: pd.DataFrame) -> dict[str, np.ndarray]
     end = np.minimum(last, periods - 1 - lead)
     count = np.clip(end - first + 1, 0, None)
     run_recipe = np.repeat(np.arange(len(recipes)), count)
-    run_period = (
-        np.repeat(first, count)
-        + np.arange(count.sum())
-        - np.repeat(np.cumsum(count) - count, count)
-    )
+    run_period = np.repeat(first, count) + positions_within(count)
     index = {name: r for r, name in enumerate(recipes.index)}
     point_of = {
         key: p for p, key in enumerate(zip(points["site"], points["material"], strict=True))

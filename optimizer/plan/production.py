@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.grouping import positions_within
 from optimizer.domain.derive import Instance
 from optimizer.domain.words import CHAIN, ELEMENTS
 from optimizer.plan.values import NOISE, Values, flows
@@ -36,7 +37,7 @@ def production(instance: Instance, values: Values) -> pd.DataFrame:
     first_item = np.concatenate([[0], np.cumsum(count)[:-1]])
     per_run = count[recipe]
     run = np.repeat(np.arange(len(used)), per_run)  # the run of each row
-    nth = np.arange(len(run)) - np.repeat(np.cumsum(per_run) - per_run, per_run)
+    nth = positions_within(per_run)
     item = order[first_item[recipe][run] + nth]
     capacity = data.recipe_capacity[recipe]
     finite = np.isfinite(capacity)
